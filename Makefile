@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Build: BPF object -> skeleton -> siobpf binary and tests, all under $(BUILD).
+# `make V=1` shows every command.
+
+BUILD    ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+
+# Build-time sizes shared by the program and user space (include/siobpf/abi.h).
+SIZES    := $(if $(RING_SIZE),-DSIOBPF_RING_SIZE=$(RING_SIZE))
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -std=gnu11 -Iinclude -Iuser -I$(BUILD) $(SIZES)
+BPF_CFLAGS := -O2 -g -target bpf $(WARN) -Iinclude -I$(ARCH_INC) $(SIZES)
+LIBS     := -lbpf -lelf -lz -lm
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+BPF_SRC  := bpf/siobpf.bpf.c
+BPF_HDRS := $(wildcard bpf/*.h include/siobpf/*.h)
+BPF_OBJ  := $(BUILD)/siobpf.bpf.o
+SKEL     := $(BUILD)/siobpf.skel.h
+
+# user/ is one library (every file but main.c) shared by the binary and tests.
+LIB_SRC  := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
+USER_HDRS := $(wildcard user/*.h include/siobpf/*.h)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+BPFT_SRC := $(wildcard tests/bpf/test_*.c)
+BPFT_BIN := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRC))
+BPFT_HELPERS := $(filter-out $(BPFT_SRC),$(wildcard tests/bpf/*.c))
+BPFT_HDRS := $(wildcard tests/bpf/*.h)
+
+.PHONY: all tests test clean deps
+all: $(BUILD)/siobpf
+
+$(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name siobpf_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKEL) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/siobpf: $(BUILD)/user/main.o $(LIB_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
+
+tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJ) $(USER_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJ) -o $@ -lcmocka $(LIBS)
+
+$(BUILD)/tests/bpf/%: tests/bpf/%.c $(BPFT_HELPERS) $(BPFT_HDRS) $(LIB_OBJ) $(USER_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(BPFT_HELPERS) $(LIB_OBJ) -o $@ -lcmocka $(LIBS)
+
+# Every layer; the last line is "N passed, N failed".
+test: tests
+	$(Q)BUILD=$(BUILD) scripts/run-tests.sh
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(BUILD):
+	$(Q)mkdir -p $@
+
+clean:
+	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The maps: the program's whole state, written by user space (VIPs,
+ * backends, rings) or by the program (sticky table, counters). Names carry
+ * the "sio_" prefix and fit bpftool's 15 characters.
+ */
+#ifndef SIOBPF_BPF_MAPS_H
+#define SIOBPF_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "siobpf/abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SIOBPF_MAX_VIPS * 2); /* VIPs and their fragment aliases */
+	__type(key, struct siobpf_vip_key);
+	__type(value, struct siobpf_vip);
+} sio_vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIOBPF_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct siobpf_backend);
+} sio_backends SEC(".maps");
+
+/* One Maglev ring per VIP: slot -> backend id. User space builds a new inner
+ * map and swaps it into the outer slot, so a ring changes atomically. */
+struct sio_ring_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIOBPF_RING_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SIOBPF_MAX_VIPS);
+	__type(key, __u32);
+	__array(values, struct sio_ring_inner);
+} sio_rings SEC(".maps");
+
+/* Shared by all CPUs on purpose: one client's connections arrive on
+ * different CPUs and must find the same entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SIOBPF_STICKY_ENTRIES);
+	__type(key, struct siobpf_sticky_key);
+	__type(value, struct siobpf_sticky);
+} sio_sticky SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SIOBPF_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct siobpf_traffic);
+} sio_vip_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SIOBPF_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct siobpf_traffic);
+} sio_be_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SIOBPF_R_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} sio_reasons SEC(".maps");
+
+#endif /* SIOBPF_BPF_MAPS_H */

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* siobpf's XDP program: send every connection of a client to the same
+ * backend, chosen by the sticky table or else the VIP's Maglev ring, and
+ * forward the frame to it by direct server return. Read top to bottom, this
+ * file is the decision; each step lives in the header named for it.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "siobpf/abi.h"
+#include "parse.h"
+#include "maps.h"
+#include "sticky.h"
+#include "ring.h"
+#include "forward.h"
+#include "stats.h"
+
+/* The VIP a parsed packet is for, or NULL. Later IPv4 fragments carry no
+ * ports and are matched through the address's port-0 alias. */
+static __always_inline struct siobpf_vip *vip_find(struct packet *pkt)
+{
+	if (pkt->fragment == FRAG_LATER)
+		pkt->dst.port = 0;
+	return bpf_map_lookup_elem(&sio_vips, &pkt->dst);
+}
+
+static __always_inline int reason_action(int reason)
+{
+	return reason >= SIOBPF_R_DROP_BAD_L2 ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp")
+int siobpf_xdp(struct xdp_md *ctx)
+{
+	struct siobpf_backend *backend;
+	struct siobpf_sticky_key key;
+	struct siobpf_vip *vip;
+	struct packet pkt = {};
+	__u32 backend_id = 0;
+	int reason, action;
+	int new_sticky = 0;
+	__u64 now;
+
+	reason = parse_packet(ctx, &pkt);
+	if (reason)
+		goto out;
+
+	vip = vip_find(&pkt);
+	if (!vip) {
+		reason = SIOBPF_R_PASS_NOT_VIP;
+		goto out;
+	}
+	/* Fragments of one datagram cannot share a per-port key: the later
+	 * ones have no ports. */
+	if (pkt.fragment != FRAG_NONE && vip->sticky == SIOBPF_STICKY_IP_PORT) {
+		reason = SIOBPF_R_DROP_FRAGMENT;
+		goto out;
+	}
+
+	siobpf_sticky_key_make(vip, pkt.src, pkt.sport, &key);
+	now = bpf_ktime_get_coarse_ns();
+	backend = sticky_backend(vip, &key, now, &backend_id);
+	if (!backend) {
+		backend = ring_backend(vip, &key, &backend_id);
+		if (!backend) {
+			/* Passing would let the local stack answer for the VIP. */
+			reason = SIOBPF_R_DROP_NO_BACKEND;
+			goto out;
+		}
+		new_sticky = vip->persist_sec != 0;
+		sticky_remember(vip, &key, backend_id, backend, now);
+	}
+
+	action = forward_dsr(ctx, backend, &reason);
+	stats_traffic(&sio_vip_stats, vip->id, pkt.bytes, new_sticky);
+	stats_traffic(&sio_be_stats, backend_id, pkt.bytes, new_sticky);
+	stats_reason(reason);
+	return action;
+out:
+	stats_reason(reason);
+	return reason_action(reason);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

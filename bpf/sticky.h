@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The sticky table: the backend a client already has, and remembering the
+ * one the ring gave it. The rules themselves are in siobpf/decide.h. */
+#ifndef SIOBPF_BPF_STICKY_H
+#define SIOBPF_BPF_STICKY_H
+
+#include "siobpf/decide.h"
+#include "maps.h"
+
+/* The backend a live entry names, or NULL (no entry, or not live). The
+ * entry's age is refreshed at most once per SIOBPF_STICKY_REFRESH_NS. */
+static __always_inline struct siobpf_backend *sticky_backend(const struct siobpf_vip *vip,
+							     const struct siobpf_sticky_key *key,
+							     __u64 now, __u32 *backend_id)
+{
+	struct siobpf_backend *backend;
+	struct siobpf_sticky *entry;
+
+	entry = bpf_map_lookup_elem(&sio_sticky, key);
+	if (!entry)
+		return NULL;
+	backend = bpf_map_lookup_elem(&sio_backends, &entry->backend_id);
+	if (!backend || !siobpf_sticky_live(vip, entry, backend, now))
+		return NULL;
+	if (now - entry->last_seen >= SIOBPF_STICKY_REFRESH_NS)
+		entry->last_seen = now;
+	*backend_id = entry->backend_id;
+	return backend;
+}
+
+/* Records the ring's choice; a stale entry for the key is replaced. A VIP
+ * with no persistence keeps no sticky state. */
+static __always_inline void sticky_remember(const struct siobpf_vip *vip,
+					    const struct siobpf_sticky_key *key, __u32 backend_id,
+					    const struct siobpf_backend *backend, __u64 now)
+{
+	struct siobpf_sticky entry = {
+		.backend_id = backend_id,
+		.generation = backend->generation,
+		.last_seen = now,
+	};
+
+	if (vip->persist_sec)
+		bpf_map_update_elem(&sio_sticky, key, &entry, BPF_ANY);
+}
+
+#endif /* SIOBPF_BPF_STICKY_H */

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The data shared by the XDP program and user space: map layouts, states,
+ * counters. Every struct has fixed-width fields, explicit padding and a size
+ * check, so both compilers agree byte for byte. Addresses and ports are kept
+ * in network byte order, exactly as they sit in the packet.
+ */
+#ifndef SIOBPF_ABI_H
+#define SIOBPF_ABI_H
+
+#include <linux/types.h>
+
+/* Sizes a build may override (-DSIOBPF_RING_SIZE=...). The ring size must be
+ * prime so that every Maglev permutation visits every slot. */
+#ifndef SIOBPF_RING_SIZE
+#define SIOBPF_RING_SIZE 65537
+#endif
+#ifndef SIOBPF_MAX_VIPS
+#define SIOBPF_MAX_VIPS 256
+#endif
+#ifndef SIOBPF_MAX_BACKENDS
+#define SIOBPF_MAX_BACKENDS 4096
+#endif
+#ifndef SIOBPF_STICKY_ENTRIES
+#define SIOBPF_STICKY_ENTRIES (1u << 20)
+#endif
+
+/* A ring slot that names no backend (the VIP has nothing in service). */
+#define SIOBPF_NO_BACKEND 0xffffffffu
+
+/* Refresh a sticky entry's last-seen time at most this often: a write per
+ * packet would bounce the entry's cache line between CPUs. */
+#define SIOBPF_STICKY_REFRESH_NS 1000000000ull
+
+#define SIOBPF_FAMILY_IPV4 4
+#define SIOBPF_FAMILY_IPV6 6
+
+/* How a VIP builds its sticky key. */
+enum siobpf_sticky_mode {
+	SIOBPF_STICKY_IP = 0,      /* client address (masked by the prefix) */
+	SIOBPF_STICKY_IP_PORT = 1, /* client address and port: one key per connection */
+};
+
+enum siobpf_forward_mode {
+	SIOBPF_FORWARD_DSR = 0, /* L2 direct server return: rewrite MACs only */
+};
+
+enum siobpf_backend_state {
+	SIOBPF_BACKEND_UP = 0,    /* in the ring, takes new clients */
+	SIOBPF_BACKEND_DRAIN = 1, /* out of the ring, keeps its sticky clients */
+	SIOBPF_BACKEND_DOWN = 2,  /* out of the ring, its sticky entries are void */
+};
+
+/* Key of the VIP table. IPv4 uses addr[0]; the rest stays zero. A key with
+ * port 0 is the fragment alias of an address (see siobpf_vip.flags). */
+struct siobpf_vip_key {
+	__u32 addr[4]; /* network byte order */
+	__u16 port;    /* network byte order */
+	__u8 proto;    /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;   /* SIOBPF_FAMILY_IPV4 / _IPV6 */
+};
+_Static_assert(sizeof(struct siobpf_vip_key) == 20, "siobpf_vip_key layout");
+
+/* Value of the VIP table. */
+struct siobpf_vip {
+	__u32 id;          /* index into rings and per-VIP stats */
+	__u32 persist_sec; /* sticky entry lifetime; 0 keeps no sticky state */
+	__u32 hash_seed;   /* seed of the key hash; equal seeds give equal rings */
+	__u32 mask[4];     /* client address mask from the prefix, network order */
+	__u8 sticky;       /* enum siobpf_sticky_mode */
+	__u8 forward;      /* enum siobpf_forward_mode */
+	__u8 prefix;       /* prefix length the mask was made from (for display) */
+	__u8 flags;        /* SIOBPF_VIP_F_* */
+};
+_Static_assert(sizeof(struct siobpf_vip) == 32, "siobpf_vip layout");
+
+/* Set on a port-0 alias entry: it exists only so that IPv4 fragments after
+ * the first, which carry no ports, can find their VIP by address. */
+#define SIOBPF_VIP_F_FRAG_ALIAS 0x1
+
+/* One backend of one VIP; the backend table is an array indexed by id. */
+struct siobpf_backend {
+	__u32 addr[4];     /* network byte order; IPv4 in addr[0] */
+	__u8 mac[6];       /* backend's MAC: the rewritten destination */
+	__u8 src_mac[6];   /* egress interface's MAC: the rewritten source */
+	__u32 ifindex;     /* egress interface */
+	__u32 weight;      /* relative share of the ring, 1..SIOBPF_MAX_WEIGHT */
+	__u32 generation;  /* bumped when the id is reused; voids older entries */
+	__u32 vip_id;      /* the VIP this backend serves */
+	__u8 state;        /* enum siobpf_backend_state */
+	__u8 family;       /* SIOBPF_FAMILY_IPV4 / _IPV6 */
+	__u8 in_use;       /* 0: free slot of the table */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct siobpf_backend) == 48, "siobpf_backend layout");
+
+#define SIOBPF_MAX_WEIGHT 1000
+
+/* Sticky table key: the VIP and the client, masked as the VIP says. */
+struct siobpf_sticky_key {
+	__u32 vip_id;
+	__u32 addr[4]; /* client address, masked; network order */
+	__u16 port;    /* client port in ip-port mode, else 0; network order */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct siobpf_sticky_key) == 24, "siobpf_sticky_key layout");
+
+struct siobpf_sticky {
+	__u32 backend_id;
+	__u32 generation; /* the backend's generation when the entry was made */
+	__u64 last_seen;  /* CLOCK_MONOTONIC_COARSE, nanoseconds */
+};
+_Static_assert(sizeof(struct siobpf_sticky) == 16, "siobpf_sticky layout");
+
+/* Per-CPU traffic counters, one per VIP and one per backend. */
+struct siobpf_traffic {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_sticky; /* sticky entries created (new or replaced) */
+};
+_Static_assert(sizeof(struct siobpf_traffic) == 24, "siobpf_traffic layout");
+
+/* Why a packet got its verdict. One per-CPU counter each. The names in
+ * siobpf_reason_names (user space) are part of the JSON interface. */
+enum siobpf_reason {
+	SIOBPF_R_TX = 0,           /* forwarded out of the ingress interface */
+	SIOBPF_R_REDIRECT,         /* forwarded to another interface */
+	SIOBPF_R_PASS_NOT_IP,      /* ARP and other non-IP frames */
+	SIOBPF_R_PASS_VLAN_STACKED,/* more than one 802.1Q/802.1ad tag */
+	SIOBPF_R_PASS_IPV6_EXT,    /* IPv6 extension header (incl. fragments) */
+	SIOBPF_R_PASS_ICMP,        /* ICMP / ICMPv6: echo, ND, errors */
+	SIOBPF_R_PASS_OTHER_PROTO, /* neither TCP nor UDP */
+	SIOBPF_R_PASS_NOT_VIP,     /* no VIP for this address, port, protocol */
+	SIOBPF_R_DROP_BAD_L2,      /* truncated Ethernet or VLAN header */
+	SIOBPF_R_DROP_BAD_IPV4,    /* truncated or inconsistent IPv4 header */
+	SIOBPF_R_DROP_BAD_IPV6,    /* truncated or inconsistent IPv6 header */
+	SIOBPF_R_DROP_BAD_L4,      /* truncated or inconsistent TCP/UDP header */
+	SIOBPF_R_DROP_FRAGMENT,    /* IPv4 fragment for an ip-port VIP */
+	SIOBPF_R_DROP_NO_BACKEND,  /* VIP with no backend in service */
+	SIOBPF_R_MAX,
+};
+
+#endif /* SIOBPF_ABI_H */

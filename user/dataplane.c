@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The data path's maps from user space; see dataplane.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "siobpf.skel.h"
+#include "dataplane.h"
+#include "maglev.h"
+
+static const char *const reason_names[SIOBPF_R_MAX] = {
+	[SIOBPF_R_TX] = "tx",
+	[SIOBPF_R_REDIRECT] = "redirect",
+	[SIOBPF_R_PASS_NOT_IP] = "pass_not_ip",
+	[SIOBPF_R_PASS_VLAN_STACKED] = "pass_vlan_stacked",
+	[SIOBPF_R_PASS_IPV6_EXT] = "pass_ipv6_ext",
+	[SIOBPF_R_PASS_ICMP] = "pass_icmp",
+	[SIOBPF_R_PASS_OTHER_PROTO] = "pass_other_proto",
+	[SIOBPF_R_PASS_NOT_VIP] = "pass_not_vip",
+	[SIOBPF_R_DROP_BAD_L2] = "drop_bad_l2",
+	[SIOBPF_R_DROP_BAD_IPV4] = "drop_bad_ipv4",
+	[SIOBPF_R_DROP_BAD_IPV6] = "drop_bad_ipv6",
+	[SIOBPF_R_DROP_BAD_L4] = "drop_bad_l4",
+	[SIOBPF_R_DROP_FRAGMENT] = "drop_fragment",
+	[SIOBPF_R_DROP_NO_BACKEND] = "drop_no_backend",
+};
+
+const char *siobpf_reason_name(int reason)
+{
+	if (reason < 0 || reason >= SIOBPF_R_MAX)
+		return "unknown";
+	return reason_names[reason];
+}
+
+__u64 dataplane_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static int errno_or(int fallback)
+{
+	return errno ? -errno : fallback;
+}
+
+int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
+{
+	struct siobpf_bpf *skel;
+	int err;
+
+	memset(dp, 0, sizeof(*dp));
+	skel = siobpf_bpf__open();
+	if (!skel)
+		return errno_or(-EINVAL);
+	if (opts && opts->sticky_entries) {
+		err = bpf_map__set_max_entries(skel->maps.sio_sticky, opts->sticky_entries);
+		if (err)
+			goto fail;
+	}
+	err = siobpf_bpf__load(skel);
+	if (err)
+		goto fail;
+
+	dp->skel = skel;
+	dp->prog_fd = bpf_program__fd(skel->progs.siobpf_xdp);
+	dp->vips_fd = bpf_map__fd(skel->maps.sio_vips);
+	dp->backends_fd = bpf_map__fd(skel->maps.sio_backends);
+	dp->rings_fd = bpf_map__fd(skel->maps.sio_rings);
+	dp->sticky_fd = bpf_map__fd(skel->maps.sio_sticky);
+	dp->vip_stats_fd = bpf_map__fd(skel->maps.sio_vip_stats);
+	dp->be_stats_fd = bpf_map__fd(skel->maps.sio_be_stats);
+	dp->reasons_fd = bpf_map__fd(skel->maps.sio_reasons);
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus < 0) {
+		err = dp->ncpus;
+		goto fail;
+	}
+	return 0;
+fail:
+	siobpf_bpf__destroy(skel);
+	memset(dp, 0, sizeof(*dp));
+	return err < 0 ? err : -err;
+}
+
+void dataplane_close(struct dataplane *dp)
+{
+	if (dp->skel)
+		siobpf_bpf__destroy(dp->skel);
+	memset(dp, 0, sizeof(*dp));
+}
+
+static int map_put(int fd, const void *key, const void *value)
+{
+	return bpf_map_update_elem(fd, key, value, BPF_ANY) ? -errno : 0;
+}
+
+static int map_get(int fd, const void *key, void *value)
+{
+	return bpf_map_lookup_elem(fd, key, value) ? -errno : 0;
+}
+
+int dataplane_vip_put(struct dataplane *dp, const struct siobpf_vip_key *key,
+		      const struct siobpf_vip *vip)
+{
+	return map_put(dp->vips_fd, key, vip);
+}
+
+int dataplane_vip_get(struct dataplane *dp, const struct siobpf_vip_key *key,
+		      struct siobpf_vip *vip)
+{
+	return map_get(dp->vips_fd, key, vip);
+}
+
+int dataplane_backend_put(struct dataplane *dp, __u32 id, const struct siobpf_backend *backend)
+{
+	if (id >= SIOBPF_MAX_BACKENDS)
+		return -ERANGE;
+	return map_put(dp->backends_fd, &id, backend);
+}
+
+int dataplane_backend_get(struct dataplane *dp, __u32 id, struct siobpf_backend *backend)
+{
+	if (id >= SIOBPF_MAX_BACKENDS)
+		return -ERANGE;
+	return map_get(dp->backends_fd, &id, backend);
+}
+
+int dataplane_backends_read(struct dataplane *dp, struct siobpf_backend *all)
+{
+	for (__u32 id = 0; id < SIOBPF_MAX_BACKENDS; id++) {
+		int err = map_get(dp->backends_fd, &id, &all[id]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int dataplane_sticky_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
+			 struct siobpf_sticky *entry)
+{
+	return map_get(dp->sticky_fd, key, entry);
+}
+
+int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *key,
+			 const struct siobpf_sticky *entry)
+{
+	return map_put(dp->sticky_fd, key, entry);
+}
+
+/* Writes a whole array map of __u32 from index 0, in batches. */
+static int array_write(int fd, const __u32 *values, __u32 count)
+{
+	__u32 *keys = malloc(count * sizeof(*keys));
+	__u32 n = count;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (__u32 i = 0; i < count; i++)
+		keys[i] = i;
+	if (bpf_map_update_batch(fd, keys, values, &n, NULL))
+		err = -errno;
+	free(keys);
+	return err;
+}
+
+int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring)
+{
+	int inner, err;
+
+	if (vip_id >= SIOBPF_MAX_VIPS)
+		return -ERANGE;
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sio_ring", sizeof(__u32), sizeof(__u32),
+			       SIOBPF_RING_SIZE, NULL);
+	if (inner < 0)
+		return -errno;
+	err = array_write(inner, ring, SIOBPF_RING_SIZE);
+	/* One update of the outer slot: packets see the old ring or the new
+	 * one, never a mix. */
+	if (!err)
+		err = map_put(dp->rings_fd, &vip_id, &inner);
+	close(inner);
+	return err;
+}
+
+int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)
+{
+	__u32 inner_id, count = SIOBPF_RING_SIZE, out_batch;
+	__u32 *keys;
+	int inner, err = 0;
+
+	if (vip_id >= SIOBPF_MAX_VIPS)
+		return -ERANGE;
+	if (bpf_map_lookup_elem(dp->rings_fd, &vip_id, &inner_id))
+		return -errno;
+	inner = bpf_map_get_fd_by_id(inner_id);
+	if (inner < 0)
+		return -errno;
+	keys = malloc(SIOBPF_RING_SIZE * sizeof(*keys));
+	if (!keys) {
+		close(inner);
+		return -ENOMEM;
+	}
+	if (bpf_map_lookup_batch(inner, NULL, &out_batch, keys, ring, &count, NULL) && errno != ENOENT)
+		err = -errno;
+	else if (count != SIOBPF_RING_SIZE)
+		err = -EIO;
+	free(keys);
+	close(inner);
+	return err;
+}
+
+int dataplane_ring_rebuild(struct dataplane *dp, const struct siobpf_vip *vip)
+{
+	struct maglev_backend *members;
+	struct siobpf_backend *table;
+	__u32 *ring;
+	size_t count = 0;
+	int err = 0;
+
+	members = calloc(SIOBPF_MAX_BACKENDS, sizeof(*members));
+	table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	ring = malloc(SIOBPF_RING_SIZE * sizeof(*ring));
+	if (!members || !table || !ring) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = dataplane_backends_read(dp, table);
+	if (err)
+		goto out;
+	for (__u32 id = 0; id < SIOBPF_MAX_BACKENDS; id++) {
+		const struct siobpf_backend *b = &table[id];
+
+		if (!b->in_use || b->vip_id != vip->id)
+			continue;
+		members[count] = (struct maglev_backend){
+			.id = id, .family = b->family, .state = b->state, .weight = b->weight,
+		};
+		memcpy(members[count].addr, b->addr, sizeof(b->addr));
+		count++;
+	}
+	err = maglev_build(members, count, vip->hash_seed, ring);
+	if (!err)
+		err = dataplane_ring_install(dp, vip->id, ring);
+out:
+	free(members);
+	free(table);
+	free(ring);
+	return err;
+}
+
+/* The alias key of a VIP key: same address and protocol, port 0. */
+static struct siobpf_vip_key alias_of(const struct siobpf_vip_key *key)
+{
+	struct siobpf_vip_key alias = *key;
+
+	alias.port = 0;
+	return alias;
+}
+
+/* The real VIP whose decision an alias carries: the one with the lowest
+ * port among those of the alias's address and protocol, or NULL. */
+static const struct siobpf_vip *alias_target(const struct siobpf_vip_key *keys,
+					     const struct siobpf_vip *vals, size_t n,
+					     const struct siobpf_vip_key *alias)
+{
+	const struct siobpf_vip *best = NULL;
+	__u16 best_port = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		struct siobpf_vip_key other = alias_of(&keys[j]);
+		__u16 port = ntohs(keys[j].port);
+
+		if ((vals[j].flags & SIOBPF_VIP_F_FRAG_ALIAS) || memcmp(&other, alias, sizeof(other)))
+			continue;
+		if (!best || port < best_port) {
+			best = &vals[j];
+			best_port = port;
+		}
+	}
+	return best;
+}
+
+int dataplane_aliases_sync(struct dataplane *dp)
+{
+	static struct siobpf_vip_key keys[SIOBPF_MAX_VIPS * 2];
+	static struct siobpf_vip vals[SIOBPF_MAX_VIPS * 2];
+	struct siobpf_vip_key key, *prev = NULL;
+	size_t n = 0;
+
+	/* Snapshot first: the loop below changes the map it would walk. */
+	while (n < SIOBPF_MAX_VIPS * 2 && !bpf_map_get_next_key(dp->vips_fd, prev, &keys[n])) {
+		key = keys[n];
+		prev = &key;
+		if (!map_get(dp->vips_fd, &keys[n], &vals[n]))
+			n++;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		struct siobpf_vip_key alias = alias_of(&keys[i]);
+		const struct siobpf_vip *target = alias_target(keys, vals, n, &alias);
+		struct siobpf_vip value;
+		int err;
+
+		if (!target) { /* an alias whose address has no VIP left */
+			if (bpf_map_delete_elem(dp->vips_fd, &alias) && errno != ENOENT)
+				return -errno;
+			continue;
+		}
+		value = *target;
+		value.flags |= SIOBPF_VIP_F_FRAG_ALIAS;
+		err = map_put(dp->vips_fd, &alias, &value);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int percpu_sum(int fd, __u32 id, size_t words, int ncpus, __u64 *sum)
+{
+	__u64 *values = calloc((size_t)ncpus * words, sizeof(__u64));
+	int err = 0;
+
+	if (!values)
+		return -ENOMEM;
+	memset(sum, 0, words * sizeof(__u64));
+	if (bpf_map_lookup_elem(fd, &id, values)) {
+		err = -errno;
+	} else {
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			for (size_t w = 0; w < words; w++)
+				sum[w] += values[(size_t)cpu * words + w];
+	}
+	free(values);
+	return err;
+}
+
+int dataplane_traffic(struct dataplane *dp, bool backend, __u32 id, struct siobpf_traffic *sum)
+{
+	__u64 words[3];
+	int err;
+
+	err = percpu_sum(backend ? dp->be_stats_fd : dp->vip_stats_fd, id, 3, dp->ncpus, words);
+	if (err)
+		return err;
+	sum->packets = words[0];
+	sum->bytes = words[1];
+	sum->new_sticky = words[2];
+	return 0;
+}
+
+int dataplane_reasons(struct dataplane *dp, __u64 counts[SIOBPF_R_MAX])
+{
+	for (__u32 r = 0; r < SIOBPF_R_MAX; r++) {
+		int err = percpu_sum(dp->reasons_fd, r, 1, dp->ncpus, &counts[r]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}

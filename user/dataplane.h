@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The data path's maps, seen from user space: loading the program, and
+ * reading and writing VIPs, backends, rings, sticky entries and counters.
+ * Functions return 0 or -errno. */
+#ifndef SIOBPF_DATAPLANE_H
+#define SIOBPF_DATAPLANE_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "siobpf/abi.h"
+
+struct siobpf_bpf;
+
+struct dataplane {
+	struct siobpf_bpf *skel; /* NULL when only the maps are open */
+	int prog_fd;
+	int vips_fd;
+	int backends_fd;
+	int rings_fd;
+	int sticky_fd;
+	int vip_stats_fd;
+	int be_stats_fd;
+	int reasons_fd;
+	int ncpus;
+};
+
+struct dataplane_opts {
+	__u32 sticky_entries; /* 0: SIOBPF_STICKY_ENTRIES */
+};
+
+/* Opens and loads the embedded BPF object (not attached, nothing pinned). */
+int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts);
+void dataplane_close(struct dataplane *dp);
+
+int dataplane_vip_put(struct dataplane *dp, const struct siobpf_vip_key *key,
+		      const struct siobpf_vip *vip);
+int dataplane_vip_get(struct dataplane *dp, const struct siobpf_vip_key *key,
+		      struct siobpf_vip *vip);
+int dataplane_backend_put(struct dataplane *dp, __u32 id, const struct siobpf_backend *backend);
+int dataplane_backend_get(struct dataplane *dp, __u32 id, struct siobpf_backend *backend);
+
+/* Copies the whole backend table (SIOBPF_MAX_BACKENDS entries). */
+int dataplane_backends_read(struct dataplane *dp, struct siobpf_backend *all);
+/* A client's sticky entry; -ENOENT when it has none. */
+int dataplane_sticky_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
+			 struct siobpf_sticky *entry);
+int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *key,
+			 const struct siobpf_sticky *entry);
+
+/* Rebuilds a VIP's ring from the backend table and swaps it in at once. */
+int dataplane_ring_rebuild(struct dataplane *dp, const struct siobpf_vip *vip);
+/* Swaps in a ring of SIOBPF_RING_SIZE backend ids. */
+int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring);
+/* Copies a VIP's ring; -ENOENT when the VIP has none. */
+int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring);
+
+/* Points every address's port-0 alias (used by later IPv4 fragments) at the
+ * lowest-port VIP of that address and protocol; drops stale aliases. */
+int dataplane_aliases_sync(struct dataplane *dp);
+
+/* Counters summed over CPUs. */
+int dataplane_traffic(struct dataplane *dp, bool backend, __u32 id, struct siobpf_traffic *sum);
+int dataplane_reasons(struct dataplane *dp, __u64 counts[SIOBPF_R_MAX]);
+
+/* The stable name of a reason counter (JSON, metrics, text). */
+const char *siobpf_reason_name(int reason);
+
+/* CLOCK_MONOTONIC_COARSE in nanoseconds: the data path's clock. */
+__u64 dataplane_now(void);
+
+#endif /* SIOBPF_DATAPLANE_H */

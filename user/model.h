@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The data path's decision, computed in user space from the same maps,
+ * hash and rules as the XDP program (siobpf lookup, differential tests). */
+#ifndef SIOBPF_MODEL_H
+#define SIOBPF_MODEL_H
+
+#include <linux/types.h>
+
+#include "siobpf/abi.h"
+
+enum model_source {
+	MODEL_STICKY,     /* a live sticky entry names the backend */
+	MODEL_RING,       /* no live entry: the ring slot names it */
+	MODEL_NO_BACKEND, /* the ring has nothing in service: the packet is dropped */
+};
+
+struct model_choice {
+	enum model_source source;
+	__u32 backend_id; /* SIOBPF_NO_BACKEND with MODEL_NO_BACKEND */
+	__u32 slot;       /* the ring slot of the key (whatever the source) */
+	__u64 age_ns;     /* sticky entry's age with MODEL_STICKY */
+};
+
+/* The state the decision reads. */
+struct model_state {
+	const struct siobpf_vip *vip;
+	const struct siobpf_backend *backends; /* the whole table, indexed by id */
+	const __u32 *ring;                     /* SIOBPF_RING_SIZE ids, or NULL: no ring */
+	const struct siobpf_sticky *entry;     /* the key's sticky entry, or NULL */
+	__u64 now;                             /* dataplane_now() */
+};
+
+/* What the program decides for a key (made with siobpf_sticky_key_make). */
+struct model_choice model_decide(const struct model_state *state,
+				 const struct siobpf_sticky_key *key);
+
+#endif /* SIOBPF_MODEL_H */
