@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Test harness for the XDP program under BPF_PROG_TEST_RUN; see harness.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "harness.h"
+
+struct dataplane test_dp;
+
+const __u8 test_src_mac[6] = {0x02, 0x1b, 0x00, 0x00, 0x00, 0x01};    /* balancer's NIC */
+const __u8 test_client_mac[6] = {0x02, 0xc1, 0x00, 0x00, 0x00, 0x01}; /* router/client */
+
+/* Small enough to load fast, large enough for every test. */
+#define TEST_STICKY_ENTRIES 65536
+
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_WARN)
+		return vfprintf(stderr, fmt, args);
+	return 0;
+}
+
+int harness_setup(void **state)
+{
+	struct dataplane_opts opts = {.sticky_entries = TEST_STICKY_ENTRIES};
+	int err;
+
+	(void)state;
+	libbpf_set_print(quiet_libbpf);
+	err = dataplane_load(&test_dp, &opts);
+	if (err) {
+		fprintf(stderr, "loading the BPF object failed: %s (run as root?)\n", strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+int harness_teardown(void **state)
+{
+	(void)state;
+	dataplane_close(&test_dp);
+	return 0;
+}
+
+int harness_reset(void **state)
+{
+	harness_teardown(state);
+	return harness_setup(state);
+}
+
+static __u16 ip_checksum(const void *hdr, size_t len)
+{
+	const __u8 *p = hdr;
+	__u32 sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (__u32)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((__u16)~sum);
+}
+
+static void put_addr(int family, const char *text, void *dst)
+{
+	if (inet_pton(family == 6 ? AF_INET6 : AF_INET, text, dst) != 1)
+		fail_msg("bad address in test: %s", text);
+}
+
+static __u32 put_l2(struct pkt *p, const struct pkt_spec *s, __u16 l3_type)
+{
+	struct ethhdr *eth = (void *)p->data;
+	__u32 off = sizeof(*eth);
+
+	memcpy(eth->h_dest, test_src_mac, 6);
+	memcpy(eth->h_source, test_client_mac, 6);
+	if (s->vlan || s->qinq) {
+		eth->h_proto = htons(ETH_P_8021Q);
+		__be16 *tag = (void *)(p->data + off);
+
+		tag[0] = htons(100);
+		tag[1] = htons(s->qinq ? ETH_P_8021Q : l3_type);
+		off += 4;
+		if (s->qinq) {
+			tag = (void *)(p->data + off);
+			tag[0] = htons(200);
+			tag[1] = htons(l3_type);
+			off += 4;
+		}
+	} else {
+		eth->h_proto = htons(l3_type);
+	}
+	return off;
+}
+
+static __u32 l4_len(const struct pkt_spec *s, __u8 proto)
+{
+	__u32 hdr = proto == IPPROTO_UDP ? sizeof(struct udphdr) : sizeof(struct tcphdr);
+
+	return hdr + s->payload;
+}
+
+static void put_l4(struct pkt *p, const struct pkt_spec *s, __u8 proto)
+{
+	if (proto == IPPROTO_UDP) {
+		struct udphdr *udp = (void *)(p->data + p->l4_off);
+
+		udp->source = htons(s->sport);
+		udp->dest = htons(s->dport);
+		udp->len = htons((__u16)l4_len(s, proto));
+	} else if (proto == IPPROTO_TCP) {
+		struct tcphdr *tcp = (void *)(p->data + p->l4_off);
+
+		tcp->source = htons(s->sport);
+		tcp->dest = htons(s->dport);
+		tcp->seq = htonl(1);
+		tcp->doff = 5;
+		tcp->syn = 1;
+		tcp->window = htons(65535);
+	}
+	for (__u32 i = 0; i < s->payload; i++)
+		p->data[p->l4_off + l4_len(s, proto) - s->payload + i] = (__u8)i;
+}
+
+void pkt_build(struct pkt *p, const struct pkt_spec *s)
+{
+	int family = s->family ? s->family : 4;
+	__u8 proto = s->proto ? s->proto : IPPROTO_TCP;
+	__u32 l4 = l4_len(s, proto);
+
+	memset(p, 0, sizeof(*p));
+	if (s->ethertype) {
+		p->l3_off = put_l2(p, s, s->ethertype);
+		p->len = p->l3_off + 28; /* an ARP-sized body of zeroes */
+		return;
+	}
+	p->l3_off = put_l2(p, s, family == 6 ? ETH_P_IPV6 : ETH_P_IP);
+	if (family == 6) {
+		struct ipv6hdr *ip6 = (void *)(p->data + p->l3_off);
+
+		ip6->version = 6;
+		ip6->payload_len = htons((__u16)l4);
+		ip6->nexthdr = s->ipv6_ext ? s->ipv6_nexthdr : proto;
+		ip6->hop_limit = 64;
+		put_addr(6, s->src, &ip6->saddr);
+		put_addr(6, s->dst, &ip6->daddr);
+		p->l4_off = p->l3_off + sizeof(*ip6);
+	} else {
+		struct iphdr *ip = (void *)(p->data + p->l3_off);
+		__u32 hlen = 20 + 4u * s->ipv4_opt_words;
+
+		ip->version = 4;
+		ip->ihl = (__u8)(hlen / 4);
+		ip->tot_len = htons((__u16)(hlen + l4));
+		ip->id = htons(0x1234);
+		ip->frag_off = htons((__u16)(s->frag_off | (s->more_frags ? 0x2000 : 0)));
+		ip->ttl = 64;
+		ip->protocol = proto;
+		put_addr(4, s->src, &ip->saddr);
+		put_addr(4, s->dst, &ip->daddr);
+		for (__u32 i = 20; i < hlen; i++)
+			((__u8 *)ip)[i] = 1; /* NOP options */
+		ip->check = ip_checksum(ip, hlen);
+		p->l4_off = p->l3_off + hlen;
+	}
+	put_l4(p, s, proto);
+	p->len = p->l4_off + l4;
+}
+
+int run_prog(struct dataplane *dp, const struct pkt *p, struct run_result *res)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->data, .data_size_in = p->len,
+		    .data_out = res->out, .data_size_out = sizeof(res->out), .repeat = 1);
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = bpf_prog_test_run_opts(dp->prog_fd, &opts);
+	if (err)
+		return -errno;
+	res->action = (int)opts.retval;
+	res->out_len = opts.data_size_out;
+	return 0;
+}
+
+void vip_add(const struct vip_spec *spec, struct siobpf_vip *out)
+{
+	struct siobpf_vip_key key = {0};
+	struct siobpf_vip vip = {0};
+	int family = strchr(spec->addr, ':') ? 6 : 4;
+	int bits = family == 6 ? 128 : 32;
+	int prefix = spec->prefix ? spec->prefix : bits;
+
+	put_addr(family, spec->addr, key.addr);
+	key.port = htons(spec->port);
+	key.proto = spec->proto ? spec->proto : IPPROTO_TCP;
+	key.family = (__u8)family;
+
+	vip.id = spec->id;
+	vip.persist_sec = spec->persist_sec ? spec->persist_sec : 600;
+	vip.hash_seed = spec->seed;
+	vip.sticky = spec->sticky;
+	vip.prefix = (__u8)prefix;
+	for (int w = 0; w < bits / 32; w++) {
+		int left = prefix - 32 * w;
+		__u32 m = left >= 32 ? 0xffffffffu : left <= 0 ? 0 : ~0u << (32 - left);
+
+		vip.mask[w] = htonl(m);
+	}
+	assert_int_equal(dataplane_vip_put(&test_dp, &key, &vip), 0);
+	assert_int_equal(dataplane_aliases_sync(&test_dp), 0);
+	*out = vip;
+}
+
+void backend_mac(__u32 id, __u8 mac[6])
+{
+	const __u8 base[6] = {0x02, 0xbe, 0x00, 0x00, (__u8)(id >> 8), (__u8)id};
+
+	memcpy(mac, base, 6);
+}
+
+void backend_add(const struct siobpf_vip *vip, __u32 id, const char *addr, __u32 weight)
+{
+	struct siobpf_backend b = {0};
+	int family = strchr(addr, ':') ? 6 : 4;
+
+	put_addr(family, addr, b.addr);
+	backend_mac(id, b.mac);
+	memcpy(b.src_mac, test_src_mac, 6);
+	b.ifindex = 1; /* the test run's ingress is lo: XDP_TX */
+	b.weight = weight ? weight : 1;
+	b.generation = 1;
+	b.vip_id = vip->id;
+	b.state = SIOBPF_BACKEND_UP;
+	b.family = (__u8)family;
+	b.in_use = 1;
+	assert_int_equal(dataplane_backend_put(&test_dp, id, &b), 0);
+}
+
+void backend_set_state(const struct siobpf_vip *vip, __u32 id, __u8 state)
+{
+	struct siobpf_backend b;
+
+	assert_int_equal(dataplane_backend_get(&test_dp, id, &b), 0);
+	assert_int_equal(b.vip_id, vip->id);
+	b.state = state;
+	assert_int_equal(dataplane_backend_put(&test_dp, id, &b), 0);
+}
+
+void ring_rebuild(const struct siobpf_vip *vip)
+{
+	assert_int_equal(dataplane_ring_rebuild(&test_dp, vip), 0);
+}
+
+int chosen_backend(const struct run_result *res)
+{
+	if (res->action != XDP_TX && res->action != XDP_REDIRECT)
+		return -1;
+	if (res->out[0] != 0x02 || res->out[1] != 0xbe)
+		return -2;
+	return res->out[4] << 8 | res->out[5];
+}
+
+__u64 reason_count(int reason)
+{
+	__u64 counts[SIOBPF_R_MAX];
+
+	assert_int_equal(dataplane_reasons(&test_dp, counts), 0);
+	return counts[reason];
+}
+
+struct siobpf_traffic vip_traffic(__u32 vip_id)
+{
+	struct siobpf_traffic t;
+
+	assert_int_equal(dataplane_traffic(&test_dp, false, vip_id, &t), 0);
+	return t;
+}
+
+struct siobpf_traffic backend_traffic(__u32 backend_id)
+{
+	struct siobpf_traffic t;
+
+	assert_int_equal(dataplane_traffic(&test_dp, true, backend_id, &t), 0);
+	return t;
+}
+
+__u64 sticky_count(void)
+{
+	struct siobpf_sticky_key key, next, *prev = NULL;
+	__u64 n = 0;
+
+	while (!bpf_map_get_next_key(test_dp.sticky_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Shared by the BPF_PROG_TEST_RUN tests: the loaded program, a packet
+ * builder, and helpers that set up VIPs and backends the way the CLI does. */
+#ifndef SIOBPF_TEST_HARNESS_H
+#define SIOBPF_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "dataplane.h"
+
+#define PKT_MAX 512
+
+/* A packet to build. Addresses are text; zero values take defaults. */
+struct pkt_spec {
+	int family;            /* 4 or 6 (default 4) */
+	const char *src;       /* client address */
+	const char *dst;       /* destination (the VIP or not) */
+	__u16 sport, dport;    /* host order */
+	__u8 proto;            /* IPPROTO_TCP (default) or IPPROTO_UDP, or other */
+	bool vlan;             /* one 802.1Q tag (VLAN 100) */
+	bool qinq;             /* a second tag inside the first */
+	__u8 ipv4_opt_words;   /* IPv4 options, in 4-byte words (ihl = 5 + this) */
+	__u16 frag_off;        /* IPv4 fragment offset in 8-byte units */
+	bool more_frags;       /* IPv4 MF flag */
+	bool ipv6_ext;         /* put ipv6_nexthdr in the IPv6 next header */
+	__u8 ipv6_nexthdr;
+	__u16 payload;         /* L4 payload bytes (default 0) */
+	__u16 ethertype;       /* override the EtherType (e.g. ARP) */
+};
+
+struct pkt {
+	__u8 data[PKT_MAX];
+	__u32 len;
+	__u32 l3_off, l4_off; /* where the headers start, to corrupt them in tests */
+};
+
+void pkt_build(struct pkt *p, const struct pkt_spec *spec);
+
+/* The program's verdict on one frame. */
+struct run_result {
+	int action;            /* XDP_* */
+	__u8 out[PKT_MAX];
+	__u32 out_len;
+};
+
+int run_prog(struct dataplane *dp, const struct pkt *p, struct run_result *res);
+
+/* Fixture state: the program loaded once per test group. */
+extern struct dataplane test_dp;
+int harness_setup(void **state);    /* cmocka group setup: load the program */
+int harness_teardown(void **state); /* cmocka group teardown */
+/* Reloads the program so that a test starts from empty maps. */
+int harness_reset(void **state);
+
+/* Configuration the way the CLI will do it. */
+struct vip_spec {
+	const char *addr;
+	__u16 port;        /* host order */
+	__u8 proto;        /* default TCP */
+	__u32 id;
+	__u8 sticky;       /* enum siobpf_sticky_mode */
+	__u8 prefix;       /* default: full length */
+	__u32 persist_sec; /* default 600 */
+	__u32 seed;
+};
+void vip_add(const struct vip_spec *spec, struct siobpf_vip *out);
+/* Backend `id` of a VIP; its MAC is 02:00:00:00:00:id (low byte) so a test
+ * can read the choice off the output frame. */
+void backend_add(const struct siobpf_vip *vip, __u32 id, const char *addr, __u32 weight);
+void backend_set_state(const struct siobpf_vip *vip, __u32 id, __u8 state);
+void ring_rebuild(const struct siobpf_vip *vip);
+
+/* The backend id a forwarded frame was sent to (from its destination MAC),
+ * or -1 when the frame was not forwarded. */
+int chosen_backend(const struct run_result *res);
+
+/* Counter reads, summed over CPUs. */
+__u64 reason_count(int reason);
+struct siobpf_traffic vip_traffic(__u32 vip_id);
+struct siobpf_traffic backend_traffic(__u32 backend_id);
+__u64 sticky_count(void);
+
+/* The backend MAC of id, and the egress MAC every test backend uses. */
+void backend_mac(__u32 id, __u8 mac[6]);
+extern const __u8 test_src_mac[6];
+extern const __u8 test_client_mac[6];
+
+#endif /* SIOBPF_TEST_HARNESS_H */

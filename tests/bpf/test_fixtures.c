@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Table-driven fixtures: a crafted frame in, the expected XDP action, the
+ * exact output bytes, and the one counter that must count it. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* The fixture world: every VIP has exactly one backend, so a forwarded
+ * frame's expected destination is known without computing a hash. */
+enum {
+	VIP_TCP4 = 0,    /* 10.0.0.100:80/tcp, ip mode      -> backend 1 */
+	VIP_UDP4 = 1,    /* 10.0.0.100:443/udp, ip mode     -> backend 2 */
+	VIP_TCP6 = 2,    /* [2001:db8::100]:80/tcp          -> backend 3 */
+	VIP_UDP6 = 3,    /* [2001:db8::100]:443/udp         -> backend 4 */
+	VIP_PORTKEY = 4, /* 10.0.0.200:80/tcp, ip-port mode -> backend 5 */
+	VIP_EMPTY = 5,   /* 10.0.0.250:80/tcp, no backend */
+};
+
+static int world_setup(void **state)
+{
+	struct siobpf_vip vip;
+
+	if (harness_setup(state))
+		return -1;
+	vip_add(&(struct vip_spec){.addr = "10.0.0.100", .port = 80, .id = VIP_TCP4}, &vip);
+	backend_add(&vip, 1, "10.0.1.1", 1);
+	ring_rebuild(&vip);
+	vip_add(&(struct vip_spec){.addr = "10.0.0.100", .port = 443, .proto = IPPROTO_UDP,
+				   .id = VIP_UDP4}, &vip);
+	backend_add(&vip, 2, "10.0.1.2", 1);
+	ring_rebuild(&vip);
+	vip_add(&(struct vip_spec){.addr = "2001:db8::100", .port = 80, .id = VIP_TCP6}, &vip);
+	backend_add(&vip, 3, "2001:db8:1::3", 1);
+	ring_rebuild(&vip);
+	vip_add(&(struct vip_spec){.addr = "2001:db8::100", .port = 443, .proto = IPPROTO_UDP,
+				   .id = VIP_UDP6}, &vip);
+	backend_add(&vip, 4, "2001:db8:1::4", 1);
+	ring_rebuild(&vip);
+	vip_add(&(struct vip_spec){.addr = "10.0.0.200", .port = 80, .id = VIP_PORTKEY,
+				   .sticky = SIOBPF_STICKY_IP_PORT}, &vip);
+	backend_add(&vip, 5, "10.0.1.5", 1);
+	ring_rebuild(&vip);
+	vip_add(&(struct vip_spec){.addr = "10.0.0.250", .port = 80, .id = VIP_EMPTY}, &vip);
+	ring_rebuild(&vip);
+	return 0;
+}
+
+typedef void (*mangle_fn)(struct pkt *p);
+
+struct fixture {
+	const char *name;
+	struct pkt_spec spec;
+	mangle_fn mangle;  /* corrupts the built frame; NULL keeps it */
+	int action;        /* expected XDP action */
+	int reason;        /* the counter that must count this frame */
+	int backend;       /* expected backend id when forwarded */
+	int vip;           /* VIP whose traffic counters must count it, or -1 */
+};
+
+#define C4 .src = "192.0.2.10", .sport = 40000
+#define C6 .family = 6, .src = "2001:db8:c::10", .sport = 40000
+#define TCP4_VIP C4, .dst = "10.0.0.100", .dport = 80
+#define TCP6_VIP C6, .dst = "2001:db8::100", .dport = 80
+
+static struct iphdr *ip4(struct pkt *p) { return (void *)(p->data + p->l3_off); }
+static struct ipv6hdr *ip6(struct pkt *p) { return (void *)(p->data + p->l3_off); }
+
+/* The kernel hands XDP no frame shorter than an Ethernet header (the test
+ * run refuses one too), so L2 truncation is tested on the VLAN tag. */
+static void eth_only(struct pkt *p) { p->len = p->l3_off; }
+static void cut_vlan(struct pkt *p) { p->len = 16; }
+static void cut_ipv4(struct pkt *p) { p->len = p->l3_off + 12; }
+static void ipv4_ihl_4(struct pkt *p) { ip4(p)->ihl = 4; }
+static void ipv4_version_6(struct pkt *p) { ip4(p)->version = 6; }
+static void ipv4_totlen_long(struct pkt *p) { ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off + 1)); }
+static void ipv4_totlen_short(struct pkt *p) { ip4(p)->tot_len = htons(16); }
+static void ipv4_options_cut(struct pkt *p) { ip4(p)->ihl = 15; p->len = p->l3_off + 40; ip4(p)->tot_len = htons(40); }
+static void ipv4_padded(struct pkt *p) { p->len += 6; } /* Ethernet padding after the datagram */
+static void cut_ipv6(struct pkt *p) { p->len = p->l3_off + 30; }
+static void ipv6_version_4(struct pkt *p) { ip6(p)->version = 4; }
+static void ipv6_paylen_long(struct pkt *p) { ip6(p)->payload_len = htons((__u16)(p->len - p->l4_off + 1)); }
+static void cut_tcp(struct pkt *p) { p->len = p->l4_off + 12; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); }
+static void cut_tcp6(struct pkt *p) { p->len = p->l4_off + 12; ip6(p)->payload_len = htons(12); }
+static void tcp_doff_4(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))->doff = 4; }
+static void tcp_doff_past_end(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))->doff = 15; }
+static void cut_udp(struct pkt *p) { p->len = p->l4_off + 6; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); }
+static void udp_len_7(struct pkt *p) { ((struct udphdr *)(p->data + p->l4_off))->len = htons(7); }
+
+static const struct fixture fixtures[] = {
+	/* Forwarded: one VIP per family and protocol. */
+	{"ipv4 tcp to vip is sent to its backend", {TCP4_VIP}, NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"ipv4 tcp with payload keeps every byte", {TCP4_VIP, .payload = 100}, NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"ipv4 udp to vip is sent to its backend", {C4, .dst = "10.0.0.100", .dport = 443, .proto = IPPROTO_UDP},
+	 NULL, XDP_TX, SIOBPF_R_TX, 2, VIP_UDP4},
+	{"ipv6 tcp to vip is sent to its backend", {TCP6_VIP}, NULL, XDP_TX, SIOBPF_R_TX, 3, VIP_TCP6},
+	{"ipv6 udp to vip is sent to its backend", {C6, .dst = "2001:db8::100", .dport = 443, .proto = IPPROTO_UDP},
+	 NULL, XDP_TX, SIOBPF_R_TX, 4, VIP_UDP6},
+	{"vlan tagged ipv4 is forwarded with its tag", {TCP4_VIP, .vlan = true}, NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"vlan tagged ipv6 is forwarded with its tag", {TCP6_VIP, .vlan = true}, NULL, XDP_TX, SIOBPF_R_TX, 3, VIP_TCP6},
+	{"ipv4 options are skipped", {TCP4_VIP, .ipv4_opt_words = 10}, NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"ethernet padding after the datagram is allowed", {TCP4_VIP}, ipv4_padded, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"ip-port vip forwards a whole packet", {C4, .dst = "10.0.0.200", .dport = 80}, NULL, XDP_TX, SIOBPF_R_TX, 5, VIP_PORTKEY},
+
+	/* Not for a VIP: passed untouched. */
+	{"other address is passed", {C4, .dst = "10.0.0.99", .dport = 80}, NULL, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
+	{"vip address on another port is passed", {C4, .dst = "10.0.0.100", .dport = 22}, NULL, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
+	{"udp to a tcp-only vip port is passed", {C4, .dst = "10.0.0.100", .dport = 80, .proto = IPPROTO_UDP},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
+	{"ipv6 other address is passed", {C6, .dst = "2001:db8::99", .dport = 80}, NULL, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
+	{"arp is passed", {.ethertype = 0x0806}, NULL, XDP_PASS, SIOBPF_R_PASS_NOT_IP, -1, -1},
+	{"icmp echo to the vip is passed", {C4, .dst = "10.0.0.100", .proto = IPPROTO_ICMP}, NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 to the vip is passed", {C6, .dst = "2001:db8::100", .proto = IPPROTO_ICMPV6}, NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"gre to the vip is passed", {C4, .dst = "10.0.0.100", .proto = 47}, NULL, XDP_PASS, SIOBPF_R_PASS_OTHER_PROTO, -1, -1},
+	{"ipv6 hop-by-hop header is passed", {TCP6_VIP, .ipv6_ext = true, .ipv6_nexthdr = IPPROTO_HOPOPTS}, NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
+	{"ipv6 fragment header is passed", {TCP6_VIP, .ipv6_ext = true, .ipv6_nexthdr = IPPROTO_FRAGMENT}, NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
+	{"ipv6 routing header is passed", {TCP6_VIP, .ipv6_ext = true, .ipv6_nexthdr = IPPROTO_ROUTING}, NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
+	{"stacked vlan tags are passed", {TCP4_VIP, .qinq = true}, NULL, XDP_PASS, SIOBPF_R_PASS_VLAN_STACKED, -1, -1},
+
+	/* Malformed at every layer: dropped, never forwarded. */
+	{"ethernet header without ipv4 header is dropped", {TCP4_VIP}, eth_only, XDP_DROP, SIOBPF_R_DROP_BAD_IPV4, -1, -1},
+	{"truncated vlan tag is dropped", {TCP4_VIP, .vlan = true}, cut_vlan, XDP_DROP, SIOBPF_R_DROP_BAD_L2, -1, -1},
+	{"truncated ipv4 header is dropped", {TCP4_VIP}, cut_ipv4, XDP_DROP, SIOBPF_R_DROP_BAD_IPV4, -1, -1},
+	{"ipv4 ihl below 5 is dropped", {TCP4_VIP}, ipv4_ihl_4, XDP_DROP, SIOBPF_R_DROP_BAD_IPV4, -1, -1},
+	{"ipv4 ethertype with version 6 is dropped", {TCP4_VIP}, ipv4_version_6, XDP_DROP, SIOBPF_R_DROP_BAD_IPV4, -1, -1},
+	{"ipv4 total length past the frame is dropped", {TCP4_VIP}, ipv4_totlen_long, XDP_DROP, SIOBPF_R_DROP_BAD_IPV4, -1, -1},
+	{"ipv4 total length below the header is dropped", {TCP4_VIP}, ipv4_totlen_short, XDP_DROP, SIOBPF_R_DROP_BAD_IPV4, -1, -1},
+	{"ipv4 options past the frame are dropped", {TCP4_VIP}, ipv4_options_cut, XDP_DROP, SIOBPF_R_DROP_BAD_IPV4, -1, -1},
+	{"truncated ipv6 header is dropped", {TCP6_VIP}, cut_ipv6, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"ipv6 ethertype with version 4 is dropped", {TCP6_VIP}, ipv6_version_4, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"ipv6 payload length past the frame is dropped", {TCP6_VIP}, ipv6_paylen_long, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"truncated tcp header is dropped", {TCP4_VIP}, cut_tcp, XDP_DROP, SIOBPF_R_DROP_BAD_L4, -1, -1},
+	{"truncated ipv6 tcp header is dropped", {TCP6_VIP}, cut_tcp6, XDP_DROP, SIOBPF_R_DROP_BAD_L4, -1, -1},
+	{"tcp data offset below 5 is dropped", {TCP4_VIP}, tcp_doff_4, XDP_DROP, SIOBPF_R_DROP_BAD_L4, -1, -1},
+	{"tcp options past the frame are dropped", {TCP4_VIP}, tcp_doff_past_end, XDP_DROP, SIOBPF_R_DROP_BAD_L4, -1, -1},
+	{"truncated udp header is dropped", {C4, .dst = "10.0.0.100", .dport = 443, .proto = IPPROTO_UDP},
+	 cut_udp, XDP_DROP, SIOBPF_R_DROP_BAD_L4, -1, -1},
+	{"udp length below its header is dropped", {C4, .dst = "10.0.0.100", .dport = 443, .proto = IPPROTO_UDP},
+	 udp_len_7, XDP_DROP, SIOBPF_R_DROP_BAD_L4, -1, -1},
+
+	/* IPv4 fragments. */
+	{"first fragment follows the client in ip mode", {TCP4_VIP, .more_frags = true, .payload = 64},
+	 NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"later fragment follows the client in ip mode", {TCP4_VIP, .frag_off = 100, .payload = 64},
+	 NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"first fragment is dropped in ip-port mode", {C4, .dst = "10.0.0.200", .dport = 80, .more_frags = true},
+	 NULL, XDP_DROP, SIOBPF_R_DROP_FRAGMENT, -1, -1},
+	{"later fragment is dropped in ip-port mode", {C4, .dst = "10.0.0.200", .dport = 80, .frag_off = 100},
+	 NULL, XDP_DROP, SIOBPF_R_DROP_FRAGMENT, -1, -1},
+	{"later fragment to no vip address is passed", {C4, .dst = "10.0.0.99", .dport = 80, .frag_off = 100},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
+
+	/* A VIP with nothing in service drops (passing would let the local stack answer). */
+	{"vip without backends drops", {C4, .dst = "10.0.0.250", .dport = 80}, NULL, XDP_DROP, SIOBPF_R_DROP_NO_BACKEND, -1, -1},
+};
+
+static void check_fixture(const struct fixture *f)
+{
+	struct siobpf_traffic vip_before = {0}, vip_after, be_before = {0}, be_after;
+	__u64 counts_before[SIOBPF_R_MAX], counts_after[SIOBPF_R_MAX];
+	struct run_result res;
+	__u8 expected[PKT_MAX];
+	struct pkt p;
+
+	pkt_build(&p, &f->spec);
+	if (f->mangle)
+		f->mangle(&p);
+	memcpy(expected, p.data, p.len);
+	if (f->backend >= 0) {
+		backend_mac((__u32)f->backend, expected);
+		memcpy(expected + 6, test_src_mac, 6);
+		be_before = backend_traffic((__u32)f->backend);
+	}
+	if (f->vip >= 0)
+		vip_before = vip_traffic((__u32)f->vip);
+	assert_int_equal(dataplane_reasons(&test_dp, counts_before), 0);
+
+	assert_int_equal(run_prog(&test_dp, &p, &res), 0);
+
+	if (res.action != f->action)
+		fail_msg("%s: action %d, expected %d", f->name, res.action, f->action);
+	if (res.out_len != p.len || memcmp(res.out, expected, p.len))
+		fail_msg("%s: output frame differs from the expected bytes", f->name);
+	assert_int_equal(dataplane_reasons(&test_dp, counts_after), 0);
+	for (int r = 0; r < SIOBPF_R_MAX; r++) {
+		__u64 want = counts_before[r] + (r == f->reason);
+
+		if (counts_after[r] != want)
+			fail_msg("%s: counter %s is %llu, expected %llu", f->name, siobpf_reason_name(r),
+				 (unsigned long long)counts_after[r], (unsigned long long)want);
+	}
+	if (f->vip >= 0) {
+		vip_after = vip_traffic((__u32)f->vip);
+		assert_int_equal(vip_after.packets, vip_before.packets + 1);
+		assert_int_equal(vip_after.bytes, vip_before.bytes + p.len);
+	}
+	if (f->backend >= 0) {
+		be_after = backend_traffic((__u32)f->backend);
+		assert_int_equal(be_after.packets, be_before.packets + 1);
+		assert_int_equal(be_after.bytes, be_before.bytes + p.len);
+	}
+}
+
+static void run_fixture(void **state)
+{
+	check_fixture(*state);
+}
+
+int main(void)
+{
+	enum { N = sizeof(fixtures) / sizeof(fixtures[0]) };
+	struct CMUnitTest tests[N];
+
+	for (int i = 0; i < N; i++) {
+		tests[i] = (struct CMUnitTest){
+			.name = fixtures[i].name,
+			.test_func = run_fixture,
+			.initial_state = (void *)&fixtures[i],
+		};
+	}
+	return cmocka_run_group_tests_name("fixtures", tests, world_setup, harness_teardown);
+}
