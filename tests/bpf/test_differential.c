@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Differential test: random clients through the kernel program and through
+ * the user-space model (user/model.c, what `siobpf lookup` answers) must
+ * choose the same backend, every one. The state includes weights, drained
+ * and down backends, and planted sticky entries that are live, expired,
+ * of an old generation, or for a down backend. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <linux/in.h>
+
+#include <cmocka.h>
+
+#include "siobpf/decide.h"
+#include "harness.h"
+#include "model.h"
+
+#define CLIENTS_PER_VIP 3000 /* x 4 VIPs x 2 rounds = 24,000 decisions */
+#define BACKENDS_PER_VIP 8
+#define SEC 1000000000ull
+
+struct vip_case {
+	const char *addr;
+	__u8 sticky;
+	__u8 prefix;
+	__u32 id;
+	int family;
+};
+
+static const struct vip_case cases[] = {
+	{"10.0.0.100", SIOBPF_STICKY_IP, 32, 1, 4},
+	{"10.0.0.101", SIOBPF_STICKY_IP_PORT, 0, 2, 4},
+	{"2001:db8::100", SIOBPF_STICKY_IP, 64, 3, 6},
+	{"2001:db8::101", SIOBPF_STICKY_IP_PORT, 0, 4, 6},
+};
+
+static struct siobpf_vip vips[4];
+static struct siobpf_backend table[SIOBPF_MAX_BACKENDS];
+static __u32 ring[SIOBPF_RING_SIZE];
+
+static __u32 rnd(void)
+{
+	return (__u32)random();
+}
+
+static void random_client(int family, char *buf, size_t len)
+{
+	if (family == 4)
+		snprintf(buf, len, "%u.%u.%u.%u", 1 + rnd() % 223, rnd() % 256, rnd() % 256, 1 + rnd() % 254);
+	else /* a few /64s, many hosts: prefix masking matters */
+		snprintf(buf, len, "2001:db8:%x:%x::%x:%x", rnd() % 4, rnd() % 4, rnd() % 65536,
+			 rnd() % 65536);
+}
+
+static __u32 backend_id(int v, int i)
+{
+	return (__u32)(v * BACKENDS_PER_VIP + i + 1);
+}
+
+static void setup_world(void)
+{
+	for (int v = 0; v < 4; v++) {
+		const struct vip_case *c = &cases[v];
+
+		vip_add(&(struct vip_spec){.addr = c->addr, .port = 80, .id = c->id, .sticky = c->sticky,
+					   .prefix = c->prefix, .persist_sec = 300, .seed = 1000u + (__u32)v},
+			&vips[v]);
+		for (int i = 0; i < BACKENDS_PER_VIP; i++) {
+			char addr[64];
+
+			if (c->family == 4)
+				snprintf(addr, sizeof(addr), "10.1.%d.%d", v, i + 1);
+			else
+				snprintf(addr, sizeof(addr), "2001:db8:1:%d::%d", v, i + 1);
+			backend_add(&vips[v], backend_id(v, i), addr, 1 + (__u32)i % 3);
+		}
+		backend_set_state(&vips[v], backend_id(v, 6), SIOBPF_BACKEND_DRAIN);
+		ring_rebuild(&vips[v]);
+	}
+}
+
+/* Entries the program must honour or ignore, planted for some clients. */
+static void plant_random_entry(const struct siobpf_vip *vip, int v, const struct siobpf_sticky_key *key)
+{
+	struct siobpf_sticky entry = {
+		.backend_id = backend_id(v, (int)(rnd() % BACKENDS_PER_VIP)),
+		.generation = 1,
+		.last_seen = dataplane_now(),
+	};
+
+	switch (rnd() % 4) {
+	case 0: /* live */
+		break;
+	case 1: /* expired */
+		entry.last_seen -= (vip->persist_sec + 5) * SEC;
+		break;
+	case 2: /* made for an older generation */
+		entry.generation = 0;
+		break;
+	case 3: /* old but alive, due for a refresh */
+		entry.last_seen -= 10 * SEC;
+		break;
+	}
+	assert_int_equal(dataplane_sticky_put(&test_dp, key, &entry), 0);
+}
+
+static void snapshot(int v)
+{
+	assert_int_equal(dataplane_backends_read(&test_dp, table), 0);
+	assert_int_equal(dataplane_ring_read(&test_dp, vips[v].id, ring), 0);
+}
+
+/* One client: model first (from the maps as they are), then the kernel. */
+static void compare_one(int v, const char *client, __u16 sport, int *mismatches, int *sticky_hits)
+{
+	const struct vip_case *c = &cases[v];
+	struct pkt_spec spec = {.family = c->family, .src = client, .dst = c->addr, .sport = sport, .dport = 80};
+	struct siobpf_sticky_key key;
+	struct siobpf_sticky entry;
+	struct model_choice want;
+	struct run_result res;
+	__u32 src[4] = {0};
+	struct pkt p;
+	int got, has_entry;
+
+	assert_int_equal(inet_pton(c->family == 6 ? AF_INET6 : AF_INET, client, src), 1);
+	siobpf_sticky_key_make(&vips[v], src, htons(sport), &key);
+	if (rnd() % 5 == 0)
+		plant_random_entry(&vips[v], v, &key);
+	has_entry = dataplane_sticky_get(&test_dp, &key, &entry) == 0;
+	want = model_decide(&(struct model_state){.vip = &vips[v], .backends = table, .ring = ring,
+						  .entry = has_entry ? &entry : NULL,
+						  .now = dataplane_now()},
+			    &key);
+
+	pkt_build(&p, &spec);
+	assert_int_equal(run_prog(&test_dp, &p, &res), 0);
+	got = chosen_backend(&res);
+	if (want.source == MODEL_NO_BACKEND ? got != -1 : got != (int)want.backend_id) {
+		if (++*mismatches <= 5)
+			fprintf(stderr, "mismatch: vip %s client %s:%u model %u (%d) kernel %d\n", c->addr,
+				client, sport, want.backend_id, want.source, got);
+	}
+	*sticky_hits += want.source == MODEL_STICKY;
+}
+
+static void round_of_clients(unsigned seed, int *mismatches, int *sticky_hits, int *decisions)
+{
+	srandom(seed);
+	for (int v = 0; v < 4; v++) {
+		snapshot(v);
+		for (int i = 0; i < CLIENTS_PER_VIP; i++) {
+			char client[64];
+
+			random_client(cases[v].family, client, sizeof(client));
+			compare_one(v, client, (__u16)(1024 + rnd() % 60000), mismatches, sticky_hits);
+			(*decisions)++;
+		}
+	}
+}
+
+static void kernel_and_model_choose_the_same_backend(void **state)
+{
+	int mismatches = 0, sticky_hits = 0, decisions = 0;
+
+	assert_int_equal(harness_reset(state), 0);
+	setup_world();
+	round_of_clients(1, &mismatches, &sticky_hits, &decisions);
+
+	/* Change the world: one backend down per VIP, one added, a weight
+	 * changed; then the same clients again (sticky hits) and new ones. */
+	for (int v = 0; v < 4; v++) {
+		backend_set_state(&vips[v], backend_id(v, 2), SIOBPF_BACKEND_DOWN);
+		struct siobpf_backend b;
+
+		assert_int_equal(dataplane_backend_get(&test_dp, backend_id(v, 0), &b), 0);
+		b.weight = 5;
+		assert_int_equal(dataplane_backend_put(&test_dp, backend_id(v, 0), &b), 0);
+		ring_rebuild(&vips[v]);
+	}
+	round_of_clients(1, &mismatches, &sticky_hits, &decisions);
+	round_of_clients(2, &mismatches, &sticky_hits, &decisions);
+
+	printf("differential: %d decisions, %d by sticky entry, %d mismatches\n", decisions, sticky_hits,
+	       mismatches);
+	assert_true(decisions >= 10000);
+	assert_true(sticky_hits > decisions / 10); /* the sticky path was exercised */
+	assert_int_equal(mismatches, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(kernel_and_model_choose_the_same_backend),
+	};
+
+	return cmocka_run_group_tests_name("differential", tests, harness_setup, harness_teardown);
+}
