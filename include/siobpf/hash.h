@@ -46,15 +46,21 @@ static inline __u32 siobpf_murmur_final(__u32 h, __u32 len)
  * hash identical bytes. */
 static inline __u32 siobpf_key_hash(const struct siobpf_sticky_key *key, __u32 seed)
 {
-	/* The key seen as words: [0] vip_id, [1..4] addr, [5] port|pad. */
-	const __u32 *w = (const __u32 *)key + 1;
+	/* Read through bytes: the words span addr[], port and pad, and a
+	 * __u32 pointer over the __u16 fields would break strict aliasing. */
+	const unsigned char *bytes =
+		(const unsigned char *)key + __builtin_offsetof(struct siobpf_sticky_key, addr);
 	__u32 h = seed;
 
 #ifdef __clang__
 #pragma unroll
 #endif
-	for (int i = 0; i < SIOBPF_KEY_HASH_WORDS; i++)
-		h = siobpf_murmur_mix(h, w[i]);
+	for (int i = 0; i < SIOBPF_KEY_HASH_WORDS; i++) {
+		__u32 w;
+
+		__builtin_memcpy(&w, bytes + 4 * i, 4);
+		h = siobpf_murmur_mix(h, w);
+	}
 	return siobpf_murmur_final(h, SIOBPF_KEY_HASH_WORDS * 4);
 }
 
