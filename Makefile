@@ -11,11 +11,12 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 # Build-time sizes shared by the program and user space (include/siobpf/abi.h).
 SIZES    := $(if $(RING_SIZE),-DSIOBPF_RING_SIZE=$(RING_SIZE))
 
+VERSION  := 0.1.0
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARN) -std=gnu11 -Iinclude -Iuser -I$(BUILD) $(SIZES)
+CFLAGS   += $(WARN) -std=gnu11 -DSIOBPF_VERSION=\"$(VERSION)\" -Iinclude -Iuser -I$(BUILD) $(SIZES)
 BPF_CFLAGS := -O2 -g -target bpf $(WARN) -Iinclude -I$(ARCH_INC) $(SIZES)
-LIBS     := -lbpf -lelf -lz -lm
+LIBS     := -lxdp -lbpf -lelf -lz -lmnl -ljson-c -lm
 
 ifeq ($(V),1)
 Q :=

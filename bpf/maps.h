@@ -71,4 +71,20 @@ struct {
 	__type(value, __u64);
 } sio_reasons SEC(".maps");
 
+/* User-space state, never read by the program: kept here so that it is
+ * created and pinned with the rest (see struct siobpf_vip_config). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIOBPF_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct siobpf_vip_config);
+} sio_vip_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct siobpf_iface);
+} sio_ifaces SEC(".maps");
+
 #endif /* SIOBPF_BPF_MAPS_H */

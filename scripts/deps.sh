@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
 	# build
-	make gcc clang llvm pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev
+	make gcc clang llvm pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev libmnl-dev
 	linux-libc-dev
 	# tests
 	libcmocka-dev iproute2 util-linux

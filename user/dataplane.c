@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* The data path's maps from user space; see dataplane.h. */
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,17 +54,80 @@ static int errno_or(int fallback)
 	return errno ? -errno : fallback;
 }
 
+/* Every map, by its pinned name, and where its fd goes. */
+static const struct {
+	const char *name;
+	size_t fd_offset;
+} map_fds[] = {
+	{"sio_vips", offsetof(struct dataplane, vips_fd)},
+	{"sio_backends", offsetof(struct dataplane, backends_fd)},
+	{"sio_rings", offsetof(struct dataplane, rings_fd)},
+	{"sio_sticky", offsetof(struct dataplane, sticky_fd)},
+	{"sio_vip_stats", offsetof(struct dataplane, vip_stats_fd)},
+	{"sio_be_stats", offsetof(struct dataplane, be_stats_fd)},
+	{"sio_reasons", offsetof(struct dataplane, reasons_fd)},
+	{"sio_vip_cfg", offsetof(struct dataplane, vip_cfg_fd)},
+	{"sio_ifaces", offsetof(struct dataplane, ifaces_fd)},
+};
+#define MAP_COUNT (sizeof(map_fds) / sizeof(map_fds[0]))
+
+static int *map_fd_slot(struct dataplane *dp, size_t i)
+{
+	return (int *)((char *)dp + map_fds[i].fd_offset);
+}
+
+void dataplane_init(struct dataplane *dp)
+{
+	memset(dp, 0, sizeof(*dp));
+	dp->prog_fd = -1;
+	for (size_t i = 0; i < MAP_COUNT; i++)
+		*map_fd_slot(dp, i) = -1;
+}
+
+static int pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int set_pin_paths(struct bpf_object *obj, const char *dir)
+{
+	for (size_t i = 0; i < MAP_COUNT; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_fds[i].name);
+		char path[PATH_MAX];
+		int err;
+
+		if (!map)
+			return -ENOENT;
+		err = pin_path(path, sizeof(path), dir, map_fds[i].name);
+		if (!err)
+			err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 {
 	struct siobpf_bpf *skel;
 	int err;
 
-	memset(dp, 0, sizeof(*dp));
+	dataplane_init(dp);
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus < 0)
+		return dp->ncpus;
 	skel = siobpf_bpf__open();
 	if (!skel)
 		return errno_or(-EINVAL);
 	if (opts && opts->sticky_entries) {
 		err = bpf_map__set_max_entries(skel->maps.sio_sticky, opts->sticky_entries);
+		if (err)
+			goto fail;
+	}
+	if (opts && opts->pin_dir) {
+		err = set_pin_paths(skel->obj, opts->pin_dir);
 		if (err)
 			goto fail;
 	}
@@ -71,30 +137,67 @@ int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 
 	dp->skel = skel;
 	dp->prog_fd = bpf_program__fd(skel->progs.siobpf_xdp);
-	dp->vips_fd = bpf_map__fd(skel->maps.sio_vips);
-	dp->backends_fd = bpf_map__fd(skel->maps.sio_backends);
-	dp->rings_fd = bpf_map__fd(skel->maps.sio_rings);
-	dp->sticky_fd = bpf_map__fd(skel->maps.sio_sticky);
-	dp->vip_stats_fd = bpf_map__fd(skel->maps.sio_vip_stats);
-	dp->be_stats_fd = bpf_map__fd(skel->maps.sio_be_stats);
-	dp->reasons_fd = bpf_map__fd(skel->maps.sio_reasons);
-	dp->ncpus = libbpf_num_possible_cpus();
-	if (dp->ncpus < 0) {
-		err = dp->ncpus;
-		goto fail;
-	}
+	for (size_t i = 0; i < MAP_COUNT; i++)
+		*map_fd_slot(dp, i) =
+			bpf_map__fd(bpf_object__find_map_by_name(skel->obj, map_fds[i].name));
 	return 0;
 fail:
 	siobpf_bpf__destroy(skel);
-	memset(dp, 0, sizeof(*dp));
+	dataplane_init(dp);
 	return err < 0 ? err : -err;
+}
+
+int dataplane_open_pinned(struct dataplane *dp, const char *dir)
+{
+	int err = 0;
+
+	dataplane_init(dp);
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus < 0)
+		return dp->ncpus;
+	for (size_t i = 0; i < MAP_COUNT; i++) {
+		char path[PATH_MAX];
+		int fd;
+
+		err = pin_path(path, sizeof(path), dir, map_fds[i].name);
+		if (err)
+			break;
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			break;
+		}
+		*map_fd_slot(dp, i) = fd;
+	}
+	if (err)
+		dataplane_close(dp);
+	return err;
+}
+
+int dataplane_unpin(const char *dir)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < MAP_COUNT; i++) {
+		char path[PATH_MAX];
+
+		if (pin_path(path, sizeof(path), dir, map_fds[i].name) == 0 && unlink(path) &&
+		    errno != ENOENT && !err)
+			err = -errno;
+	}
+	return err;
 }
 
 void dataplane_close(struct dataplane *dp)
 {
-	if (dp->skel)
-		siobpf_bpf__destroy(dp->skel);
-	memset(dp, 0, sizeof(*dp));
+	if (dp->skel) {
+		siobpf_bpf__destroy(dp->skel); /* closes the program and map fds */
+	} else {
+		for (size_t i = 0; i < MAP_COUNT; i++)
+			if (*map_fd_slot(dp, i) >= 0)
+				close(*map_fd_slot(dp, i));
+	}
+	dataplane_init(dp);
 }
 
 static int map_put(int fd, const void *key, const void *value)

@@ -22,15 +22,27 @@ struct dataplane {
 	int vip_stats_fd;
 	int be_stats_fd;
 	int reasons_fd;
+	int vip_cfg_fd;
+	int ifaces_fd;
 	int ncpus;
 };
 
 struct dataplane_opts {
 	__u32 sticky_entries; /* 0: SIOBPF_STICKY_ENTRIES */
+	const char *pin_dir;  /* reuse the maps pinned here, or pin them here; NULL: none */
 };
 
-/* Opens and loads the embedded BPF object (not attached, nothing pinned). */
+/* An empty handle (no fds) that dataplane_close accepts. */
+void dataplane_init(struct dataplane *dp);
+
+/* Opens and loads the embedded BPF object (not attached). With a pin
+ * directory, maps already pinned there are reused (their entries survive a
+ * program replacement) and missing ones are pinned. */
 int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts);
+/* Opens the maps pinned in dir, without a program. -ENOENT: nothing pinned. */
+int dataplane_open_pinned(struct dataplane *dp, const char *dir);
+/* Removes every map pin from dir (the maps live on while in use). */
+int dataplane_unpin(const char *dir);
 void dataplane_close(struct dataplane *dp);
 
 int dataplane_vip_put(struct dataplane *dp, const struct siobpf_vip_key *key,

@@ -119,6 +119,39 @@ struct siobpf_traffic {
 };
 _Static_assert(sizeof(struct siobpf_traffic) == 24, "siobpf_traffic layout");
 
+/* How the daemon checks a VIP's backends (siobpf run). */
+enum siobpf_probe_kind {
+	SIOBPF_PROBE_TCP = 0,      /* connect */
+	SIOBPF_PROBE_HTTP = 1,     /* GET path, expect a status */
+	SIOBPF_PROBE_SOCKETIO = 2, /* Engine.IO polling handshake */
+	SIOBPF_PROBE_NONE = 3,     /* never probed: state is the operator's */
+};
+
+#define SIOBPF_PROBE_PATH_MAX 112
+
+/* A VIP's settings that the data path does not read, kept in a pinned map
+ * beside the rest so that the maps stay the single source of truth for
+ * every siobpf process. Indexed by VIP id. Host byte order. */
+struct siobpf_vip_config {
+	__u32 interval_ms;
+	__u32 timeout_ms;
+	__u16 probe_port;   /* 0: the VIP's port */
+	__u8 rise;
+	__u8 fall;
+	__u8 probe;         /* enum siobpf_probe_kind */
+	__u8 in_use;
+	__u16 http_status;  /* expected status of an http probe */
+	char probe_path[SIOBPF_PROBE_PATH_MAX]; /* NUL-terminated */
+};
+_Static_assert(sizeof(struct siobpf_vip_config) == 128, "siobpf_vip_config layout");
+
+/* An interface siobpf is attached to (user space only). Keyed by ifindex. */
+struct siobpf_iface {
+	__u8 mode;   /* 1 native, 2 generic (XDP_MODE_*) */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct siobpf_iface) == 8, "siobpf_iface layout");
+
 /* Why a packet got its verdict. One per-CPU counter each. The names in
  * siobpf_reason_names (user space) are part of the JSON interface. */
 enum siobpf_reason {

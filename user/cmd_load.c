@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* siobpf load, reload, unload: the program on an interface. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <xdp/libxdp.h>
+
+#include "cli.h"
+#include "pins.h"
+
+#define PROG_NAME "siobpf_xdp"
+
+/* What is attached to an interface, as far as siobpf cares. */
+struct attached {
+	struct xdp_multiprog *mp; /* NULL: nothing attached */
+	struct xdp_program *ours; /* siobpf's program, or NULL */
+	const char *other;        /* name of a foreign program, or NULL */
+};
+
+static void attached_query(int ifindex, struct attached *at)
+{
+	struct xdp_program *p;
+
+	memset(at, 0, sizeof(*at));
+	at->mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(at->mp)) {
+		at->mp = NULL;
+		return;
+	}
+	if (xdp_multiprog__is_legacy(at->mp)) {
+		p = xdp_multiprog__main_prog(at->mp);
+		if (p && !strcmp(xdp_program__name(p), PROG_NAME))
+			at->ours = p;
+		else if (p)
+			at->other = xdp_program__name(p);
+		return;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, at->mp); p; p = xdp_multiprog__next_prog(p, at->mp)) {
+		if (!strcmp(xdp_program__name(p), PROG_NAME))
+			at->ours = p;
+		else
+			at->other = xdp_program__name(p);
+	}
+}
+
+static void attached_release(struct attached *at)
+{
+	if (at->mp)
+		xdp_multiprog__close(at->mp);
+	memset(at, 0, sizeof(*at));
+}
+
+static int iface_index(const char *name)
+{
+	int ifindex = (int)if_nametoindex(name);
+
+	if (!ifindex)
+		pr_err("no interface named %s here: check `ip link`", name);
+	return ifindex;
+}
+
+static const char *mode_name(enum xdp_attach_mode mode)
+{
+	return mode == XDP_MODE_SKB ? "generic" : "native";
+}
+
+static int load_program(struct dataplane *dp)
+{
+	int err = dataplane_load(dp, &(struct dataplane_opts){.pin_dir = globals.pin_dir});
+
+	if (err)
+		pr_err("loading the BPF program failed: %s%s", strerror(-err),
+		       err == -EINVAL ? " (maps pinned by an incompatible siobpf version? "
+					"unload everywhere first)"
+				      : "; run with -vv for the verifier log");
+	return err;
+}
+
+static int iface_register(struct dataplane *dp, int ifindex, enum xdp_attach_mode mode)
+{
+	struct siobpf_iface iface = {.mode = (__u8)mode};
+	__u32 key = (__u32)ifindex;
+
+	return bpf_map_update_elem(dp->ifaces_fd, &key, &iface, BPF_ANY) ? -errno : 0;
+}
+
+int cmd_load(struct cli_args *args)
+{
+	const char *ifname = args->pos[0], *mode_opt = cli_opt(args, "mode");
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	struct dataplane dp;
+	struct xdp_program *prog = NULL;
+	struct attached at;
+	int ifindex, lock_fd = -1, err, rc = EXIT_FAIL;
+
+	dataplane_init(&dp);
+	if (mode_opt && !strcmp(mode_opt, "generic"))
+		mode = XDP_MODE_SKB;
+	else if (mode_opt && strcmp(mode_opt, "native"))
+		return usage_error(args->cmd, "--mode must be native or generic, not '%s'", mode_opt);
+	if (geteuid() != 0) {
+		pr_err("siobpf needs root to load XDP programs: run it with sudo");
+		return EXIT_FAIL;
+	}
+	ifindex = iface_index(ifname);
+	if (!ifindex || pins_prepare(globals.pin_dir))
+		return EXIT_FAIL;
+	err = pins_lock(globals.pin_dir, &lock_fd);
+	if (err) {
+		pr_err("cannot lock %s: %s", globals.pin_dir, strerror(-err));
+		return EXIT_FAIL;
+	}
+
+	attached_query(ifindex, &at);
+	if (at.ours) {
+		pr_err("siobpf is already attached to %s: use `siobpf reload %s` to replace it", ifname, ifname);
+		goto out;
+	}
+	if (at.other) {
+		pr_err("%s already has the XDP program '%s': detach it first (ip link set dev %s xdp off)",
+		       ifname, at.other, ifname);
+		goto out;
+	}
+	if (load_program(&dp))
+		goto out;
+	prog = xdp_program__from_fd(dp.prog_fd);
+	err = (int)libxdp_get_error(prog);
+	if (!err)
+		err = xdp_program__attach(prog, ifindex, mode, 0);
+	if (err) {
+		if (mode == XDP_MODE_NATIVE && (err == -EOPNOTSUPP || err == -EINVAL))
+			pr_err("%s refused native XDP (%s): its driver may lack XDP support; try --mode generic",
+			       ifname, strerror(-err));
+		else
+			pr_err("attaching to %s failed: %s", ifname, strerror(-err));
+		goto out;
+	}
+	err = iface_register(&dp, ifindex, mode);
+	if (err) {
+		xdp_program__detach(prog, ifindex, mode, 0);
+		pr_err("recording %s in %s failed: %s; detached again", ifname, globals.pin_dir, strerror(-err));
+		goto out;
+	}
+	printf("siobpf attached to %s (%s mode), maps in %s\n", ifname, mode_name(mode), globals.pin_dir);
+	rc = EXIT_OK;
+out:
+	if (prog && !libxdp_get_error(prog))
+		xdp_program__close(prog);
+	attached_release(&at);
+	pins_release(&dp, lock_fd);
+	return rc;
+}
+
+static __u32 mode_flags(enum xdp_attach_mode mode)
+{
+	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* Swaps the attached program for the new one in one netlink request, so
+ * no packet meets an interface without siobpf. */
+static int replace_program(int ifindex, struct attached *at, int new_fd)
+{
+	enum xdp_attach_mode mode = xdp_multiprog__attach_mode(at->mp);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(at->ours));
+
+	if (!xdp_multiprog__is_legacy(at->mp)) {
+		/* Behind libxdp's dispatcher: detach and attach (not atomic). */
+		struct xdp_program *prog = xdp_program__from_fd(new_fd);
+		int err = (int)libxdp_get_error(prog);
+
+		pr_warn("siobpf runs behind the libxdp dispatcher: the swap is not atomic");
+		if (!err)
+			err = xdp_program__detach(at->ours, ifindex, mode, 0);
+		if (!err)
+			err = xdp_program__attach(prog, ifindex, mode, 0);
+		if (!libxdp_get_error(prog))
+			xdp_program__close(prog);
+		return err;
+	}
+	if (bpf_xdp_attach(ifindex, new_fd, mode_flags(mode) | XDP_FLAGS_REPLACE, &opts))
+		return -errno;
+	return 0;
+}
+
+int cmd_reload(struct cli_args *args)
+{
+	const char *ifname = args->pos[0];
+	struct dataplane dp;
+	struct attached at = {0};
+	int ifindex, lock_fd = -1, err, rc = EXIT_FAIL;
+
+	/* Opening the pins first checks root and that siobpf is loaded. */
+	if (pins_open(&dp, true, &lock_fd))
+		return EXIT_FAIL;
+	dataplane_close(&dp);
+	ifindex = iface_index(ifname);
+	if (!ifindex)
+		goto out;
+	attached_query(ifindex, &at);
+	if (!at.ours) {
+		pr_err("siobpf is not attached to %s: use `siobpf load %s`", ifname, ifname);
+		goto out;
+	}
+	if (load_program(&dp))
+		goto out;
+	err = replace_program(ifindex, &at, dp.prog_fd);
+	if (err) {
+		pr_err("replacing the program on %s failed: %s; the old one still runs", ifname, strerror(-err));
+		goto out;
+	}
+	printf("siobpf reloaded on %s; VIPs, backends and sticky entries kept\n", ifname);
+	rc = EXIT_OK;
+out:
+	attached_release(&at);
+	pins_release(&dp, lock_fd);
+	return rc;
+}
+
+static bool ifaces_empty(struct dataplane *dp)
+{
+	__u32 next;
+
+	return bpf_map_get_next_key(dp->ifaces_fd, NULL, &next) != 0;
+}
+
+int cmd_unload(struct cli_args *args)
+{
+	const char *ifname = args->pos[0];
+	struct dataplane dp;
+	struct attached at = {0};
+	int ifindex, lock_fd = -1, err, rc = EXIT_FAIL;
+	__u32 key;
+
+	if (pins_open(&dp, true, &lock_fd))
+		return EXIT_FAIL;
+	ifindex = iface_index(ifname);
+	if (!ifindex)
+		goto out;
+	attached_query(ifindex, &at);
+	if (!at.ours) {
+		pr_err("siobpf is not attached to %s: nothing to unload", ifname);
+		goto out;
+	}
+	if (xdp_multiprog__is_legacy(at.mp))
+		err = xdp_multiprog__detach(at.mp);
+	else
+		err = xdp_program__detach(at.ours, ifindex, xdp_multiprog__attach_mode(at.mp), 0);
+	if (err) {
+		pr_err("detaching from %s failed: %s", ifname, strerror(-err));
+		goto out;
+	}
+	key = (__u32)ifindex;
+	bpf_map_delete_elem(dp.ifaces_fd, &key);
+	printf("siobpf detached from %s\n", ifname);
+	if (ifaces_empty(&dp)) {
+		err = dataplane_unpin(globals.pin_dir);
+		if (!err && rmdir(globals.pin_dir))
+			err = -errno;
+		if (err)
+			pr_warn("removing the pins in %s: %s", globals.pin_dir, strerror(-err));
+		else
+			printf("no interface uses siobpf any more: removed %s\n", globals.pin_dir);
+	}
+	rc = EXIT_OK;
+out:
+	attached_release(&at);
+	pins_release(&dp, lock_fd);
+	return rc;
+}

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* siobpf status and lookup: what is configured, and what a client gets. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+
+#include "siobpf/decide.h"
+#include "cli.h"
+#include "model.h"
+#include "output.h"
+#include "pins.h"
+#include "show.h"
+#include "state.h"
+
+static json_object *jstr(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+static json_object *jint(long long v)
+{
+	return json_object_new_int64(v);
+}
+
+void print_json(json_object *root)
+{
+	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	json_object_put(root);
+}
+
+int show_load(struct dataplane *dp, struct show_state *s)
+{
+	int err;
+
+	s->vips = calloc(SIOBPF_MAX_VIPS, sizeof(*s->vips));
+	s->backends = calloc(SIOBPF_MAX_BACKENDS, sizeof(*s->backends));
+	if (!s->vips || !s->backends)
+		return -ENOMEM;
+	err = state_vip_list(dp, s->vips, SIOBPF_MAX_VIPS, &s->nvips);
+	if (err)
+		return err;
+	s->first = calloc(s->nvips + 1, sizeof(*s->first));
+	if (!s->first)
+		return -ENOMEM;
+	s->nbackends = 0;
+	for (size_t v = 0; v < s->nvips; v++) {
+		size_t n;
+
+		s->first[v] = s->nbackends;
+		err = state_backend_list(dp, s->vips[v].vip.id, s->backends + s->nbackends,
+					 SIOBPF_MAX_BACKENDS - s->nbackends, &n);
+		if (err)
+			return err;
+		s->nbackends += n;
+	}
+	s->first[s->nvips] = s->nbackends;
+	return 0;
+}
+
+void show_free(struct show_state *s)
+{
+	free(s->vips);
+	free(s->backends);
+	free(s->first);
+	memset(s, 0, sizeof(*s));
+}
+
+static void ifname_of(__u32 ifindex, char *buf)
+{
+	if (!if_indextoname(ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "if%u", ifindex);
+}
+
+static json_object *vip_json(const struct vip_entry *e, const struct backend_entry *b, size_t nb)
+{
+	json_object *o = json_object_new_object(), *list = json_object_new_array(), *probe;
+	char text[ADDR_TEXT_MAX], addr[ADDR_TEXT_MAX];
+
+	vip_format(&e->key, text, sizeof(text));
+	addr_format(e->key.family, e->key.addr, addr, sizeof(addr));
+	json_object_object_add(o, "vip", jstr(text));
+	json_object_object_add(o, "address", jstr(addr));
+	json_object_object_add(o, "port", jint(ntohs(e->key.port)));
+	json_object_object_add(o, "proto", jstr(proto_name(e->key.proto)));
+	json_object_object_add(o, "sticky", jstr(name_of(sticky_names, STICKY_NAMES, e->vip.sticky)));
+	json_object_object_add(o, "prefix", jint(e->vip.prefix));
+	json_object_object_add(o, "persist", jint(e->vip.persist_sec));
+	json_object_object_add(o, "forward", jstr(name_of(forward_names, FORWARD_NAMES, e->vip.forward)));
+	json_object_object_add(o, "seed", jint(e->vip.hash_seed));
+	json_object_object_add(o, "id", jint(e->vip.id));
+	probe = json_object_new_object();
+	json_object_object_add(probe, "type", jstr(name_of(probe_names, PROBE_NAMES, e->cfg.probe)));
+	json_object_object_add(probe, "port", jint(e->cfg.probe_port ? e->cfg.probe_port : ntohs(e->key.port)));
+	json_object_object_add(probe, "path", jstr(e->cfg.probe_path));
+	json_object_object_add(probe, "status", jint(e->cfg.http_status));
+	json_object_object_add(probe, "interval", jint(e->cfg.interval_ms));
+	json_object_object_add(probe, "timeout", jint(e->cfg.timeout_ms));
+	json_object_object_add(probe, "rise", jint(e->cfg.rise));
+	json_object_object_add(probe, "fall", jint(e->cfg.fall));
+	json_object_object_add(o, "probe", probe);
+	for (size_t i = 0; i < nb; i++) {
+		json_object *j = json_object_new_object();
+		char mac[18], ifname[IF_NAMESIZE];
+
+		addr_format(b[i].b.family, b[i].b.addr, addr, sizeof(addr));
+		mac_format(b[i].b.mac, mac, sizeof(mac));
+		ifname_of(b[i].b.ifindex, ifname);
+		json_object_object_add(j, "address", jstr(addr));
+		json_object_object_add(j, "state", jstr(name_of(state_names, STATE_NAMES, b[i].b.state)));
+		json_object_object_add(j, "weight", jint(b[i].b.weight));
+		json_object_object_add(j, "mac", jstr(mac));
+		json_object_object_add(j, "ifname", jstr(ifname));
+		json_object_object_add(j, "id", jint(b[i].id));
+		json_object_object_add(j, "generation", jint(b[i].b.generation));
+		json_object_array_add(list, j);
+	}
+	json_object_object_add(o, "backends", list);
+	return o;
+}
+
+static void vip_text(const struct vip_entry *e, const struct backend_entry *b, size_t nb)
+{
+	char text[ADDR_TEXT_MAX], addr[ADDR_TEXT_MAX];
+
+	vip_format(&e->key, text, sizeof(text));
+	printf("vip %s  sticky %s/%u  persist %us  forward %s  seed %u\n", text,
+	       name_of(sticky_names, STICKY_NAMES, e->vip.sticky), e->vip.prefix, e->vip.persist_sec,
+	       name_of(forward_names, FORWARD_NAMES, e->vip.forward), e->vip.hash_seed);
+	printf("    probe %s port %u every %ums timeout %ums rise %u fall %u",
+	       name_of(probe_names, PROBE_NAMES, e->cfg.probe),
+	       e->cfg.probe_port ? e->cfg.probe_port : ntohs(e->key.port), e->cfg.interval_ms,
+	       e->cfg.timeout_ms, e->cfg.rise, e->cfg.fall);
+	if (e->cfg.probe == SIOBPF_PROBE_HTTP)
+		printf(" path %s expect %u", e->cfg.probe_path, e->cfg.http_status);
+	printf("\n");
+	if (!nb)
+		printf("    no backends: traffic to this VIP is dropped\n");
+	for (size_t i = 0; i < nb; i++) {
+		char mac[18], ifname[IF_NAMESIZE];
+
+		addr_format(b[i].b.family, b[i].b.addr, addr, sizeof(addr));
+		mac_format(b[i].b.mac, mac, sizeof(mac));
+		ifname_of(b[i].b.ifindex, ifname);
+		printf("    backend %-24s %-5s weight %-4u mac %s dev %s\n", addr,
+		       name_of(state_names, STATE_NAMES, b[i].b.state), b[i].b.weight, mac, ifname);
+	}
+}
+
+static json_object *ifaces_json(struct dataplane *dp)
+{
+	json_object *list = json_object_new_array();
+	__u32 key, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(dp->ifaces_fd, prev, &next)) {
+		struct siobpf_iface iface;
+		char ifname[IF_NAMESIZE];
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(dp->ifaces_fd, &key, &iface))
+			continue;
+		json_object *j = json_object_new_object();
+
+		ifname_of(key, ifname);
+		json_object_object_add(j, "ifname", jstr(ifname));
+		json_object_object_add(j, "mode", jstr(iface.mode == 2 ? "generic" : "native"));
+		json_object_array_add(list, j);
+	}
+	return list;
+}
+
+int cmd_status(struct cli_args *args)
+{
+	struct show_state s = {0};
+	struct dataplane dp;
+	json_object *ifaces;
+	int lock_fd, err;
+
+	if (pins_open(&dp, false, &lock_fd))
+		return EXIT_FAIL;
+	err = show_load(&dp, &s);
+	if (err) {
+		pr_err("reading the maps failed: %s", strerror(-err));
+		goto out;
+	}
+	ifaces = ifaces_json(&dp);
+	if (cli_flag(args, "json")) {
+		json_object *root = json_object_new_object(), *vips = json_object_new_array();
+
+		for (size_t v = 0; v < s.nvips; v++)
+			json_object_array_add(vips, vip_json(&s.vips[v], s.backends + s.first[v],
+							     s.first[v + 1] - s.first[v]));
+		json_object_object_add(root, "vips", vips);
+		json_object_object_add(root, "interfaces", ifaces);
+		print_json(root);
+	} else {
+		printf("siobpf on");
+		for (size_t i = 0; i < json_object_array_length(ifaces); i++) {
+			json_object *j = json_object_array_get_idx(ifaces, i);
+
+			printf(" %s (%s)", json_object_get_string(json_object_object_get(j, "ifname")),
+			       json_object_get_string(json_object_object_get(j, "mode")));
+		}
+		printf("%s, maps in %s\n", json_object_array_length(ifaces) ? "" : " no interface",
+		       globals.pin_dir);
+		json_object_put(ifaces);
+		if (!s.nvips)
+			printf("no VIPs: add one with `siobpf vip add ADDR:PORT`\n");
+		for (size_t v = 0; v < s.nvips; v++)
+			vip_text(&s.vips[v], s.backends + s.first[v], s.first[v + 1] - s.first[v]);
+	}
+out:
+	show_free(&s);
+	pins_release(&dp, lock_fd);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+/* Reads what the decision needs for one key and asks the model. */
+static int lookup_choice(struct dataplane *dp, const struct vip_entry *vip,
+			 const struct siobpf_sticky_key *key, struct model_choice *choice)
+{
+	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	__u32 *ring = malloc(SIOBPF_RING_SIZE * sizeof(*ring));
+	struct siobpf_sticky entry;
+	bool has_entry, has_ring;
+	int err = -ENOMEM;
+
+	if (!table || !ring)
+		goto out;
+	err = dataplane_backends_read(dp, table);
+	if (err)
+		goto out;
+	has_ring = dataplane_ring_read(dp, vip->vip.id, ring) == 0;
+	has_entry = dataplane_sticky_get(dp, key, &entry) == 0;
+	*choice = model_decide(&(struct model_state){.vip = &vip->vip, .backends = table,
+						     .ring = has_ring ? ring : NULL,
+						     .entry = has_entry ? &entry : NULL,
+						     .now = dataplane_now()},
+			       key);
+out:
+	free(table);
+	free(ring);
+	return err;
+}
+
+int cmd_lookup(struct cli_args *args)
+{
+	struct siobpf_sticky_key key;
+	struct siobpf_vip_key vkey;
+	struct model_choice choice;
+	struct vip_entry vip;
+	struct dataplane dp;
+	struct addr client;
+	char vtext[ADDR_TEXT_MAX], ctext[ADDR_TEXT_MAX], btext[ADDR_TEXT_MAX] = "";
+	const char *why = NULL;
+	__u16 port;
+	int lock_fd, err, rc = EXIT_FAIL;
+
+	if (vip_parse(args->pos[0], &vkey, &why)) {
+		pr_err("bad VIP '%s': %s", args->pos[0], why);
+		return EXIT_FAIL;
+	}
+	if (endpoint_parse(args->pos[1], &client, &port, &why)) {
+		pr_err("bad client '%s': %s (CLIENT or CLIENT:PORT, [IPv6]:PORT)", args->pos[1], why);
+		return EXIT_FAIL;
+	}
+	vip_format(&vkey, vtext, sizeof(vtext));
+	if (client.family != vkey.family) {
+		pr_err("client %s and VIP %s are of different address families", args->pos[1], vtext);
+		return EXIT_FAIL;
+	}
+	if (pins_open(&dp, false, &lock_fd))
+		return EXIT_FAIL;
+	if (state_vip_find(&dp, &vkey, &vip)) {
+		pr_err("no VIP %s: `siobpf status` lists them", vtext);
+		goto out;
+	}
+	if (vip.vip.sticky == SIOBPF_STICKY_IP_PORT && !port) {
+		pr_err("VIP %s keys on address and port: give the client as CLIENT:PORT", vtext);
+		goto out;
+	}
+	siobpf_sticky_key_make(&vip.vip, client.a, htons(port), &key);
+	err = lookup_choice(&dp, &vip, &key, &choice);
+	if (err) {
+		pr_err("reading the maps failed: %s", strerror(-err));
+		goto out;
+	}
+	addr_format(client.family, client.a, ctext, sizeof(ctext));
+	if (choice.source != MODEL_NO_BACKEND) {
+		struct siobpf_backend b;
+
+		if (dataplane_backend_get(&dp, choice.backend_id, &b) == 0)
+			addr_format(b.family, b.addr, btext, sizeof(btext));
+	}
+	if (cli_flag(args, "json")) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "vip", jstr(vtext));
+		json_object_object_add(o, "client", jstr(ctext));
+		if (port)
+			json_object_object_add(o, "port", jint(port));
+		json_object_object_add(o, "backend", *btext ? jstr(btext) : NULL);
+		json_object_object_add(o, "reason", jstr(choice.source == MODEL_STICKY ? "sticky"
+							 : choice.source == MODEL_RING ? "ring" : "none"));
+		json_object_object_add(o, "slot", jint(choice.slot));
+		if (choice.source == MODEL_STICKY)
+			json_object_object_add(o, "age", json_object_new_double((double)choice.age_ns / 1e9));
+		print_json(o);
+	} else if (choice.source == MODEL_STICKY) {
+		printf("%s -> %s: sticky entry, last seen %.1f s ago (ring slot %u)\n", ctext, btext,
+		       (double)choice.age_ns / 1e9, choice.slot);
+	} else if (choice.source == MODEL_RING) {
+		printf("%s -> %s: ring slot %u (no live sticky entry; the first packet makes one)\n", ctext,
+		       btext, choice.slot);
+	} else {
+		printf("%s -> none: VIP %s has no backend in service, its packets are dropped\n", ctext, vtext);
+	}
+	rc = EXIT_OK;
+out:
+	pins_release(&dp, lock_fd);
+	return rc;
+}

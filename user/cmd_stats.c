@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* siobpf stats: traffic per VIP and backend, and why packets were passed
+ * or dropped; with --watch, rates between samples. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "pins.h"
+#include "show.h"
+
+struct sample {
+	struct show_state s;
+	struct siobpf_traffic *vip;     /* by index in s.vips */
+	struct siobpf_traffic *backend; /* by index in s.backends */
+	__u64 reasons[SIOBPF_R_MAX];
+	double at;                      /* seconds, monotonic */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sample_free(struct sample *x)
+{
+	show_free(&x->s);
+	free(x->vip);
+	free(x->backend);
+	memset(x, 0, sizeof(*x));
+}
+
+static int sample_take(struct dataplane *dp, struct sample *x)
+{
+	int err = show_load(dp, &x->s);
+
+	x->vip = calloc(x->s.nvips + 1, sizeof(*x->vip));
+	x->backend = calloc(x->s.nbackends + 1, sizeof(*x->backend));
+	if (!err && (!x->vip || !x->backend))
+		err = -ENOMEM;
+	for (size_t v = 0; !err && v < x->s.nvips; v++)
+		err = dataplane_traffic(dp, false, x->s.vips[v].vip.id, &x->vip[v]);
+	for (size_t b = 0; !err && b < x->s.nbackends; b++)
+		err = dataplane_traffic(dp, true, x->s.backends[b].id, &x->backend[b]);
+	if (!err)
+		err = dataplane_reasons(dp, x->reasons);
+	x->at = monotonic_seconds();
+	return err;
+}
+
+/* A counter's rate since the previous sample, when there is one whose
+ * layout matches (same VIPs and backends). */
+static double rate(__u64 now, const __u64 *before, double seconds)
+{
+	return before && seconds > 0 && now >= *before ? (double)(now - *before) / seconds : 0;
+}
+
+static void traffic_json(json_object *o, const struct siobpf_traffic *t, const struct siobpf_traffic *p,
+			 double dt)
+{
+	json_object_object_add(o, "packets", json_object_new_int64((long long)t->packets));
+	json_object_object_add(o, "bytes", json_object_new_int64((long long)t->bytes));
+	json_object_object_add(o, "new_sticky", json_object_new_int64((long long)t->new_sticky));
+	if (p) {
+		json_object_object_add(o, "packets_per_sec", json_object_new_double(rate(t->packets, &p->packets, dt)));
+		json_object_object_add(o, "bytes_per_sec", json_object_new_double(rate(t->bytes, &p->bytes, dt)));
+		json_object_object_add(o, "new_sticky_per_sec",
+				       json_object_new_double(rate(t->new_sticky, &p->new_sticky, dt)));
+	}
+}
+
+static bool same_layout(const struct sample *a, const struct sample *b)
+{
+	if (!b || a->s.nvips != b->s.nvips || a->s.nbackends != b->s.nbackends)
+		return false;
+	for (size_t v = 0; v < a->s.nvips; v++)
+		if (a->s.vips[v].vip.id != b->s.vips[v].vip.id)
+			return false;
+	for (size_t i = 0; i < a->s.nbackends; i++)
+		if (a->s.backends[i].id != b->s.backends[i].id)
+			return false;
+	return true;
+}
+
+static void print_json_sample(const struct sample *x, const struct sample *prev)
+{
+	json_object *root = json_object_new_object(), *vips = json_object_new_array();
+	json_object *counters = json_object_new_object();
+	bool rates = same_layout(x, prev);
+	double dt = rates ? x->at - prev->at : 0;
+
+	for (size_t v = 0; v < x->s.nvips; v++) {
+		json_object *o = json_object_new_object(), *list = json_object_new_array();
+		char text[ADDR_TEXT_MAX];
+
+		vip_format(&x->s.vips[v].key, text, sizeof(text));
+		json_object_object_add(o, "vip", json_object_new_string(text));
+		traffic_json(o, &x->vip[v], rates ? &prev->vip[v] : NULL, dt);
+		for (size_t b = x->s.first[v]; b < x->s.first[v + 1]; b++) {
+			json_object *j = json_object_new_object();
+			const struct siobpf_backend *be = &x->s.backends[b].b;
+
+			addr_format(be->family, be->addr, text, sizeof(text));
+			json_object_object_add(j, "address", json_object_new_string(text));
+			traffic_json(j, &x->backend[b], rates ? &prev->backend[b] : NULL, dt);
+			json_object_array_add(list, j);
+		}
+		json_object_object_add(o, "backends", list);
+		json_object_array_add(vips, o);
+	}
+	for (int r = 0; r < SIOBPF_R_MAX; r++)
+		json_object_object_add(counters, siobpf_reason_name(r),
+				       json_object_new_int64((long long)x->reasons[r]));
+	json_object_object_add(root, "vips", vips);
+	json_object_object_add(root, "counters", counters);
+	if (rates)
+		json_object_object_add(root, "interval", json_object_new_double(dt));
+	print_json(root);
+}
+
+static void print_text_line(const char *what, const struct siobpf_traffic *t,
+			    const struct siobpf_traffic *p, double dt)
+{
+	printf("%-34s %12llu pkts %14llu bytes %10llu new sticky", what, (unsigned long long)t->packets,
+	       (unsigned long long)t->bytes, (unsigned long long)t->new_sticky);
+	if (p)
+		printf("  %10.1f pkt/s %12.1f B/s", rate(t->packets, &p->packets, dt),
+		       rate(t->bytes, &p->bytes, dt));
+	printf("\n");
+}
+
+static void print_text_sample(const struct sample *x, const struct sample *prev)
+{
+	bool rates = same_layout(x, prev);
+	double dt = rates ? x->at - prev->at : 0;
+
+	for (size_t v = 0; v < x->s.nvips; v++) {
+		char text[ADDR_TEXT_MAX], line[ADDR_TEXT_MAX + 16];
+
+		vip_format(&x->s.vips[v].key, text, sizeof(text));
+		snprintf(line, sizeof(line), "vip %s", text);
+		print_text_line(line, &x->vip[v], rates ? &prev->vip[v] : NULL, dt);
+		for (size_t b = x->s.first[v]; b < x->s.first[v + 1]; b++) {
+			const struct siobpf_backend *be = &x->s.backends[b].b;
+
+			addr_format(be->family, be->addr, text, sizeof(text));
+			snprintf(line, sizeof(line), "  backend %s", text);
+			print_text_line(line, &x->backend[b], rates ? &prev->backend[b] : NULL, dt);
+		}
+	}
+	printf("packets by verdict:");
+	for (int r = 0; r < SIOBPF_R_MAX; r++) {
+		printf(" %s=%llu", siobpf_reason_name(r), (unsigned long long)x->reasons[r]);
+		if (rates)
+			printf("(%.0f/s)", rate(x->reasons[r], &prev->reasons[r], dt));
+	}
+	printf("\n");
+}
+
+int cmd_stats(struct cli_args *args)
+{
+	const char *watch = cli_opt(args, "watch");
+	bool json = cli_flag(args, "json");
+	struct sample cur = {0}, prev = {0};
+	struct dataplane dp;
+	long interval = 0;
+	int lock_fd, err, rc = EXIT_FAIL;
+	bool have_prev = false;
+
+	if (watch && number_parse(watch, 1, 3600, &interval)) {
+		pr_err("--watch must be a number of seconds from 1 to 3600, not '%s'", watch);
+		return EXIT_FAIL;
+	}
+	if (pins_open(&dp, false, &lock_fd))
+		return EXIT_FAIL;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (;;) {
+		err = sample_take(&dp, &cur);
+		if (err) {
+			pr_err("reading the counters failed: %s", strerror(-err));
+			break;
+		}
+		if (json)
+			print_json_sample(&cur, have_prev ? &prev : NULL);
+		else
+			print_text_sample(&cur, have_prev ? &prev : NULL);
+		fflush(stdout);
+		if (!interval) {
+			rc = EXIT_OK;
+			break;
+		}
+		sample_free(&prev);
+		prev = cur;
+		memset(&cur, 0, sizeof(cur));
+		have_prev = true;
+		for (long i = 0; i < interval * 10 && !stop; i++)
+			usleep(100000);
+		if (stop) {
+			rc = EXIT_OK;
+			break;
+		}
+		if (!json)
+			printf("\n");
+	}
+	sample_free(&cur);
+	sample_free(&prev);
+	pins_release(&dp, lock_fd);
+	return rc;
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* siobpf vip add, set, del. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "output.h"
+#include "pins.h"
+#include "state.h"
+
+/* Parses VIP text for a command; prints the problem. */
+static int parse_vip_arg(const char *text, struct siobpf_vip_key *key)
+{
+	const char *why = NULL;
+
+	if (vip_parse(text, key, &why)) {
+		pr_err("bad VIP '%s': %s (e.g. 10.0.0.100:80, [2001:db8::100]:443/udp)", text, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* An option's number in [min, max]; absent leaves *out. Prints the problem. */
+static int opt_number(const struct cli_args *args, const char *name, long min, long max, long *out)
+{
+	const char *text = cli_opt(args, name);
+
+	if (!text)
+		return 0;
+	if (number_parse(text, min, max, out)) {
+		pr_err("--%s must be a number from %ld to %ld, not '%s'", name, min, max, text);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static int opt_choice(const struct cli_args *args, const char *name, const char *const *names,
+		      int count, int *out)
+{
+	const char *text = cli_opt(args, name);
+
+	if (!text)
+		return 0;
+	*out = name_index(names, count, text);
+	if (*out >= 0)
+		return 1;
+	pr_err("--%s cannot be '%s': see siobpf %s --help", name, text, args->cmd->name);
+	return -EINVAL;
+}
+
+/* Applies the VIP options to *e. Returns the number of options applied, or
+ * -EINVAL after printing the problem; *e is then unusable. */
+static int apply_vip_options(const struct cli_args *args, struct vip_entry *e)
+{
+	int max_prefix = e->key.family == SIOBPF_FAMILY_IPV6 ? 128 : 32;
+	int n = 0, r, choice;
+	long v;
+
+#define COUNT(expr)                                                                                \
+	do {                                                                                       \
+		r = (expr);                                                                        \
+		if (r < 0)                                                                         \
+			return r;                                                                  \
+		n += r;                                                                            \
+	} while (0)
+
+	COUNT(opt_choice(args, "sticky", sticky_names, STICKY_NAMES, &choice));
+	if (r)
+		e->vip.sticky = (__u8)choice;
+	COUNT(opt_choice(args, "forward", forward_names, FORWARD_NAMES, &choice));
+	if (r)
+		e->vip.forward = (__u8)choice;
+	COUNT(opt_choice(args, "probe", probe_names, PROBE_NAMES, &choice));
+	if (r)
+		e->cfg.probe = (__u8)choice;
+	COUNT(opt_number(args, "prefix", 0, max_prefix, &v));
+	if (r) {
+		e->vip.prefix = (__u8)v;
+		prefix_mask(e->key.family, (int)v, e->vip.mask);
+	}
+	COUNT(opt_number(args, "persist", 0, 31536000, &v));
+	if (r)
+		e->vip.persist_sec = (__u32)v;
+	COUNT(opt_number(args, "seed", 0, 0xffffffffL, &v));
+	if (r)
+		e->vip.hash_seed = (__u32)v;
+	COUNT(opt_number(args, "probe-port", 1, 65535, &v));
+	if (r)
+		e->cfg.probe_port = (__u16)v;
+	COUNT(opt_number(args, "probe-status", 100, 599, &v));
+	if (r)
+		e->cfg.http_status = (__u16)v;
+	COUNT(opt_number(args, "interval", 50, 3600000, &v));
+	if (r)
+		e->cfg.interval_ms = (__u32)v;
+	COUNT(opt_number(args, "timeout", 10, 3600000, &v));
+	if (r)
+		e->cfg.timeout_ms = (__u32)v;
+	COUNT(opt_number(args, "rise", 1, 100, &v));
+	if (r)
+		e->cfg.rise = (__u8)v;
+	COUNT(opt_number(args, "fall", 1, 100, &v));
+	if (r)
+		e->cfg.fall = (__u8)v;
+#undef COUNT
+	if (cli_opt(args, "probe-path")) {
+		const char *path = cli_opt(args, "probe-path");
+
+		if (path[0] != '/' || strlen(path) >= SIOBPF_PROBE_PATH_MAX || strpbrk(path, " \t\r\n")) {
+			pr_err("--probe-path must start with '/', hold no spaces and be shorter than %d bytes",
+			       SIOBPF_PROBE_PATH_MAX);
+			return -EINVAL;
+		}
+		snprintf(e->cfg.probe_path, sizeof(e->cfg.probe_path), "%s", path);
+		n++;
+	}
+	if (e->cfg.timeout_ms > e->cfg.interval_ms) {
+		pr_err("the probe timeout (%u ms) must not exceed the interval (%u ms)", e->cfg.timeout_ms,
+		       e->cfg.interval_ms);
+		return -EINVAL;
+	}
+	return n;
+}
+
+int cmd_vip_add(struct cli_args *args)
+{
+	struct vip_entry e, existing;
+	struct dataplane dp;
+	char text[ADDR_TEXT_MAX];
+	int lock_fd, err, rc = EXIT_FAIL;
+
+	if (parse_vip_arg(args->pos[0], &e.key))
+		return EXIT_FAIL;
+	state_vip_defaults(&e.key, &e.vip, &e.cfg);
+	if (apply_vip_options(args, &e) < 0)
+		return EXIT_FAIL;
+	if (pins_open(&dp, true, &lock_fd))
+		return EXIT_FAIL;
+	vip_format(&e.key, text, sizeof(text));
+	if (state_vip_find(&dp, &e.key, &existing) == 0) {
+		pr_err("VIP %s already exists: change it with `siobpf vip set %s`", text, text);
+		goto out;
+	}
+	err = state_vip_add(&dp, &e);
+	if (err == -ENOSPC)
+		pr_err("no room for VIP %s: all %d VIP slots are in use", text, SIOBPF_MAX_VIPS);
+	else if (err)
+		pr_err("adding VIP %s failed: %s", text, strerror(-err));
+	else {
+		printf("VIP %s added; add backends with `siobpf backend add %s ADDR`\n", text, text);
+		rc = EXIT_OK;
+	}
+out:
+	pins_release(&dp, lock_fd);
+	return rc;
+}
+
+/* Opens the pins and finds the VIP named on the command line. */
+static int open_vip(struct cli_args *args, struct dataplane *dp, int *lock_fd, struct vip_entry *e,
+		    char *text, size_t len)
+{
+	struct siobpf_vip_key key;
+
+	if (parse_vip_arg(args->pos[0], &key))
+		return -EINVAL;
+	if (pins_open(dp, true, lock_fd))
+		return -ENOENT;
+	vip_format(&key, text, len);
+	if (state_vip_find(dp, &key, e)) {
+		pr_err("no VIP %s: `siobpf status` lists them, `siobpf vip add %s` creates it", text, text);
+		pins_release(dp, *lock_fd);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int cmd_vip_set(struct cli_args *args)
+{
+	struct vip_entry old, next;
+	struct dataplane dp;
+	char text[ADDR_TEXT_MAX];
+	int lock_fd, n, err, rc = EXIT_FAIL;
+
+	if (open_vip(args, &dp, &lock_fd, &old, text, sizeof(text)))
+		return EXIT_FAIL;
+	next = old;
+	n = apply_vip_options(args, &next);
+	if (n == 0)
+		rc = usage_error(args->cmd, "nothing to change: give at least one option");
+	if (n <= 0)
+		goto out;
+	err = state_vip_update(&dp, &old, &next);
+	if (err) {
+		pr_err("changing VIP %s failed: %s", text, strerror(-err));
+		goto out;
+	}
+	printf("VIP %s changed%s\n", text,
+	       old.vip.sticky != next.vip.sticky || old.vip.prefix != next.vip.prefix
+		       ? "; its sticky key changed, so its sticky entries were cleared"
+		       : "");
+	rc = EXIT_OK;
+out:
+	pins_release(&dp, lock_fd);
+	return rc;
+}
+
+int cmd_vip_del(struct cli_args *args)
+{
+	struct vip_entry e;
+	struct dataplane dp;
+	char text[ADDR_TEXT_MAX];
+	int lock_fd, err, rc = EXIT_FAIL;
+
+	if (open_vip(args, &dp, &lock_fd, &e, text, sizeof(text)))
+		return EXIT_FAIL;
+	err = state_vip_del(&dp, &e);
+	if (err)
+		pr_err("removing VIP %s failed: %s", text, strerror(-err));
+	else {
+		printf("VIP %s removed with its backends\n", text);
+		rc = EXIT_OK;
+	}
+	pins_release(&dp, lock_fd);
+	return rc;
+}

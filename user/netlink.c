@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Routes, neighbours and link addresses from rtnetlink; see netlink.h. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <libmnl/libmnl.h>
+
+#include "netlink.h"
+
+/* Large enough for one RTM_NEWLINK of a device with many attributes; a
+ * truncated reply would fail with -ENOSPC rather than be misread. */
+#define NL_BUF_SIZE 32768
+/* Every request here is a header, a fixed struct and one small attribute. */
+#define NL_REQ_SIZE 256
+/* Buffers are read and written as struct nlmsghdr. */
+#define NL_ALIGNED __attribute__((aligned(8)))
+
+/* States with a link address to use (the kernel's NUD_VALID, not exported). */
+#define NL_NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
+		       NUD_PERMANENT | NUD_NOARP)
+
+/* How often nl_neigh_resolve looks at the table while the kernel resolves. */
+#define NL_POLL_MS 10
+
+struct nl {
+	struct mnl_socket *sock;
+	unsigned int portid;
+	unsigned int seq;
+};
+
+/* One reply attribute table, filled by attr_cb. */
+struct nl_attrs {
+	const struct nlattr **tb;
+	unsigned int max;
+};
+
+/* -errno after a failed call, never 0 even if the call left errno unset. */
+static int neg_errno(void)
+{
+	return errno ? -errno : -EIO;
+}
+
+static int nl_open(struct nl *nl)
+{
+	int err;
+
+	*nl = (struct nl){ 0 };
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock)
+		return neg_errno();
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = neg_errno();
+		mnl_socket_close(nl->sock);
+		return err;
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (unsigned int)time(NULL);
+	return 0;
+}
+
+static void nl_close(struct nl *nl)
+{
+	mnl_socket_close(nl->sock);
+}
+
+/*
+ * Sends one request and feeds every reply to cb until the kernel's ack, so
+ * the socket is always drained for the next request. Callbacks only record
+ * what they find (never fail), so the result is the ack's errno.
+ */
+static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char buf[NL_BUF_SIZE] NL_ALIGNED;
+	int ret = MNL_CB_OK;
+	ssize_t n;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++nl->seq;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return neg_errno();
+	do {
+		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		errno = 0;
+		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, nl->portid, cb, data);
+		if (ret < 0)
+			return neg_errno();
+	} while (ret > MNL_CB_STOP);
+	return 0;
+}
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+	struct nl_attrs *a = data;
+	unsigned int type = mnl_attr_get_type(attr);
+
+	/* Attributes newer than our headers are not ours to read. */
+	if (type <= a->max)
+		a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int family_af(int family, int *af, size_t *alen)
+{
+	switch (family) {
+	case SIOBPF_FAMILY_IPV4:
+		*af = AF_INET;
+		*alen = 4;
+		return 0;
+	case SIOBPF_FAMILY_IPV6:
+		*af = AF_INET6;
+		*alen = 16;
+		return 0;
+	default:
+		return -EAFNOSUPPORT;
+	}
+}
+
+/* Routes */
+
+struct route_reply {
+	bool found;
+	__u8 type;
+	int oif;
+	bool gateway;
+};
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { NULL };
+	struct nl_attrs a = { tb, RTA_MAX };
+	struct route_reply *r = data;
+	const struct rtmsg *rtm;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return MNL_CB_OK;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, &a);
+	r->found = true;
+	r->type = rtm->rtm_type;
+	if (tb[RTA_OIF] && mnl_attr_get_payload_len(tb[RTA_OIF]) >= sizeof(__u32))
+		r->oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	/* RTA_VIA is an IPv4 route's IPv6 next hop: a gateway all the same. */
+	r->gateway = tb[RTA_GATEWAY] || tb[RTA_VIA];
+	return MNL_CB_OK;
+}
+
+int nl_route_get(int family, const __u32 addr[4], struct nl_route_info *out)
+{
+	char buf[NL_REQ_SIZE] NL_ALIGNED;
+	struct route_reply r = { 0 };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	struct nl nl;
+	size_t alen;
+	int af, err;
+
+	if (!addr || !out)
+		return -EINVAL;
+	err = family_af(family, &af, &alen);
+	if (err)
+		return err;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (__u8)af;
+	rtm->rtm_dst_len = (__u8)(alen * 8);
+	mnl_attr_put(nlh, RTA_DST, alen, addr);
+
+	err = nl_open(&nl);
+	if (err)
+		return err;
+	err = nl_talk(&nl, nlh, route_cb, &r);
+	nl_close(&nl);
+	if (err)
+		return err;
+	if (!r.found)
+		return -EPROTO;
+
+	switch (r.type) {
+	case RTN_UNICAST:
+	case RTN_LOCAL:
+		break;
+	default:
+		/* Unreachable, blackhole, prohibit, broadcast...: nothing to forward to. */
+		return -EHOSTUNREACH;
+	}
+	if (r.oif <= 0)
+		return -EHOSTUNREACH;
+	out->ifindex = r.oif;
+	out->is_local = r.type == RTN_LOCAL;
+	out->has_gateway = !out->is_local && r.gateway;
+	return 0;
+}
+
+/* Neighbours */
+
+struct neigh_reply {
+	bool found;
+	__u16 state;
+	bool has_mac;
+	__u8 mac[6];
+};
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NDA_MAX + 1] = { NULL };
+	struct nl_attrs a = { tb, NDA_MAX };
+	struct neigh_reply *r = data;
+	const struct ndmsg *ndm;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ndm))
+		return MNL_CB_OK;
+	ndm = mnl_nlmsg_get_payload(nlh);
+	mnl_attr_parse(nlh, sizeof(*ndm), attr_cb, &a);
+	r->found = true;
+	r->state = ndm->ndm_state;
+	if (tb[NDA_LLADDR] && mnl_attr_get_payload_len(tb[NDA_LLADDR]) == 6) {
+		memcpy(r->mac, mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
+		r->has_mac = true;
+	}
+	return MNL_CB_OK;
+}
+
+static int neigh_get(struct nl *nl, int af, size_t alen, const __u32 addr[4],
+		     int ifindex, __u8 mac[6])
+{
+	char buf[NL_REQ_SIZE] NL_ALIGNED;
+	struct neigh_reply r = { 0 };
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	int err;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = (__u8)af;
+	ndm->ndm_ifindex = ifindex;
+	mnl_attr_put(nlh, NDA_DST, alen, addr);
+
+	err = nl_talk(nl, nlh, neigh_cb, &r);
+	if (err)
+		return err;
+	if (!r.found)
+		return -EPROTO;
+
+	if (r.state & NUD_FAILED)
+		return -EHOSTUNREACH;
+	if (r.state & NUD_INCOMPLETE)
+		return -EAGAIN;
+	if (!(r.state & NL_NUD_USABLE))
+		return -ENOENT; /* NONE: created, but nothing is resolving it */
+	/* A NOARP device without an Ethernet address has no MAC to give. */
+	if (!r.has_mac)
+		return -EOPNOTSUPP;
+	memcpy(mac, r.mac, 6);
+	return 0;
+}
+
+/*
+ * Asks the kernel to resolve addr on ifindex: RTM_NEWNEIGH with NTF_USE
+ * creates the entry if needed and runs neigh_event_send() on it, exactly what
+ * a packet waiting for the address would do, so the kernel sends its
+ * ARP request / neighbour solicitation and follows its own retry and FAILED
+ * rules. Chosen over the alternatives because:
+ *  - an RTM_NEWNEIGH in NUD_INCOMPLETE without NTF_USE only sets the state:
+ *    no timer is armed and no probe is sent, so the entry never resolves;
+ *  - a UDP datagram to the discard port resolves the route's next hop, not
+ *    necessarily addr, needs a route through ifindex, and sends the target a
+ *    real packet.
+ * NTF_USE has done this since long before Linux 6.x; it needs CAP_NET_ADMIN,
+ * which attaching XDP needs anyway.
+ */
+static int neigh_use(struct nl *nl, int af, size_t alen, const __u32 addr[4],
+		     int ifindex)
+{
+	char buf[NL_REQ_SIZE] NL_ALIGNED;
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	nlh->nlmsg_flags = NLM_F_CREATE;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = (__u8)af;
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_state = NUD_NONE;
+	ndm->ndm_flags = NTF_USE;
+	mnl_attr_put(nlh, NDA_DST, alen, addr);
+
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int nl_neigh_get(int family, const __u32 addr[4], int ifindex, __u8 mac[6])
+{
+	struct nl nl;
+	size_t alen;
+	int af, err;
+
+	if (!addr || !mac || ifindex <= 0)
+		return -EINVAL;
+	err = family_af(family, &af, &alen);
+	if (err)
+		return err;
+	err = nl_open(&nl);
+	if (err)
+		return err;
+	err = neigh_get(&nl, af, alen, addr, ifindex, mac);
+	nl_close(&nl);
+	return err;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int nl_neigh_resolve(int family, const __u32 addr[4], int ifindex, int timeout_ms,
+		     __u8 mac[6])
+{
+	long long deadline, left;
+	struct timespec ts;
+	struct nl nl;
+	size_t alen;
+	int af, err;
+
+	if (!addr || !mac || ifindex <= 0 || timeout_ms < 0)
+		return -EINVAL;
+	err = family_af(family, &af, &alen);
+	if (err)
+		return err;
+	err = nl_open(&nl);
+	if (err)
+		return err;
+	deadline = now_ms() + timeout_ms;
+
+	err = neigh_get(&nl, af, alen, addr, ifindex, mac);
+	/* A FAILED entry is from an earlier attempt: this one tries again. */
+	if (err != -ENOENT && err != -EAGAIN && err != -EHOSTUNREACH)
+		goto out;
+	err = neigh_use(&nl, af, alen, addr, ifindex);
+	if (err)
+		goto out;
+
+	for (;;) {
+		err = neigh_get(&nl, af, alen, addr, ifindex, mac);
+		/* ENOENT too: the entry may be recreated by the kernel's next use. */
+		if (err != -ENOENT && err != -EAGAIN)
+			break;
+		left = deadline - now_ms();
+		if (left <= 0) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		if (left > NL_POLL_MS)
+			left = NL_POLL_MS;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000;
+		nanosleep(&ts, NULL);
+	}
+out:
+	nl_close(&nl);
+	return err;
+}
+
+/* Links */
+
+struct link_reply {
+	bool found;
+	bool has_mac;
+	__u8 mac[6];
+};
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
+	struct nl_attrs a = { tb, IFLA_MAX };
+	struct link_reply *r = data;
+	const struct ifinfomsg *ifi;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return MNL_CB_OK;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	mnl_attr_parse(nlh, sizeof(*ifi), attr_cb, &a);
+	r->found = true;
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
+		memcpy(r->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+		r->has_mac = true;
+	}
+	return MNL_CB_OK;
+}
+
+int nl_link_mac(int ifindex, __u8 mac[6])
+{
+	char buf[NL_REQ_SIZE] NL_ALIGNED;
+	struct link_reply r = { 0 };
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	struct nl nl;
+	int err;
+
+	if (!mac || ifindex <= 0)
+		return -EINVAL;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	/* The statistics are most of the reply, and unread here. */
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+
+	err = nl_open(&nl);
+	if (err)
+		return err;
+	err = nl_talk(&nl, nlh, link_cb, &r);
+	nl_close(&nl);
+	if (err)
+		return err;
+	if (!r.found)
+		return -EPROTO;
+	if (!r.has_mac)
+		return -EOPNOTSUPP;
+	memcpy(mac, r.mac, 6);
+	return 0;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Routes, neighbours and link addresses from rtnetlink (libmnl), in the
+ * calling thread's network namespace. Addresses are 16-byte arrays in network
+ * order with IPv4 in the first 4 bytes; family is 4 or 6 (SIOBPF_FAMILY_*).
+ * Functions return 0 or -errno and print nothing. */
+#ifndef SIOBPF_NETLINK_H
+#define SIOBPF_NETLINK_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "siobpf/abi.h"
+
+struct nl_route_info {
+	int ifindex;      /* egress interface of the route to the address */
+	bool has_gateway; /* the route goes through a gateway: not directly connected */
+	bool is_local;    /* the address is one of this host's own (RTN_LOCAL) */
+};
+
+/* RTM_GETROUTE for one destination. -ENETUNREACH/-EHOSTUNREACH when there is
+ * no route; -EHOSTUNREACH also for routes that deliver nowhere (unreachable,
+ * blackhole, prohibit, broadcast, ...). */
+int nl_route_get(int family, const __u32 addr[4], struct nl_route_info *out);
+
+/* The neighbour table's MAC for addr on ifindex (RTM_GETNEIGH). 0 with the MAC
+ * when the entry is usable (REACHABLE, STALE, DELAY, PROBE, PERMANENT, NOARP);
+ * -ENOENT when absent (or NONE), -EAGAIN when INCOMPLETE, -EHOSTUNREACH when
+ * FAILED, -EOPNOTSUPP when usable but without a 6-byte link address. */
+int nl_neigh_get(int family, const __u32 addr[4], int ifindex, __u8 mac[6]);
+
+/* Resolves addr's MAC on ifindex: the table's entry when usable, otherwise
+ * asks the kernel to resolve it (RTM_NEWNEIGH with NTF_USE) and polls the
+ * table until a MAC appears or timeout_ms passes. -ETIMEDOUT when it never
+ * resolves, -EHOSTUNREACH when the kernel gives up first (FAILED). Needs
+ * CAP_NET_ADMIN unless the entry is already usable. */
+int nl_neigh_resolve(int family, const __u32 addr[4], int ifindex, int timeout_ms,
+		     __u8 mac[6]);
+
+/* MAC address of an interface (RTM_GETLINK, IFLA_ADDRESS). -ENODEV when there
+ * is no such interface, -EOPNOTSUPP when it has no 6-byte address. */
+int nl_link_mac(int ifindex, __u8 mac[6]);
+
+#endif /* SIOBPF_NETLINK_H */

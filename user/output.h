@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Names of modes and states as the CLI, JSON and docs spell them, indexed
+ * by their enum values. */
+#ifndef SIOBPF_OUTPUT_H
+#define SIOBPF_OUTPUT_H
+
+#define STICKY_NAMES 2
+#define FORWARD_NAMES 1
+#define PROBE_NAMES 4
+#define STATE_NAMES 3
+
+extern const char *const sticky_names[STICKY_NAMES];
+extern const char *const forward_names[FORWARD_NAMES];
+extern const char *const probe_names[PROBE_NAMES];
+extern const char *const state_names[STATE_NAMES];
+
+/* The index of text in names, or -1. */
+int name_index(const char *const *names, int count, const char *text);
+/* names[value], or "?" when out of range. */
+const char *name_of(const char *const *names, int count, int value);
+
+#endif /* SIOBPF_OUTPUT_H */

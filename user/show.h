@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* A snapshot of every VIP and its backends, for status and stats. */
+#ifndef SIOBPF_SHOW_H
+#define SIOBPF_SHOW_H
+
+#include <json-c/json.h>
+
+#include "state.h"
+
+struct show_state {
+	struct vip_entry *vips;
+	size_t nvips;
+	struct backend_entry *backends; /* grouped by VIP */
+	size_t nbackends;
+	size_t *first; /* backends of vip v: [first[v], first[v + 1]) */
+};
+
+int show_load(struct dataplane *dp, struct show_state *s);
+void show_free(struct show_state *s);
+
+/* Prints a JSON document on one line and frees it. */
+void print_json(json_object *root);
+
+#endif /* SIOBPF_SHOW_H */

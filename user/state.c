@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* VIPs and backends on top of the maps; see state.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "state.h"
+
+void state_vip_defaults(const struct siobpf_vip_key *key, struct siobpf_vip *vip,
+			struct siobpf_vip_config *cfg)
+{
+	memset(vip, 0, sizeof(*vip));
+	memset(cfg, 0, sizeof(*cfg));
+	vip->persist_sec = 600;
+	vip->sticky = SIOBPF_STICKY_IP;
+	vip->forward = SIOBPF_FORWARD_DSR;
+	vip->prefix = key->family == SIOBPF_FAMILY_IPV6 ? 128 : 32;
+	prefix_mask(key->family, vip->prefix, vip->mask);
+	cfg->probe = SIOBPF_PROBE_TCP;
+	cfg->interval_ms = 2000;
+	cfg->timeout_ms = 1000;
+	cfg->rise = 2;
+	cfg->fall = 3;
+	cfg->http_status = 200;
+	strcpy(cfg->probe_path, "/");
+	cfg->in_use = 1;
+}
+
+int state_vip_find(struct dataplane *dp, const struct siobpf_vip_key *key, struct vip_entry *out)
+{
+	int err = dataplane_vip_get(dp, key, &out->vip);
+
+	if (err)
+		return err;
+	if (out->vip.flags & SIOBPF_VIP_F_FRAG_ALIAS)
+		return -ENOENT;
+	out->key = *key;
+	if (bpf_map_lookup_elem(dp->vip_cfg_fd, &out->vip.id, &out->cfg))
+		return -errno;
+	return 0;
+}
+
+static int vip_cmp(const void *a, const void *b)
+{
+	const struct vip_entry *x = a, *y = b;
+
+	return x->vip.id < y->vip.id ? -1 : x->vip.id > y->vip.id;
+}
+
+int state_vip_list(struct dataplane *dp, struct vip_entry *out, size_t max, size_t *count)
+{
+	struct siobpf_vip_key key, next, *prev = NULL;
+	size_t n = 0;
+
+	while (n < max && !bpf_map_get_next_key(dp->vips_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (state_vip_find(dp, &key, &out[n]) == 0)
+			n++;
+	}
+	qsort(out, n, sizeof(*out), vip_cmp);
+	*count = n;
+	return 0;
+}
+
+static int traffic_zero(int fd, __u32 id, int ncpus)
+{
+	struct siobpf_traffic *zero = calloc((size_t)ncpus, sizeof(*zero));
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &id, zero, BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+int state_vip_add(struct dataplane *dp, struct vip_entry *entry)
+{
+	bool used[SIOBPF_MAX_VIPS] = {false};
+	struct vip_entry *all;
+	size_t n;
+	__u32 id;
+	int err;
+
+	all = calloc(SIOBPF_MAX_VIPS, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	err = state_vip_list(dp, all, SIOBPF_MAX_VIPS, &n);
+	for (size_t i = 0; !err && i < n; i++) {
+		if (!memcmp(&all[i].key, &entry->key, sizeof(entry->key)))
+			err = -EEXIST;
+		used[all[i].vip.id] = true;
+	}
+	free(all);
+	if (err)
+		return err;
+	for (id = 0; id < SIOBPF_MAX_VIPS && used[id]; id++)
+		;
+	if (id == SIOBPF_MAX_VIPS)
+		return -ENOSPC;
+
+	entry->vip.id = id;
+	entry->cfg.in_use = 1;
+	/* A reused id starts clean: no counters, sticky entries or ring of the
+	 * VIP that had it before. */
+	err = traffic_zero(dp->vip_stats_fd, id, dp->ncpus);
+	if (!err)
+		err = state_sticky_forget(dp, id);
+	if (!err && bpf_map_update_elem(dp->vip_cfg_fd, &id, &entry->cfg, BPF_ANY))
+		err = -errno;
+	if (!err)
+		err = dataplane_ring_rebuild(dp, &entry->vip); /* empty: drops until a backend comes */
+	if (!err)
+		err = dataplane_vip_put(dp, &entry->key, &entry->vip);
+	if (!err)
+		err = dataplane_aliases_sync(dp);
+	if (err)
+		bpf_map_delete_elem(dp->vips_fd, &entry->key);
+	return err;
+}
+
+static bool key_shape_changed(const struct siobpf_vip *a, const struct siobpf_vip *b)
+{
+	return a->sticky != b->sticky || a->prefix != b->prefix;
+}
+
+int state_vip_update(struct dataplane *dp, const struct vip_entry *old, const struct vip_entry *next)
+{
+	int err;
+
+	if (bpf_map_update_elem(dp->vip_cfg_fd, &next->vip.id, &next->cfg, BPF_ANY))
+		return -errno;
+	if (old->vip.hash_seed != next->vip.hash_seed) {
+		err = dataplane_ring_rebuild(dp, &next->vip);
+		if (err)
+			goto restore;
+	}
+	err = dataplane_vip_put(dp, &next->key, &next->vip);
+	if (!err)
+		err = dataplane_aliases_sync(dp);
+	if (err)
+		goto restore;
+	/* Entries keyed the old way would never match again; free them. */
+	if (key_shape_changed(&old->vip, &next->vip))
+		return state_sticky_forget(dp, next->vip.id);
+	return 0;
+restore:
+	bpf_map_update_elem(dp->vip_cfg_fd, &old->vip.id, &old->cfg, BPF_ANY);
+	dataplane_vip_put(dp, &old->key, &old->vip);
+	dataplane_ring_rebuild(dp, &old->vip);
+	return err;
+}
+
+int state_vip_del(struct dataplane *dp, const struct vip_entry *entry)
+{
+	struct backend_entry *list;
+	struct siobpf_vip_config none = {0};
+	size_t n;
+	int err;
+
+	if (bpf_map_delete_elem(dp->vips_fd, &entry->key))
+		return -errno;
+	err = dataplane_aliases_sync(dp);
+	/* Traffic for the VIP is passed from here on; the rest is clean-up. */
+	list = calloc(SIOBPF_MAX_BACKENDS, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	if (!err)
+		err = state_backend_list(dp, entry->vip.id, list, SIOBPF_MAX_BACKENDS, &n);
+	for (size_t i = 0; !err && i < n; i++) {
+		list[i].b.in_use = 0;
+		list[i].b.state = SIOBPF_BACKEND_DOWN;
+		list[i].b.generation++;
+		err = dataplane_backend_put(dp, list[i].id, &list[i].b);
+	}
+	free(list);
+	if (!err && bpf_map_delete_elem(dp->rings_fd, &entry->vip.id) && errno != ENOENT)
+		err = -errno;
+	if (!err && bpf_map_update_elem(dp->vip_cfg_fd, &entry->vip.id, &none, BPF_ANY))
+		err = -errno;
+	if (!err)
+		err = state_sticky_forget(dp, entry->vip.id);
+	return err;
+}
+
+static int backend_cmp(const void *a, const void *b)
+{
+	const struct backend_entry *x = a, *y = b;
+
+	if (x->b.family != y->b.family)
+		return x->b.family < y->b.family ? -1 : 1;
+	return memcmp(x->b.addr, y->b.addr, sizeof(x->b.addr));
+}
+
+int state_backend_list(struct dataplane *dp, __u32 vip_id, struct backend_entry *out, size_t max,
+		       size_t *count)
+{
+	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	size_t n = 0;
+	int err;
+
+	if (!table)
+		return -ENOMEM;
+	err = dataplane_backends_read(dp, table);
+	for (__u32 id = 0; !err && id < SIOBPF_MAX_BACKENDS && n < max; id++) {
+		if (!table[id].in_use || table[id].vip_id != vip_id)
+			continue;
+		out[n].id = id;
+		out[n].b = table[id];
+		n++;
+	}
+	free(table);
+	qsort(out, n, sizeof(*out), backend_cmp);
+	*count = n;
+	return err;
+}
+
+int state_backend_find(struct dataplane *dp, __u32 vip_id, const struct addr *addr,
+		       struct backend_entry *out)
+{
+	struct siobpf_backend b;
+
+	for (__u32 id = 0; id < SIOBPF_MAX_BACKENDS; id++) {
+		int err = dataplane_backend_get(dp, id, &b);
+
+		if (err)
+			return err;
+		if (b.in_use && b.vip_id == vip_id && addr_equal(addr, b.family, b.addr)) {
+			out->id = id;
+			out->b = b;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Writes a backend and rebuilds its VIP's ring; on failure puts the
+ * previous record back. */
+static int backend_write(struct dataplane *dp, const struct vip_entry *vip, __u32 id,
+			 const struct siobpf_backend *next, const struct siobpf_backend *prev)
+{
+	int err = dataplane_backend_put(dp, id, next);
+
+	if (err)
+		return err;
+	err = dataplane_ring_rebuild(dp, &vip->vip);
+	if (err) {
+		dataplane_backend_put(dp, id, prev);
+		dataplane_ring_rebuild(dp, &vip->vip);
+	}
+	return err;
+}
+
+int state_backend_add(struct dataplane *dp, const struct vip_entry *vip, struct backend_entry *entry)
+{
+	struct siobpf_backend prev;
+	__u32 id;
+	int err;
+
+	for (id = 0; id < SIOBPF_MAX_BACKENDS; id++) {
+		err = dataplane_backend_get(dp, id, &prev);
+
+		if (err)
+			return err;
+		if (!prev.in_use)
+			break;
+	}
+	if (id == SIOBPF_MAX_BACKENDS)
+		return -ENOSPC;
+	entry->id = id;
+	entry->b.in_use = 1;
+	entry->b.vip_id = vip->vip.id;
+	/* Entries made for whoever held this id before must not match. */
+	entry->b.generation = prev.generation + 1;
+	err = traffic_zero(dp->be_stats_fd, id, dp->ncpus);
+	if (err)
+		return err;
+	return backend_write(dp, vip, id, &entry->b, &prev);
+}
+
+int state_backend_update(struct dataplane *dp, const struct vip_entry *vip,
+			 const struct backend_entry *entry)
+{
+	struct siobpf_backend prev;
+	int err = dataplane_backend_get(dp, entry->id, &prev);
+
+	if (err)
+		return err;
+	return backend_write(dp, vip, entry->id, &entry->b, &prev);
+}
+
+int state_backend_del(struct dataplane *dp, const struct vip_entry *vip,
+		      const struct backend_entry *entry)
+{
+	struct siobpf_backend freed = entry->b;
+
+	freed.in_use = 0;
+	freed.state = SIOBPF_BACKEND_DOWN;
+	freed.generation++;
+	return backend_write(dp, vip, entry->id, &freed, &entry->b);
+}
+
+int state_sticky_forget(struct dataplane *dp, __u32 vip_id)
+{
+	struct siobpf_sticky_key key, next;
+	bool have = false;
+
+	/* Deleting the current key would end the walk; step first, then delete. */
+	while (!bpf_map_get_next_key(dp->sticky_fd, have ? &key : NULL, &next)) {
+		if (have && key.vip_id == vip_id)
+			bpf_map_delete_elem(dp->sticky_fd, &key);
+		key = next;
+		have = true;
+	}
+	if (have && key.vip_id == vip_id)
+		bpf_map_delete_elem(dp->sticky_fd, &key);
+	return 0;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* VIPs and backends as the operator sees them, on top of the maps: id
+ * allocation, ring rebuilds, sticky clean-up. Shared by the CLI and the
+ * daemon. Functions return 0 or -errno and never leave a half-done change. */
+#ifndef SIOBPF_STATE_H
+#define SIOBPF_STATE_H
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "dataplane.h"
+
+struct vip_entry {
+	struct siobpf_vip_key key;
+	struct siobpf_vip vip;
+	struct siobpf_vip_config cfg;
+};
+
+struct backend_entry {
+	__u32 id;
+	struct siobpf_backend b;
+};
+
+/* Defaults of a new VIP (HAProxy's familiar probe timing). */
+void state_vip_defaults(const struct siobpf_vip_key *key, struct siobpf_vip *vip,
+			struct siobpf_vip_config *cfg);
+
+/* -ENOENT when no such VIP (fragment aliases are not VIPs). */
+int state_vip_find(struct dataplane *dp, const struct siobpf_vip_key *key, struct vip_entry *out);
+/* All VIPs, ordered by id. *count is set; at most max. */
+int state_vip_list(struct dataplane *dp, struct vip_entry *out, size_t max, size_t *count);
+/* -ENOSPC when every VIP id is taken, -EEXIST when the VIP exists. */
+int state_vip_add(struct dataplane *dp, struct vip_entry *entry);
+/* Writes new settings for an existing VIP: rebuilds the ring when the seed
+ * changed, forgets its sticky entries when the key shape changed. */
+int state_vip_update(struct dataplane *dp, const struct vip_entry *old, const struct vip_entry *next);
+int state_vip_del(struct dataplane *dp, const struct vip_entry *entry);
+
+/* A VIP's backends, ordered by address. */
+int state_backend_list(struct dataplane *dp, __u32 vip_id, struct backend_entry *out, size_t max,
+		       size_t *count);
+/* -ENOENT when the VIP has no backend at that address. */
+int state_backend_find(struct dataplane *dp, __u32 vip_id, const struct addr *addr,
+		       struct backend_entry *out);
+/* Adds (id allocated, generation bumped) and rebuilds the ring. -ENOSPC. */
+int state_backend_add(struct dataplane *dp, const struct vip_entry *vip, struct backend_entry *entry);
+/* Replaces a backend's record and rebuilds the ring. */
+int state_backend_update(struct dataplane *dp, const struct vip_entry *vip,
+			 const struct backend_entry *entry);
+/* Frees the id (its sticky entries die with the generation) and rebuilds. */
+int state_backend_del(struct dataplane *dp, const struct vip_entry *vip,
+		      const struct backend_entry *entry);
+
+/* Deletes every sticky entry of a VIP. */
+int state_sticky_forget(struct dataplane *dp, __u32 vip_id);
+
+#endif /* SIOBPF_STATE_H */
