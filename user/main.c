@@ -12,68 +12,6 @@
 
 #include "cli.h"
 
-struct cli_globals globals;
-
-static void vpr(const char *prefix, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void pr_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vpr("siobpf: error: ", fmt, ap);
-	va_end(ap);
-}
-
-void pr_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vpr("siobpf: warning: ", fmt, ap);
-	va_end(ap);
-}
-
-void pr_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vpr("siobpf: ", fmt, ap);
-	va_end(ap);
-}
-
-void pr_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (globals.verbose < 1)
-		return;
-	va_start(ap, fmt);
-	vpr("siobpf: debug: ", fmt, ap);
-	va_end(ap);
-}
-
-int usage_error(const struct command *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vpr("siobpf: ", fmt, ap);
-	va_end(ap);
-	if (cmd)
-		fprintf(stderr, "usage: siobpf %s%s%s [options]; see siobpf %s --help\n", cmd->name,
-			*cmd->synopsis ? " " : "", cmd->synopsis, cmd->name);
-	else
-		fprintf(stderr, "see siobpf help\n");
-	return EXIT_USAGE;
-}
-
 /* Library chatter only with -vv (xdp-tools' convention); warnings with -v. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -87,19 +25,6 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list 
 	if (globals.verbose >= 2 || (globals.verbose == 1 && level == LIBXDP_WARN))
 		return vfprintf(stderr, fmt, ap);
 	return 0;
-}
-
-const char *cli_opt(const struct cli_args *args, const char *name)
-{
-	for (int i = 0; i < CLI_MAX_OPTS && args->cmd->options[i].name; i++)
-		if (!strcmp(args->cmd->options[i].name, name))
-			return args->opt[i];
-	return NULL;
-}
-
-bool cli_flag(const struct cli_args *args, const char *name)
-{
-	return cli_opt(args, name) != NULL;
 }
 
 /* The command named by argv[0] (and argv[1] for two-word commands). */
