@@ -63,7 +63,12 @@ $(BUILD)/siobpf: $(BUILD)/user/main.o $(LIB_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
-tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf
+tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf $(BUILD)/tests/xdp_pass.bpf.o
+
+$(BUILD)/tests/xdp_pass.bpf.o: tests/netns/xdp_pass.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJ) $(USER_HDRS)
 	$(call msg,CC,$@)

@@ -31,12 +31,39 @@ run_cmocka() {
 	failed=$((failed + bad))
 }
 
+# Shell tests print "ok - NAME" / "not ok - NAME" lines (tests/netns/lib.sh).
+run_shell() {
+	local script=$1 out rc ok bad
+	out=$(BUILD=$build timeout 1200 bash "$script" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	ok=$(printf '%s\n' "$out" | grep -c '^ok - ')
+	bad=$(printf '%s\n' "$out" | grep -c '^not ok - ')
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		echo "!! $script exited $rc without a failed test: counted as one failure"
+		bad=1
+	fi
+	if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then
+		echo "!! $script ran no test: counted as one failure"
+		bad=1
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+}
+
 for layer in unit bpf; do
 	echo "=== tests/$layer"
 	for bin in "$build"/tests/"$layer"/test_*; do
 		[ -x "$bin" ] || { echo "!! no test binaries in $build/tests/$layer"; failed=$((failed + 1)); break; }
 		run_cmocka "$bin"
 	done
+done
+
+echo "=== tests/netns"
+for script in tests/netns/test_*.sh; do
+	[ -f "$script" ] || continue
+	echo "--- $script"
+	run_shell "$script"
 done
 
 echo "$passed passed, $failed failed"
