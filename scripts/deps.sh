@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev
-	libmnl-dev libjson-c-dev libmnl-dev
+	libmnl-dev libjson-c-dev
 	linux-libc-dev
 	# tests
 	libcmocka-dev iproute2 util-linux ethtool curl socat nginx-light
