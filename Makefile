@@ -43,8 +43,8 @@ BPFT_BIN := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRC))
 BPFT_HELPERS := $(filter-out $(BPFT_SRC),$(wildcard tests/bpf/*.c))
 BPFT_HDRS := $(wildcard tests/bpf/*.h)
 
-.PHONY: all tests test clean deps
-all: $(BUILD)/siobpf
+.PHONY: all tests test clean deps docs install demo
+all: $(BUILD)/siobpf $(BUILD)/siobpf.8
 
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
@@ -62,6 +62,21 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKEL) | $(BUILD)
 $(BUILD)/siobpf: $(BUILD)/user/main.o $(LIB_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
+
+# The man page and the README's command reference come from the command
+# table in user/commands.c; `make docs` refreshes the README.
+$(BUILD)/siobpf.8: $(BUILD)/siobpf
+	$(call msg,MAN,$@)
+	$(Q)$< help --man > $@
+
+docs: $(BUILD)/siobpf
+	$(Q)scripts/readme-commands.sh $(BUILD)/siobpf README.md
+
+PREFIX ?= /usr/local
+install: all
+	install -D -m 0755 $(BUILD)/siobpf $(DESTDIR)$(PREFIX)/sbin/siobpf
+	install -D -m 0644 $(BUILD)/siobpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/siobpf.8
+	install -D -m 0755 scripts/backend-setup.sh $(DESTDIR)$(PREFIX)/sbin/siobpf-backend-setup
 
 tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf $(BUILD)/tests/xdp_pass.bpf.o
 
@@ -83,6 +98,9 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(BPFT_HELPERS) $(BPFT_HDRS) $(LIB_OBJ) $(US
 # Every layer; the last line is "N passed, N failed".
 test: tests
 	$(Q)BUILD=$(BUILD) scripts/run-tests.sh
+
+demo:
+	$(Q)scripts/demo.sh
 
 deps:
 	$(Q)scripts/deps.sh

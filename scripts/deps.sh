@@ -10,7 +10,7 @@ packages=(
 	libmnl-dev libjson-c-dev
 	linux-libc-dev
 	# tests
-	libcmocka-dev iproute2 util-linux ethtool curl socat nginx-light
+	libcmocka-dev iproute2 util-linux ethtool curl socat nginx-light iputils-ping python3
 )
 
 missing=()

@@ -59,11 +59,13 @@ for layer in unit bpf; do
 	done
 done
 
-echo "=== tests/netns"
-for script in tests/netns/test_*.sh; do
-	[ -f "$script" ] || continue
-	echo "--- $script"
-	run_shell "$script"
+for layer in docs netns; do
+	echo "=== tests/$layer"
+	for script in tests/"$layer"/test_*.sh; do
+		[ -f "$script" ] || continue
+		echo "--- $script"
+		run_shell "$script"
+	done
 done
 
 echo "$passed passed, $failed failed"

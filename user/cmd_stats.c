@@ -163,8 +163,11 @@ static void print_text_sample(const struct sample *x, const struct sample *prev)
 			print_text_line(line, &x->backend[b], rates ? &prev->backend[b] : NULL, dt);
 		}
 	}
+	/* Counters still at zero are left out here; --json lists them all. */
 	printf("packets by verdict:");
 	for (int r = 0; r < SIOBPF_R_MAX; r++) {
+		if (!x->reasons[r])
+			continue;
 		printf(" %s=%llu", siobpf_reason_name(r), (unsigned long long)x->reasons[r]);
 		if (rates)
 			printf("(%.0f/s)", rate(x->reasons[r], &prev->reasons[r], dt));

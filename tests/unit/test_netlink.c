@@ -56,6 +56,37 @@ static int run_peer(const char *cmd)
 	return run("nsenter -t %d -n sh -ec '%s'", (int)peer_pid, cmd);
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs cmd every 20 ms until it succeeds: 0, or -ETIMEDOUT after timeout_ms. */
+static int wait_until(const char *cmd, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	const struct timespec pause = { 0, 20 * 1000000 };
+
+	while (system(cmd) != 0) {
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
+/* wait_until inside ns B. */
+static int wait_until_peer(const char *cmd, int timeout_ms)
+{
+	char full[1024];
+
+	snprintf(full, sizeof(full), "nsenter -t %d -n sh -ec '%s'", (int)peer_pid, cmd);
+	return wait_until(full, timeout_ms);
+}
+
 static int write_file(const char *path, const char *value)
 {
 	FILE *f = fopen(path, "w");
@@ -133,6 +164,18 @@ static int group_setup(void **state)
 	    run("ip route add 198.51.100.0/24 via 192.0.2.2") ||
 	    run("ip -6 route add 2001:db8:100::/64 via fd00::2"))
 		return -1;
+	/*
+	 * `ip link set up` returns before the kernel finishes: IPv6 configures a
+	 * link (link-local address, multicast route) only when linkwatch reports
+	 * the carrier, up to a second later. Until then b drops every
+	 * solicitation (no route to ff02::1:ff00:2) and a sends none (no
+	 * link-local source), so resolving at once would fail now and then.
+	 */
+	if (wait_until("ip -6 addr show dev a scope link | grep fe80 | grep -qv tentative", 5000) ||
+	    wait_until_peer("ip -6 addr show dev b scope link | grep fe80 | grep -qv tentative", 5000)) {
+		fprintf(stderr, "a or b never got a usable IPv6 link-local address\n");
+		return -1;
+	}
 	ifindex_a = (int)if_nametoindex("a");
 	if (ifindex_a <= 0) {
 		fprintf(stderr, "no interface a\n");
@@ -156,14 +199,6 @@ static void addr_of(int family, const char *s, __u32 addr[4])
 {
 	memset(addr, 0, 16);
 	assert_int_equal(inet_pton(family == 4 ? AF_INET : AF_INET6, s, addr), 1);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void route_of(int family, const char *s, struct nl_route_info *r)
