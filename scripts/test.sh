@@ -10,4 +10,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 scripts/deps.sh
+# The network tests pin maps below /sys/fs/bpf (siobpf would mount it too).
+if ! mountpoint -q /sys/fs/bpf; then
+	mount -t bpf bpf /sys/fs/bpf
+fi
 exec make -j"$(nproc)" test
