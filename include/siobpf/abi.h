@@ -89,9 +89,13 @@ struct siobpf_backend {
 	__u8 state;        /* enum siobpf_backend_state */
 	__u8 family;       /* SIOBPF_FAMILY_IPV4 / _IPV6 */
 	__u8 in_use;       /* 0: free slot of the table */
-	__u8 pad;
+	__u8 flags;        /* SIOBPF_BACKEND_F_* (user space only) */
 };
 _Static_assert(sizeof(struct siobpf_backend) == 48, "siobpf_backend layout");
+
+/* The health probe, not the operator, took this backend down: only then
+ * may a probe bring it back up. An operator's `backend set` clears it. */
+#define SIOBPF_BACKEND_F_PROBE_DOWN 0x1
 
 #define SIOBPF_MAX_WEIGHT 1000
 
