@@ -188,7 +188,8 @@ int cmd_backend_set(struct cli_args *args)
 	if (backend_open_existing(args, &c, &e))
 		return EXIT_FAIL;
 	apply_backend_options(args, &e.b);
-	e.b.flags &= (__u8)~SIOBPF_BACKEND_F_PROBE_DOWN; /* the operator decides now */
+	if (cli_opt(args, "state")) /* the operator's state: probes leave it alone */
+		e.b.flags &= (__u8)~SIOBPF_BACKEND_F_PROBE_DOWN;
 	err = state_backend_update(&c.dp, &c.vip, &e);
 	if (err)
 		pr_err("changing backend %s failed: %s", c.addr_text, strerror(-err));
