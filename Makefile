@@ -16,7 +16,7 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -DSIOBPF_VERSION=\"$(VERSION)\" -Iinclude -Iuser -I$(BUILD) $(SIZES)
 BPF_CFLAGS := -O2 -g -target bpf $(WARN) -Iinclude -I$(ARCH_INC) $(SIZES)
-LIBS     := -lxdp -lbpf -lelf -lz -lmnl -ljson-c -lm
+LIBS     := -lxdp -lbpf -lelf -lz -lmnl -ljson-c -lyaml -lcurl -lmicrohttpd -lpthread -lm
 
 ifeq ($(V),1)
 Q :=
@@ -77,6 +77,7 @@ install: all
 	install -D -m 0755 $(BUILD)/siobpf $(DESTDIR)$(PREFIX)/sbin/siobpf
 	install -D -m 0644 $(BUILD)/siobpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/siobpf.8
 	install -D -m 0755 scripts/backend-setup.sh $(DESTDIR)$(PREFIX)/sbin/siobpf-backend-setup
+	install -D -m 0644 contrib/siobpf.service $(DESTDIR)$(PREFIX)/lib/systemd/system/siobpf.service
 
 tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf $(BUILD)/tests/xdp_pass.bpf.o
 
@@ -110,3 +111,6 @@ $(BUILD):
 
 clean:
 	$(Q)rm -rf $(BUILD)
+
+# Benchmarks: make bench, make bench-quick (bench/README.md).
+-include bench/bench.mk

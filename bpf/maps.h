@@ -80,6 +80,14 @@ struct {
 	__type(value, struct siobpf_vip_config);
 } sio_vip_cfg SEC(".maps");
 
+/* User-space state too: a backend's own probe settings, by backend id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIOBPF_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct siobpf_backend_config);
+} sio_be_cfg SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);

@@ -1,33 +1,40 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# siobpf's main job on a built-in network: 200 clients, a balancer, three
-# nginx backends, each in its own network namespace. Installs what it needs,
-# builds, shows stickiness and a failure that moves only the failed
-# backend's clients, then removes everything it made. Run as root.
+# siobpf's main job on a built-in network: 200 Socket.IO clients, a
+# balancer, three Socket.IO nodes sharing a Redis adapter, each in its own
+# network namespace. Installs what it needs, builds, shows stickiness, live
+# counters, and a node failure that moves only that node's clients, then
+# removes everything it made. Run as root; takes about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export SIO_NS=siodemo SIO_RUN=/tmp/siobpf-demo SIOBPF_PIN_DIR=/sys/fs/bpf/siobpf-demo
 export XDP_MODE=${XDP_MODE:-native}
-CLIENTS=200
-VIP=10.77.100.1:80
+ROOT=$(pwd)
 BUILD=${BUILD:-build}
+CLIENTS=200
+. tests/e2e/lib.sh
+VIP=10.77.100.1:$SIO_PORT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 siobpf() { nsenter --net="/run/netns/$SIO_NS-lb" "$BUILD/siobpf" "$@"; }
-client() { echo "10.77.$((2 + ($1 - 1) / 250)).$((($1 - 1) % 250 + 1))"; }
 
-# Every client asks the VIP once (a new TCP connection); prints "N bX" lines.
-survey() {
-	local out=$1
-	seq 1 "$CLIENTS" | xargs -P 8 -I{} sh -c \
-		'printf "%s %s\n" {} "$(ip netns exec '"$SIO_NS"'-c curl -s --max-time 3 --interface \
-		 10.77.$((2 + ({} - 1) / 250)).$((({} - 1) % 250 + 1)) http://10.77.100.1/)"' | sort -n >"$out"
+# Clients per node and both sides' error counts, from one driver stats line.
+report() {
+	local s=$1 b
+	for b in $(sio_get per_backend "$s" | tr ',' ' '); do
+		printf '  %-4s %4s clients\n' "${b%%:*}" "${b#*:}"
+	done
+	printf '  connected %s of %s (%s on WebSocket); session errors ("Session ID unknown"): %s\n' \
+		"$(sio_get connected "$s")" "$(sio_get clients "$s")" "$(sio_get websocket "$s")" \
+		"$(sio_get srv_session_errors "$s")"
+	printf '  clients whose connections reached more than one node: %s; disconnects: %s\n' \
+		"$(sio_get srv_split "$s")" "$(sio_get disconnects "$s")"
 }
 
 cleanup() {
+	sio_stop_all
 	siobpf unload eth0 >/dev/null 2>&1 || true
-	scripts/servers.sh stop >/dev/null 2>&1 || true
 	scripts/topology.sh down >/dev/null 2>&1 || true
 	rm -rf "$SIO_RUN"
 }
@@ -39,49 +46,83 @@ fi
 say "Installing what is missing and building"
 scripts/deps.sh
 make -s all tests >/dev/null
+sio_npm
 
 trap cleanup EXIT
-say "A network of namespaces: $CLIENTS client addresses, balancer, 3 nginx backends"
+cleanup
+mkdir -p "$SIO_RUN"
+say "A network of namespaces: $CLIENTS client addresses, a balancer, 3 Socket.IO nodes, Redis"
 CLIENTS4=$CLIENTS scripts/topology.sh up
-scripts/servers.sh start
-sleep 1
+sio_redis_start
+for i in 1 2 3; do sio_server_start "$i"; done
+echo "nodes b1..b3 (10.77.1.1-3) serve Socket.IO on $VIP (the VIP is on their lo: direct server return)"
 
-say "siobpf load eth0 ($XDP_MODE XDP) and one VIP with three backends"
+say "siobpf load eth0 ($XDP_MODE XDP); a VIP with three backends and Socket.IO health probes"
 mode=()
 [ "$XDP_MODE" = generic ] && mode=(--mode generic)
-siobpf load eth0 "${mode[@]}"
-siobpf vip add "$VIP"
-for i in 1 2 3; do siobpf backend add "$VIP" "10.77.1.$i"; done
+siobpf load eth0 "${mode[@]}" >/dev/null
+siobpf vip add "$VIP" --probe socketio --interval 1000 --timeout 1000 --rise 2 --fall 3 >/dev/null
+for i in 1 2 3; do siobpf backend add "$VIP" "10.77.1.$i" >/dev/null; done
+daemon=0
+if "$BUILD/siobpf" run --help >/dev/null 2>&1 && sio_daemon_start; then
+	daemon=1
+	echo "siobpf run: probing each node every second (log: $SIO_RUN/daemon.log)"
+fi
 siobpf status
 
-say "Each client opens 3 new connections: all of a client's connections reach one backend"
-survey /tmp/siobpf-demo-a
-survey /tmp/siobpf-demo-b
-survey /tmp/siobpf-demo-c
-split=$(paste /tmp/siobpf-demo-a /tmp/siobpf-demo-b /tmp/siobpf-demo-c |
-	awk '$2 != $4 || $2 != $6' | wc -l)
-echo "clients whose connections went to different backends: $split of $CLIENTS"
-echo "clients per backend:"
-awk '{print $2}' /tmp/siobpf-demo-a | sort | uniq -c | sed 's/^/  /'
-echo "where client $(client 1) goes, and why:"
-siobpf lookup "$VIP" "$(client 1)"
+say "$CLIENTS Socket.IO clients, each from its own address: half long-polling, half upgrading to WebSocket"
+echo "Long-polling opens a new TCP connection for every request: each must reach the node"
+echo "that holds the client's session, or the node answers 400 \"Session ID unknown\"."
+sio_driver_start
+sio_drv backends 10.77.1.1,10.77.1.2,10.77.1.3 >/dev/null
+sio_drv start polling $((CLIENTS / 2)) 0 >/dev/null
+sio_drv start default $((CLIENTS / 2)) 0 >/dev/null
+sio_drv wait 20000 pings=3 >/dev/null
+s=$(sio_drv stats)
+report "$s"
+e=$(sio_drv emit 10.77.1.1 5000)
+echo "a broadcast (io.emit) on b1, passed to b2 and b3 by the Redis adapter, reached" \
+	"$(echo "$e" | sed -n 's/.*delivered=\([0-9]*\) of=\([0-9]*\).*/\1 of \2/p') clients"
+echo "where client 10.77.2.1 goes, and why:"
+siobpf lookup "$VIP" 10.77.2.1
 
-say "Live counters while traffic flows (siobpf stats --watch 1)"
-( for _ in 1 2 3; do survey /dev/null; done ) &
-traffic=$!
+say "Live counters while the clients poll (siobpf stats --watch 1)"
 timeout 3.5 nsenter --net="/run/netns/$SIO_NS-lb" "$BUILD/siobpf" stats --watch 1 || true
-wait "$traffic" || true
 
-say "Backend 10.77.1.2 fails: siobpf backend set $VIP 10.77.1.2 --state down"
-siobpf backend set "$VIP" 10.77.1.2 --state down
-survey /tmp/siobpf-demo-d
-moved=$(paste /tmp/siobpf-demo-a /tmp/siobpf-demo-d | awk '$2 != $4' | wc -l)
-moved_other=$(paste /tmp/siobpf-demo-a /tmp/siobpf-demo-d | awk '$2 != $4 && $2 != "b2"' | wc -l)
-was_b2=$(awk '$2 == "b2"' /tmp/siobpf-demo-a | wc -l)
-echo "clients of b2 before: $was_b2; clients that changed backend: $moved; of them not b2's: $moved_other"
-echo "clients per backend now:"
-awk '{print $2}' /tmp/siobpf-demo-d | sort | uniq -c | sed 's/^/  /'
-rm -f /tmp/siobpf-demo-[a-d]
+before=$(sio_get per_backend "$s")
+on_b2=$(sio_count b2 "$before")
+sio_drv reset >/dev/null
+if [ "$daemon" = 1 ]; then
+	say "Node b2's server crashes (kill -9); siobpf run's probes take it down"
+	sio_server_kill 2
+else
+	say "Node b2's server crashes (kill -9); siobpf run is not built here, so: siobpf backend set --state down"
+	sio_server_kill 2
+	siobpf backend set "$VIP" 10.77.1.2 --state down
+fi
+w=$(sio_drv wait 30000 not=b2)
+s=$(sio_drv stats)
+echo "all clients connected again $(echo "$w" | sed -n 's/.* ms=//p') ms after the crash"
+report "$s"
+moved=$(sio_get moved "$s")
+others=$(($(sio_get disconnected_clients "$s") - $(sio_count b2 "$(sio_get disconnected_from "$s")")))
+echo "b2 had $on_b2 clients; disconnected: $(sio_get disconnected_clients "$s") (from b2: $(sio_count b2 "$(sio_get disconnected_from "$s")"), from other nodes: $others)"
+echo "clients that changed node: $moved; slowest reconnect $(sio_get reconnect_ms_max "$s") ms"
+if [ "$daemon" = 1 ]; then
+	grep -m1 '10.77.1.2 .*-> down' "$SIO_RUN/daemon.log" | sed 's/^/  /' || true
+fi
+errors=$(sio_get srv_session_errors "$s")
 
-say "Done: only the failed backend's clients moved. Removing the namespaces."
-[ "$split" -eq 0 ] && [ "$moved_other" -eq 0 ] && [ "$moved" -eq "$was_b2" ]
+say "Why it matters: the same clients with a VIP sticky by address and port"
+sio_drv stop >/dev/null
+siobpf vip set "$VIP" --sticky ip-port >/dev/null
+sio_drv reset >/dev/null
+sio_drv start polling $((CLIENTS / 2)) 0 >/dev/null
+sleep 4
+s=$(sio_drv stats)
+sio_drv stop >/dev/null
+echo "after 4 s: $(sio_get connected "$s") of $((CLIENTS / 2)) polling clients connected," \
+	"$(sio_get srv_session_errors "$s") requests refused with \"Session ID unknown\""
+
+say "Done: no session error while sticky; only the failed node's clients moved. Removing the namespaces."
+[ "$moved" -eq "$on_b2" ] && [ "$others" -eq 0 ] && [ "$errors" -eq 0 ]

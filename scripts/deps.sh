@@ -7,11 +7,19 @@ set -euo pipefail
 packages=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev
-	libmnl-dev libjson-c-dev
+	libmnl-dev libjson-c-dev libyaml-dev
 	linux-libc-dev
+	# siobpf run: probes and metrics
+	libcurl4-openssl-dev libmicrohttpd-dev
 	# tests
-	libcmocka-dev iproute2 util-linux ethtool curl socat nginx-light iputils-ping python3
+	libcmocka-dev iproute2 util-linux ethtool curl socat nginx-light iputils-ping python3 strace
+	redis-server
 )
+# The Socket.IO tests (tests/e2e) run on Node.js and npm. Machines of this kind
+# come with Node.js 20 and its npm; elsewhere take Debian's (Node.js 18 is enough).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,11 +6,15 @@
 #   balancer "$P-lb" ─┤ bridge in "$P-sw"
 #   backends "$P-bN" ─┘
 #
-#   topology.sh up     build it (idempotent: an existing one is rebuilt)
-#   topology.sh down   remove it
+#   topology.sh up         build it (idempotent: an existing one is rebuilt)
+#   topology.sh down       remove it
+#   topology.sh add-redis  a namespace "$P-redis" on the bridge, 10.77.0.2, for
+#                          the Socket.IO tests' Redis server
 #
 # Settings (environment): SIO_NS (namespace prefix, default "sio"),
-# BACKENDS (3), CLIENTS4 (200), CLIENTS6 (50), XDP_MODE (native|generic:
+# BACKENDS (3), CLIENTS4 (200), CLIENTS6 (50), CLIENT_NS (0: extra client
+# namespaces "$P-c1".."$P-cN", one address each, 10.77.200.N / fd77::200:N,
+# for tools that cannot pick a source address, like wrk), XDP_MODE (native|generic:
 # native also attaches an XDP_PASS program to the bridge side of the
 # balancer's veth, which veth needs to deliver XDP_TX frames).
 #
@@ -34,7 +38,7 @@ ns() { ip netns exec "$1" "${@:2}"; }
 
 down() {
 	local n
-	for n in $(ip netns list | awk '{print $1}' | grep -E "^$P-(sw|lb|c|b[0-9]+)$" || true); do
+	for n in $(ip netns list | awk '{print $1}' | grep -E "^$P-(sw|lb|c[0-9]*|redis|b[0-9]+)$" || true); do
 		# Servers started in the namespace die with it only once killed.
 		ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null || true
 		ip netns del "$n"
@@ -79,23 +83,59 @@ up() {
 	ns "$P-c" ip route add "$VIP4/32" via 10.77.0.1
 	ns "$P-c" ip -6 route add "$VIP6/128" via fd77::1
 
+	for i in $(seq 1 "${CLIENT_NS:-0}"); do
+		ip netns add "$P-c$i"
+		plug "$P-c$i" "c$i"
+		ns "$P-c$i" ip addr add "10.77.200.$i/16" dev eth0
+		ns "$P-c$i" ip addr add "fd77::200:$i/64" dev eth0 nodad
+		ns "$P-c$i" ip route add "$VIP4/32" via 10.77.0.1
+		ns "$P-c$i" ip -6 route add "$VIP6/128" via fd77::1
+	done
+
 	for i in $(seq 1 "$BACKENDS"); do
 		add_backend "$i"
 	done
 }
 
 add_backend() {
-	local i=$1
+	local i=$1 mac c
 	ip netns add "$P-b$i"
 	plug "$P-b$i" "b$i"
 	ns "$P-b$i" ip addr add "10.77.1.$i/16" dev eth0
 	ns "$P-b$i" ip addr add "fd77::1:$i/64" dev eth0 nodad
 	ns "$P-b$i" scripts/backend-setup.sh "$VIP4" "$VIP6"
+	# The clients as permanent neighbours. The kernel's ARP and ND tables
+	# are shared by all namespaces, and their dynamic entries by all count
+	# against one limit (net.ipv4/ipv6.neigh.default.gc_thresh3, 1024);
+	# backends answering hundreds of clients directly (DSR), next to other
+	# topologies on the machine, overflow it and drop packets ("neighbor
+	# table overflow!"). Permanent entries are exempt.
+	mac=$(ns "$P-c" cat /sys/class/net/eth0/address)
+	{
+		for c in $(seq 1 "$CLIENTS4"); do
+			echo "neigh replace 10.77.$((2 + (c - 1) / 250)).$(((c - 1) % 250 + 1)) lladdr $mac nud permanent dev eth0"
+		done
+		for c in $(seq 1 "$CLIENTS6"); do
+			printf 'neigh replace fd77::2:%x lladdr %s nud permanent dev eth0\n' "$c" "$mac"
+		done
+		for c in $(seq 1 "${CLIENT_NS:-0}"); do
+			mac=$(ns "$P-c$c" cat /sys/class/net/eth0/address)
+			echo "neigh replace 10.77.200.$c lladdr $mac nud permanent dev eth0"
+			echo "neigh replace fd77::200:$c lladdr $mac nud permanent dev eth0"
+		done
+	} | ns "$P-b$i" ip -batch -
+}
+
+add_redis() {
+	ip netns add "$P-redis"
+	plug "$P-redis" redis
+	ns "$P-redis" ip addr add 10.77.0.2/16 dev eth0
 }
 
 case "${1:-}" in
 up) up ;;
 down) down ;;
 add-backend) add_backend "$2" ;;
-*) echo "usage: $0 up|down|add-backend N" >&2; exit 2 ;;
+add-redis) add_redis ;;
+*) echo "usage: $0 up|down|add-backend N|add-redis" >&2; exit 2 ;;
 esac

@@ -80,3 +80,19 @@ bool cli_flag(const struct cli_args *args, const char *name)
 {
 	return cli_opt(args, name) != NULL;
 }
+
+char cli_alias_letter(const struct command *cmd, const char *option)
+{
+	for (size_t i = 0; i < cli_alias_count; i++)
+		if (!strcmp(cli_aliases[i].command, cmd->name) && !strcmp(cli_aliases[i].option, option))
+			return cli_aliases[i].letter;
+	return 0;
+}
+
+const char *cli_alias_option(const struct command *cmd, char letter)
+{
+	for (size_t i = 0; i < cli_alias_count; i++)
+		if (!strcmp(cli_aliases[i].command, cmd->name) && cli_aliases[i].letter == letter)
+			return cli_aliases[i].option;
+	return NULL;
+}

@@ -23,6 +23,18 @@ struct cli_option {
 	const char *help;
 };
 
+/* A one-letter alias of a command's long option: `apply -f FILE` for
+ * `apply --file FILE`. Kept beside the command table, not in struct
+ * cli_option, so that the table's three-field option entries stay whole. */
+struct cli_alias {
+	const char *command; /* "apply" */
+	char letter;         /* 'f' */
+	const char *option;  /* "file" */
+};
+
+extern const struct cli_alias cli_aliases[];
+extern const size_t cli_alias_count;
+
 struct cli_args {
 	const struct command *cmd;
 	int npos;
@@ -55,6 +67,9 @@ extern struct cli_globals globals;
 /* The value of an option by name, NULL when absent. */
 const char *cli_opt(const struct cli_args *args, const char *name);
 bool cli_flag(const struct cli_args *args, const char *name);
+/* The letter of an option's alias, or 0; the option a letter stands for, or NULL. */
+char cli_alias_letter(const struct command *cmd, const char *option);
+const char *cli_alias_option(const struct command *cmd, char letter);
 
 /* Messages go to stderr; errors say what failed and what to do next. */
 void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -85,6 +100,9 @@ int cmd_backend_del(struct cli_args *args);
 int cmd_status(struct cli_args *args);
 int cmd_stats(struct cli_args *args);
 int cmd_lookup(struct cli_args *args);
+int cmd_apply(struct cli_args *args);
+int cmd_save(struct cli_args *args);
+int cmd_run(struct cli_args *args);
 int cmd_help(struct cli_args *args);
 int cmd_version(struct cli_args *args);
 

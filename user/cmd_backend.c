@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* siobpf backend add, set, del. */
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-#include "netlink.h"
 #include "output.h"
 #include "pins.h"
+#include "probe_settings.h"
+#include "resolve.h"
+#include "settings.h"
 #include "state.h"
-
-/* How long backend add waits for the neighbour table to learn a MAC. */
-#define RESOLVE_TIMEOUT_MS 3000
 
 struct backend_cmd {
 	struct dataplane dp;
@@ -58,81 +56,88 @@ static int backend_cmd_open(struct cli_args *args, struct backend_cmd *c)
 /* Options shared by add and set. Returns how many were given, or -EINVAL. */
 static int apply_backend_options(const struct cli_args *args, struct siobpf_backend *b)
 {
-	const char *state = cli_opt(args, "state"), *weight = cli_opt(args, "weight");
+	static const char *const names[] = {"weight", "state"};
+	char why[128];
 	int n = 0;
 
-	if (weight) {
-		long v;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *text = cli_opt(args, names[i]);
 
-		if (number_parse(weight, 1, SIOBPF_MAX_WEIGHT, &v)) {
-			pr_err("--weight must be a number from 1 to %d, not '%s'", SIOBPF_MAX_WEIGHT, weight);
+		if (!text)
+			continue;
+		if (backend_setting_parse(b, names[i], text, why, sizeof(why))) {
+			pr_err("--%s %s", names[i], why);
 			return -EINVAL;
 		}
-		b->weight = (__u32)v;
-		n++;
-	}
-	if (state) {
-		int s = name_index(state_names, STATE_NAMES, state);
-
-		if (s < 0) {
-			pr_err("--state must be up, drain or down, not '%s'", state);
-			return -EINVAL;
-		}
-		b->state = (__u8)s;
 		n++;
 	}
 	return n;
 }
 
+/* The backend's own probe options onto *own. Returns how many were given,
+ * or -EINVAL after printing the problem. */
+static int apply_probe_options(const struct cli_args *args, struct siobpf_backend_config *own)
+{
+	char why[160];
+	int n = 0;
+
+	for (int i = 0; i < BACKEND_PROBE_SETTINGS; i++) {
+		const char *text = cli_opt(args, backend_probe_settings[i]);
+
+		if (!text)
+			continue;
+		if (backend_probe_setting_parse(own, backend_probe_settings[i], text, why, sizeof(why))) {
+			pr_err("--%s %s", backend_probe_settings[i], why);
+			return -EINVAL;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* Checks the probe a backend would get with *own on its VIP, and describes it. */
+static int probe_check(const struct backend_cmd *c, const struct siobpf_backend_config *own, char *desc,
+		       size_t len)
+{
+	struct probe_settings s;
+	char why[160];
+
+	probe_settings_resolve(&c->vip, own, &s);
+	if (probe_settings_check(&s, why, sizeof(why))) {
+		pr_err("backend %s: %s; give --timeout or --interval", c->addr_text, why);
+		return -EINVAL;
+	}
+	probe_settings_format(&s, desc, len);
+	return 0;
+}
+
 /* Fills the backend's MACs and egress interface from the kernel's tables. */
 static int resolve_backend(struct backend_cmd *c, struct siobpf_backend *b)
 {
-	struct nl_route_info route;
-	char ifname[IF_NAMESIZE] = "?";
-	int err;
+	char why[256];
+	int err = backend_resolve(&c->addr, b, why, sizeof(why));
 
-	err = nl_route_get(c->addr.family, c->addr.a, &route);
-	if (err) {
-		pr_err("no route to backend %s (%s): it must be on a network directly connected to this host",
-		       c->addr_text, strerror(-err));
-		return err;
-	}
-	if (route.is_local) {
-		pr_err("backend %s is an address of this host: a backend must be another machine", c->addr_text);
-		return -EINVAL;
-	}
-	if_indextoname((unsigned)route.ifindex, ifname);
-	if (route.has_gateway) {
-		pr_err("backend %s is reached through a gateway on %s: DSR rewrites only MAC addresses, so "
-		       "a backend must be on a directly connected network",
-		       c->addr_text, ifname);
-		return -EHOSTUNREACH;
-	}
-	err = nl_neigh_resolve(c->addr.family, c->addr.a, route.ifindex, RESOLVE_TIMEOUT_MS, b->mac);
-	if (err) {
-		pr_err("cannot learn the MAC of backend %s on %s (%s): is it up and answering ARP/ND?",
-		       c->addr_text, ifname, strerror(-err));
-		return err;
-	}
-	err = nl_link_mac(route.ifindex, b->src_mac);
-	if (err) {
-		pr_err("cannot read the MAC of %s: %s", ifname, strerror(-err));
-		return err;
-	}
-	b->ifindex = (__u32)route.ifindex;
-	return 0;
+	if (err)
+		pr_err("%s", why);
+	return err;
 }
 
 int cmd_backend_add(struct cli_args *args)
 {
 	struct backend_entry e = {0}, existing;
+	struct siobpf_backend_config own;
 	struct backend_cmd c;
-	int err, rc = EXIT_FAIL;
+	char desc[256];
+	int np, err, rc = EXIT_FAIL;
 
 	e.b.weight = 1;
 	e.b.state = SIOBPF_BACKEND_UP;
-	if (apply_backend_options(args, &e.b) < 0 || backend_cmd_open(args, &c))
+	backend_config_init(&own, 0);
+	np = apply_probe_options(args, &own);
+	if (np < 0 || apply_backend_options(args, &e.b) < 0 || backend_cmd_open(args, &c))
 		return EXIT_FAIL;
+	if (np && probe_check(&c, &own, desc, sizeof(desc)))
+		goto out;
 	if (state_backend_find(&c.dp, c.vip.vip.id, &c.addr, &existing) == 0) {
 		pr_err("backend %s already serves VIP %s: change it with `siobpf backend set %s %s`",
 		       c.addr_text, c.vip_text, c.vip_text, c.addr_text);
@@ -152,6 +157,17 @@ int cmd_backend_add(struct cli_args *args)
 		printf("backend %s added to VIP %s (%s, weight %u)\n", c.addr_text, c.vip_text,
 		       state_names[e.b.state], e.b.weight);
 		rc = EXIT_OK;
+	}
+	if (rc == EXIT_OK && np) {
+		own.generation = e.b.generation; /* the override belongs to this backend only */
+		err = backend_config_put(&c.dp, e.id, &own);
+		if (err) {
+			pr_err("backend %s was added, but its probe settings were not stored (%s): give them "
+			       "again with `siobpf backend set`", c.addr_text, strerror(-err));
+			rc = EXIT_FAIL;
+		} else {
+			printf("its own probe: %s\n", desc);
+		}
 	}
 out:
 	pins_release(&c.dp, c.lock_fd);
@@ -175,29 +191,58 @@ static int backend_open_existing(struct cli_args *args, struct backend_cmd *c, s
 int cmd_backend_set(struct cli_args *args)
 {
 	struct siobpf_backend validated = {0};
+	struct siobpf_backend_config own, scratch;
+	bool inherit = cli_flag(args, "probe-inherit");
 	struct backend_entry e;
 	struct backend_cmd c;
-	int n, err, rc = EXIT_FAIL;
+	char desc[256];
+	int n, np, err, rc = EXIT_FAIL;
 
 	/* Check the options before touching anything. */
 	n = apply_backend_options(args, &validated);
 	if (n < 0)
 		return EXIT_FAIL;
-	if (n == 0)
-		return usage_error(args->cmd, "nothing to change: give --state or --weight");
+	backend_config_init(&scratch, 0);
+	np = apply_probe_options(args, &scratch);
+	if (np < 0)
+		return EXIT_FAIL;
+	if (n == 0 && np == 0 && !inherit)
+		return usage_error(args->cmd, "nothing to change: give --state, --weight or probe options");
 	if (backend_open_existing(args, &c, &e))
 		return EXIT_FAIL;
+	if (np || inherit) {
+		/* Field by field onto the backend's current override, unless dropped. */
+		if (inherit || backend_config_get(&c.dp, e.id, &own) ||
+		    !backend_config_applies(&own, e.b.generation))
+			backend_config_init(&own, e.b.generation);
+		apply_probe_options(args, &own);
+		if (!np)
+			own.in_use = 0;
+		if (probe_check(&c, own.in_use ? &own : NULL, desc, sizeof(desc)))
+			goto out;
+	}
 	apply_backend_options(args, &e.b);
 	if (cli_opt(args, "state")) /* the operator's state: probes leave it alone */
 		e.b.flags &= (__u8)~SIOBPF_BACKEND_F_PROBE_DOWN;
-	err = state_backend_update(&c.dp, &c.vip, &e);
-	if (err)
+	err = n ? state_backend_update(&c.dp, &c.vip, &e) : 0;
+	if (err) {
 		pr_err("changing backend %s failed: %s", c.addr_text, strerror(-err));
-	else {
+		goto out;
+	}
+	if (n)
 		printf("backend %s of VIP %s is %s, weight %u\n", c.addr_text, c.vip_text,
 		       state_names[e.b.state], e.b.weight);
-		rc = EXIT_OK;
+	if (np || inherit) {
+		err = backend_config_put(&c.dp, e.id, &own);
+		if (err) {
+			pr_err("storing the probe settings of backend %s failed: %s", c.addr_text, strerror(-err));
+			goto out;
+		}
+		printf("backend %s of VIP %s: probe %s%s\n", c.addr_text, c.vip_text, desc,
+		       own.in_use ? " (its own)" : " (its VIP's)");
 	}
+	rc = EXIT_OK;
+out:
 	pins_release(&c.dp, c.lock_fd);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "model.h"
 #include "output.h"
 #include "pins.h"
+#include "probe_settings.h"
 #include "show.h"
 #include "state.h"
 
@@ -60,6 +61,13 @@ int show_load(struct dataplane *dp, struct show_state *s)
 		s->nbackends += n;
 	}
 	s->first[s->nvips] = s->nbackends;
+	s->own = calloc(s->nbackends + 1, sizeof(*s->own));
+	if (!s->own)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nbackends; i++)
+		if (backend_config_get(dp, s->backends[i].id, &s->own[i]) ||
+		    !backend_config_applies(&s->own[i], s->backends[i].b.generation))
+			memset(&s->own[i], 0, sizeof(s->own[i]));
 	return 0;
 }
 
@@ -67,6 +75,7 @@ void show_free(struct show_state *s)
 {
 	free(s->vips);
 	free(s->backends);
+	free(s->own);
 	free(s->first);
 	memset(s, 0, sizeof(*s));
 }
@@ -77,7 +86,25 @@ static void ifname_of(__u32 ifindex, char *buf)
 		snprintf(buf, IF_NAMESIZE, "if%u", ifindex);
 }
 
-static json_object *vip_json(const struct vip_entry *e, const struct backend_entry *b, size_t nb)
+/* The probe a backend gets, as JSON. */
+static json_object *probe_json(const struct probe_settings *s)
+{
+	json_object *probe = json_object_new_object();
+
+	json_object_object_add(probe, "type", jstr(name_of(probe_names, PROBE_NAMES, s->kind)));
+	json_object_object_add(probe, "port", jint(s->port));
+	json_object_object_add(probe, "path", jstr(s->path));
+	json_object_object_add(probe, "method", jstr(name_of(method_names, METHOD_NAMES, s->method)));
+	json_object_object_add(probe, "status", jint(s->status));
+	json_object_object_add(probe, "interval", jint(s->interval_ms));
+	json_object_object_add(probe, "timeout", jint(s->timeout_ms));
+	json_object_object_add(probe, "rise", jint(s->rise));
+	json_object_object_add(probe, "fall", jint(s->fall));
+	return probe;
+}
+
+static json_object *vip_json(const struct vip_entry *e, const struct backend_entry *b,
+			     const struct siobpf_backend_config *own, size_t nb)
 {
 	json_object *o = json_object_new_object(), *list = json_object_new_array(), *probe;
 	char text[ADDR_TEXT_MAX], addr[ADDR_TEXT_MAX];
@@ -99,6 +126,8 @@ static json_object *vip_json(const struct vip_entry *e, const struct backend_ent
 	json_object_object_add(probe, "port", jint(e->cfg.probe_port ? e->cfg.probe_port : ntohs(e->key.port)));
 	json_object_object_add(probe, "path", jstr(e->cfg.probe_path));
 	json_object_object_add(probe, "status", jint(e->cfg.http_status));
+	json_object_object_add(probe, "method",
+			       jstr(name_of(method_names, METHOD_NAMES, e->cfg.probe_method)));
 	json_object_object_add(probe, "interval", jint(e->cfg.interval_ms));
 	json_object_object_add(probe, "timeout", jint(e->cfg.timeout_ms));
 	json_object_object_add(probe, "rise", jint(e->cfg.rise));
@@ -107,6 +136,7 @@ static json_object *vip_json(const struct vip_entry *e, const struct backend_ent
 	for (size_t i = 0; i < nb; i++) {
 		json_object *j = json_object_new_object();
 		char mac[18], ifname[IF_NAMESIZE];
+		struct probe_settings ps;
 
 		addr_format(b[i].b.family, b[i].b.addr, addr, sizeof(addr));
 		mac_format(b[i].b.mac, mac, sizeof(mac));
@@ -118,13 +148,19 @@ static json_object *vip_json(const struct vip_entry *e, const struct backend_ent
 		json_object_object_add(j, "ifname", jstr(ifname));
 		json_object_object_add(j, "id", jint(b[i].id));
 		json_object_object_add(j, "generation", jint(b[i].b.generation));
+		json_object_object_add(j, "probe_down",
+				       json_object_new_boolean(!!(b[i].b.flags & SIOBPF_BACKEND_F_PROBE_DOWN)));
+		probe_settings_resolve(e, own[i].in_use ? &own[i] : NULL, &ps);
+		json_object_object_add(j, "probe", probe_json(&ps));
+		json_object_object_add(j, "probe_own", json_object_new_boolean(own[i].in_use));
 		json_object_array_add(list, j);
 	}
 	json_object_object_add(o, "backends", list);
 	return o;
 }
 
-static void vip_text(const struct vip_entry *e, const struct backend_entry *b, size_t nb)
+static void vip_text(const struct vip_entry *e, const struct backend_entry *b,
+		     const struct siobpf_backend_config *own, size_t nb)
 {
 	char text[ADDR_TEXT_MAX], addr[ADDR_TEXT_MAX];
 
@@ -137,7 +173,8 @@ static void vip_text(const struct vip_entry *e, const struct backend_entry *b, s
 	       e->cfg.probe_port ? e->cfg.probe_port : ntohs(e->key.port), e->cfg.interval_ms,
 	       e->cfg.timeout_ms, e->cfg.rise, e->cfg.fall);
 	if (e->cfg.probe == SIOBPF_PROBE_HTTP)
-		printf(" path %s expect %u", e->cfg.probe_path, e->cfg.http_status);
+		printf(" %s %s expect %u", name_of(method_names, METHOD_NAMES, e->cfg.probe_method),
+		       e->cfg.probe_path, e->cfg.http_status);
 	printf("\n");
 	if (!nb)
 		printf("    no backends: traffic to this VIP is dropped\n");
@@ -147,8 +184,17 @@ static void vip_text(const struct vip_entry *e, const struct backend_entry *b, s
 		addr_format(b[i].b.family, b[i].b.addr, addr, sizeof(addr));
 		mac_format(b[i].b.mac, mac, sizeof(mac));
 		ifname_of(b[i].b.ifindex, ifname);
-		printf("    backend %-24s %-5s weight %-4u mac %s dev %s\n", addr,
-		       name_of(state_names, STATE_NAMES, b[i].b.state), b[i].b.weight, mac, ifname);
+		printf("    backend %-24s %-5s weight %-4u mac %s dev %s%s\n", addr,
+		       name_of(state_names, STATE_NAMES, b[i].b.state), b[i].b.weight, mac, ifname,
+		       (b[i].b.flags & SIOBPF_BACKEND_F_PROBE_DOWN) ? "  (down by its probe)" : "");
+		if (own[i].in_use) {
+			struct probe_settings ps;
+			char desc[256];
+
+			probe_settings_resolve(e, &own[i], &ps);
+			probe_settings_format(&ps, desc, sizeof(desc));
+			printf("        its own probe: %s\n", desc);
+		}
 	}
 }
 
@@ -195,7 +241,7 @@ int cmd_status(struct cli_args *args)
 
 		for (size_t v = 0; v < s.nvips; v++)
 			json_object_array_add(vips, vip_json(&s.vips[v], s.backends + s.first[v],
-							     s.first[v + 1] - s.first[v]));
+							     s.own + s.first[v], s.first[v + 1] - s.first[v]));
 		json_object_object_add(root, "vips", vips);
 		json_object_object_add(root, "interfaces", ifaces);
 		print_json(root);
@@ -213,7 +259,8 @@ int cmd_status(struct cli_args *args)
 		if (!s.nvips)
 			printf("no VIPs: add one with `siobpf vip add ADDR:PORT`\n");
 		for (size_t v = 0; v < s.nvips; v++)
-			vip_text(&s.vips[v], s.backends + s.first[v], s.first[v + 1] - s.first[v]);
+			vip_text(&s.vips[v], s.backends + s.first[v], s.own + s.first[v],
+				 s.first[v + 1] - s.first[v]);
 	}
 out:
 	show_free(&s);

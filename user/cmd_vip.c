@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "output.h"
 #include "pins.h"
+#include "settings.h"
 #include "state.h"
 
 /* Parses VIP text for a command; prints the problem. */
@@ -21,103 +22,26 @@ static int parse_vip_arg(const char *text, struct siobpf_vip_key *key)
 	return 0;
 }
 
-/* An option's number in [min, max]; absent leaves *out. Prints the problem. */
-static int opt_number(const struct cli_args *args, const char *name, long min, long max, long *out)
-{
-	const char *text = cli_opt(args, name);
-
-	if (!text)
-		return 0;
-	if (number_parse(text, min, max, out)) {
-		pr_err("--%s must be a number from %ld to %ld, not '%s'", name, min, max, text);
-		return -EINVAL;
-	}
-	return 1;
-}
-
-static int opt_choice(const struct cli_args *args, const char *name, const char *const *names,
-		      int count, int *out)
-{
-	const char *text = cli_opt(args, name);
-
-	if (!text)
-		return 0;
-	*out = name_index(names, count, text);
-	if (*out >= 0)
-		return 1;
-	pr_err("--%s cannot be '%s': see siobpf %s --help", name, text, args->cmd->name);
-	return -EINVAL;
-}
-
 /* Applies the VIP options to *e. Returns the number of options applied, or
  * -EINVAL after printing the problem; *e is then unusable. */
 static int apply_vip_options(const struct cli_args *args, struct vip_entry *e)
 {
-	int max_prefix = e->key.family == SIOBPF_FAMILY_IPV6 ? 128 : 32;
-	int n = 0, r, choice;
-	long v;
+	char why[256];
+	int n = 0;
 
-#define COUNT(expr)                                                                                \
-	do {                                                                                       \
-		r = (expr);                                                                        \
-		if (r < 0)                                                                         \
-			return r;                                                                  \
-		n += r;                                                                            \
-	} while (0)
+	for (int i = 0; i < VIP_SETTINGS; i++) {
+		const char *text = cli_opt(args, vip_settings[i]);
 
-	COUNT(opt_choice(args, "sticky", sticky_names, STICKY_NAMES, &choice));
-	if (r)
-		e->vip.sticky = (__u8)choice;
-	COUNT(opt_choice(args, "forward", forward_names, FORWARD_NAMES, &choice));
-	if (r)
-		e->vip.forward = (__u8)choice;
-	COUNT(opt_choice(args, "probe", probe_names, PROBE_NAMES, &choice));
-	if (r)
-		e->cfg.probe = (__u8)choice;
-	COUNT(opt_number(args, "prefix", 0, max_prefix, &v));
-	if (r) {
-		e->vip.prefix = (__u8)v;
-		prefix_mask(e->key.family, (int)v, e->vip.mask);
-	}
-	COUNT(opt_number(args, "persist", 0, 31536000, &v));
-	if (r)
-		e->vip.persist_sec = (__u32)v;
-	COUNT(opt_number(args, "seed", 0, 0xffffffffL, &v));
-	if (r)
-		e->vip.hash_seed = (__u32)v;
-	COUNT(opt_number(args, "probe-port", 1, 65535, &v));
-	if (r)
-		e->cfg.probe_port = (__u16)v;
-	COUNT(opt_number(args, "probe-status", 100, 599, &v));
-	if (r)
-		e->cfg.http_status = (__u16)v;
-	COUNT(opt_number(args, "interval", 50, 3600000, &v));
-	if (r)
-		e->cfg.interval_ms = (__u32)v;
-	COUNT(opt_number(args, "timeout", 10, 3600000, &v));
-	if (r)
-		e->cfg.timeout_ms = (__u32)v;
-	COUNT(opt_number(args, "rise", 1, 100, &v));
-	if (r)
-		e->cfg.rise = (__u8)v;
-	COUNT(opt_number(args, "fall", 1, 100, &v));
-	if (r)
-		e->cfg.fall = (__u8)v;
-#undef COUNT
-	if (cli_opt(args, "probe-path")) {
-		const char *path = cli_opt(args, "probe-path");
-
-		if (path[0] != '/' || strlen(path) >= SIOBPF_PROBE_PATH_MAX || strpbrk(path, " \t\r\n")) {
-			pr_err("--probe-path must start with '/', hold no spaces and be shorter than %d bytes",
-			       SIOBPF_PROBE_PATH_MAX);
+		if (!text)
+			continue;
+		if (vip_setting_parse(e, vip_settings[i], text, why, sizeof(why))) {
+			pr_err("--%s %s", vip_settings[i], why);
 			return -EINVAL;
 		}
-		snprintf(e->cfg.probe_path, sizeof(e->cfg.probe_path), "%s", path);
 		n++;
 	}
-	if (e->cfg.timeout_ms > e->cfg.interval_ms) {
-		pr_err("the probe timeout (%u ms) must not exceed the interval (%u ms)", e->cfg.timeout_ms,
-		       e->cfg.interval_ms);
+	if (vip_settings_check(e, why, sizeof(why))) {
+		pr_err("%s", why);
 		return -EINVAL;
 	}
 	return n;

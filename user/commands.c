@@ -10,13 +10,26 @@
 	{"forward", "dsr", "forwarding mode (default dsr: L2 direct server return)"},              \
 	{"seed", "N", "hash seed; nodes with equal seeds and backends choose alike (default 0)"},  \
 	{"probe", "tcp|http|socketio|none", "health probe of `siobpf run` (default tcp)"},          \
-	{"probe-path", "PATH", "path of the http probe (default /)"},                             \
+	{"probe-path", "PATH", "path of the http probe (default /) or socketio probe (default /socket.io/)"}, \
+	{"probe-method", "GET|HEAD|OPTIONS", "method of the http probe (default GET)"},          \
 	{"probe-port", "N", "port to probe (default: the VIP's port)"},                           \
 	{"probe-status", "N", "status the http probe expects (default 200)"},                     \
 	{"interval", "MS", "probe interval in milliseconds (default 2000)"},                      \
 	{"timeout", "MS", "probe timeout in milliseconds (default 1000, at most the interval)"},   \
 	{"rise", "N", "successes that bring a backend up (default 2)"},                           \
 	{"fall", "N", "failures that take a backend down (default 3)"}
+
+/* A backend's own probe settings, each overriding its VIP's (siobpf run). */
+#define BACKEND_PROBE_OPTIONS                                                                      \
+	{"probe", "tcp|http|socketio|none", "this backend's probe instead of its VIP's"},          \
+	{"probe-port", "N", "port to probe instead of the VIP's"},                                 \
+	{"probe-path", "PATH", "path of the http or socketio probe"},                              \
+	{"probe-status", "N", "status the http probe expects"},                                    \
+	{"probe-method", "GET|HEAD|OPTIONS", "method of the http probe"},                          \
+	{"interval", "MS", "probe interval in milliseconds"},                                      \
+	{"timeout", "MS", "probe timeout in milliseconds (at most the interval)"},                 \
+	{"rise", "N", "successes that bring the backend up"},                                      \
+	{"fall", "N", "failures that take the backend down"}
 
 const struct command commands[] = {
 	{"load", "IFACE", 1, 1, "attach siobpf to an interface",
@@ -53,13 +66,18 @@ const struct command commands[] = {
 	 "interface from the route to it; it must be on a directly connected network.",
 	 {{"weight", "N", "relative share of new clients, 1 to 1000 (default 1)"},
 	  {"state", "up|drain|down", "initial state (default up)"},
+	  BACKEND_PROBE_OPTIONS,
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_backend_add},
-	{"backend set", "VIP ADDR", 2, 2, "change a backend's state or weight",
+	{"backend set", "VIP ADDR", 2, 2, "change a backend's state, weight or probe",
 	 "drain keeps the backend's sticky clients and gives it no new ones; down moves "
-	 "its clients to the others; up takes new clients again.",
+	 "its clients to the others; up takes new clients again. An operator's drain or down "
+	 "holds: the probe of `siobpf run` changes only a state it set itself. Probe options "
+	 "change the backend's own probe settings field by field.",
 	 {{"state", "up|drain|down", "new state"},
 	  {"weight", "N", "new weight, 1 to 1000"},
+	  BACKEND_PROBE_OPTIONS,
+	  {"probe-inherit", NULL, "drop the backend's own probe settings: its VIP's apply again"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_backend_set},
 	{"backend del", "VIP ADDR", 2, 2, "remove a backend; its clients move", NULL,
@@ -82,6 +100,33 @@ const struct command commands[] = {
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_lookup},
+	{"apply", "-f FILE", 0, 0, "make the running state match a configuration file",
+	 "The file is YAML: VIPs with their settings and backends (see Configuration file in the "
+	 "README). Only what differs is written: unchanged VIPs and backends keep their rings, sticky "
+	 "entries and counters untouched; VIPs and backends not in the file are removed. A backend "
+	 "whose state the file leaves out keeps its running one (its probe's). The whole file is "
+	 "checked, and new backends resolved, before anything changes; a bad file is refused with its "
+	 "line and column.",
+	 {{"file", "FILE", "the configuration; - reads standard input"},
+	  {"dry-run", NULL, "print what would change, change nothing"},
+	  {"pin-dir", "DIR", "where the maps are pinned"}},
+	 cmd_apply},
+	{"save", "", 0, 0, "print the running configuration as YAML",
+	 "The output is a file that apply takes as it is: applying it changes nothing.",
+	 {{"pin-dir", "DIR", "where the maps are pinned"}},
+	 cmd_save},
+	{"run", "", 0, 0, "run the daemon: health probes, backend MACs, configuration, metrics",
+	 "Stays in the foreground and logs to stderr, for systemd (contrib/siobpf.service). Probes "
+	 "every backend as its VIP says (or its own --probe settings): a backend that fails --fall "
+	 "probes in a row goes down, one the probe took down comes back up after --rise passes; an "
+	 "operator's drain or down is never overridden. Follows backend MAC changes in the "
+	 "neighbour table, and sees CLI changes within one probe interval. SIGHUP applies --config "
+	 "again; SIGTERM stops the daemon and leaves the program attached and forwarding. The daemon "
+	 "holds no data-path state: a restarted one carries on from the maps.",
+	 {{"config", "FILE", "apply this configuration file (see apply) at start and on SIGHUP"},
+	  {"metrics", "[ADDR:]PORT", "serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR: 127.0.0.1)"},
+	  {"pin-dir", "DIR", "where the maps are pinned"}},
+	 cmd_run},
 	{"help", "[COMMAND]", 0, 2, "show help",
 	 "--markdown and --man print the command reference for the README and the man page.",
 	 {{"markdown", NULL, "command reference as Markdown"}, {"man", NULL, "man page (troff)"}},
@@ -90,3 +135,9 @@ const struct command commands[] = {
 };
 
 const size_t command_count = sizeof(commands) / sizeof(commands[0]);
+
+const struct cli_alias cli_aliases[] = {
+	{"apply", 'f', "file"},
+};
+
+const size_t cli_alias_count = sizeof(cli_aliases) / sizeof(cli_aliases[0]);

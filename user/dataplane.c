@@ -67,6 +67,7 @@ static const struct {
 	{"sio_be_stats", offsetof(struct dataplane, be_stats_fd)},
 	{"sio_reasons", offsetof(struct dataplane, reasons_fd)},
 	{"sio_vip_cfg", offsetof(struct dataplane, vip_cfg_fd)},
+	{"sio_be_cfg", offsetof(struct dataplane, be_cfg_fd)},
 	{"sio_ifaces", offsetof(struct dataplane, ifaces_fd)},
 };
 #define MAP_COUNT (sizeof(map_fds) / sizeof(map_fds[0]))
@@ -164,7 +165,8 @@ int dataplane_open_pinned(struct dataplane *dp, const char *dir)
 			break;
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
-			err = -errno;
+			/* Some maps but not all: pinned by an older siobpf. */
+			err = errno == ENOENT && i > 0 ? -ENOMSG : -errno;
 			break;
 		}
 		*map_fd_slot(dp, i) = fd;
@@ -236,15 +238,40 @@ int dataplane_backend_get(struct dataplane *dp, __u32 id, struct siobpf_backend 
 	return map_get(dp->backends_fd, &id, backend);
 }
 
+/* Reads a whole array map from index 0 in batches: one syscall per batch
+ * instead of one per element (the backend table has thousands). */
+static int array_read(int fd, void *values, size_t value_size, __u32 count)
+{
+	__u32 *keys = malloc(count * sizeof(*keys));
+	__u32 done = 0, next_key;
+	void *in_batch = NULL;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (done < count) {
+		__u32 n = count - done;
+		int end = bpf_map_lookup_batch(fd, in_batch, &next_key, keys + done,
+					       (char *)values + (size_t)done * value_size, &n, NULL);
+
+		if (end && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		done += n;
+		in_batch = &next_key;
+		if (end) /* ENOENT: no more elements */
+			break;
+	}
+	free(keys);
+	if (!err && done != count)
+		err = -EIO;
+	return err;
+}
+
 int dataplane_backends_read(struct dataplane *dp, struct siobpf_backend *all)
 {
-	for (__u32 id = 0; id < SIOBPF_MAX_BACKENDS; id++) {
-		int err = map_get(dp->backends_fd, &id, &all[id]);
-
-		if (err)
-			return err;
-	}
-	return 0;
+	return array_read(dp->backends_fd, all, sizeof(*all), SIOBPF_MAX_BACKENDS);
 }
 
 int dataplane_sticky_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
@@ -297,9 +324,8 @@ int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring
 
 int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)
 {
-	__u32 inner_id, count = SIOBPF_RING_SIZE, out_batch;
-	__u32 *keys;
-	int inner, err = 0;
+	__u32 inner_id;
+	int inner, err;
 
 	if (vip_id >= SIOBPF_MAX_VIPS)
 		return -ERANGE;
@@ -308,16 +334,7 @@ int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)
 	inner = bpf_map_get_fd_by_id(inner_id);
 	if (inner < 0)
 		return -errno;
-	keys = malloc(SIOBPF_RING_SIZE * sizeof(*keys));
-	if (!keys) {
-		close(inner);
-		return -ENOMEM;
-	}
-	if (bpf_map_lookup_batch(inner, NULL, &out_batch, keys, ring, &count, NULL) && errno != ENOENT)
-		err = -errno;
-	else if (count != SIOBPF_RING_SIZE)
-		err = -EIO;
-	free(keys);
+	err = array_read(inner, ring, sizeof(*ring), SIOBPF_RING_SIZE);
 	close(inner);
 	return err;
 }

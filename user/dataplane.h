@@ -23,6 +23,7 @@ struct dataplane {
 	int be_stats_fd;
 	int reasons_fd;
 	int vip_cfg_fd;
+	int be_cfg_fd;
 	int ifaces_fd;
 	int ncpus;
 };
@@ -39,7 +40,8 @@ void dataplane_init(struct dataplane *dp);
  * directory, maps already pinned there are reused (their entries survive a
  * program replacement) and missing ones are pinned. */
 int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts);
-/* Opens the maps pinned in dir, without a program. -ENOENT: nothing pinned. */
+/* Opens the maps pinned in dir, without a program. -ENOENT: nothing pinned;
+ * -ENOMSG: some maps missing (pinned by an older siobpf: reload adds them). */
 int dataplane_open_pinned(struct dataplane *dp, const char *dir);
 /* Removes every map pin from dir (the maps live on while in use). */
 int dataplane_unpin(const char *dir);

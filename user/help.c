@@ -33,9 +33,12 @@ void help_command(FILE *out, const struct command *cmd)
 		fprintf(out, "\noptions:\n");
 	for (int i = 0; i < option_count(cmd); i++) {
 		const struct cli_option *o = &cmd->options[i];
-		char flag[64];
+		char flag[64], alias[8] = "";
 
-		snprintf(flag, sizeof(flag), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		if (cli_alias_letter(cmd, o->name))
+			snprintf(alias, sizeof(alias), "-%c, ", cli_alias_letter(cmd, o->name));
+		snprintf(flag, sizeof(flag), "%s--%s%s%s", alias, o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
 		fprintf(out, "  %-34s %s\n", flag, o->help);
 	}
 }
@@ -74,8 +77,11 @@ void help_markdown(FILE *out)
 
 			if (!strcmp(opt->name, "pin-dir"))
 				continue;
-			fprintf(out, "%s- `--%s%s%s`: %s\n", o == 0 ? "\n" : "", opt->name, opt->arg ? " " : "",
-				opt->arg ? opt->arg : "", opt->help);
+			fprintf(out, "%s- `", o == 0 ? "\n" : "");
+			if (cli_alias_letter(cmd, opt->name))
+				fprintf(out, "-%c`, `", cli_alias_letter(cmd, opt->name));
+			fprintf(out, "--%s%s%s`: %s\n", opt->name, opt->arg ? " " : "", opt->arg ? opt->arg : "",
+				opt->help);
 		}
 	}
 }
@@ -119,7 +125,10 @@ void help_man(FILE *out)
 		for (int o = 0; o < option_count(cmd); o++) {
 			const struct cli_option *opt = &cmd->options[o];
 
-			fprintf(out, ".RS\n.TP\n.B \\-\\-");
+			fprintf(out, ".RS\n.TP\n.B ");
+			if (cli_alias_letter(cmd, opt->name))
+				fprintf(out, "\\-%c, ", cli_alias_letter(cmd, opt->name));
+			fprintf(out, "\\-\\-");
 			troff_text(out, opt->name);
 			if (opt->arg) {
 				fprintf(out, " ");

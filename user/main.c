@@ -60,7 +60,15 @@ static int option_index(const struct command *cmd, const char *name, size_t len)
 	return -1;
 }
 
-/* Options anywhere after the command: --name VALUE, --name=VALUE, --flag. */
+static int alias_index(const struct command *cmd, char letter)
+{
+	const char *name = cli_alias_option(cmd, letter);
+
+	return name ? option_index(cmd, name, strlen(name)) : -1;
+}
+
+/* Options anywhere after the command: --name VALUE, --name=VALUE, --flag,
+ * and -x VALUE / -x for an option with a one-letter alias. */
 static int parse_args(const struct command *cmd, int argc, char **argv, struct cli_args *args)
 {
 	memset(args, 0, sizeof(*args));
@@ -72,11 +80,13 @@ static int parse_args(const struct command *cmd, int argc, char **argv, struct c
 			help_command(stdout, cmd);
 			return -1;
 		}
-		if (!strncmp(a, "--", 2) && a[2]) {
-			const char *eq = strchr(a + 2, '=');
+		if ((!strncmp(a, "--", 2) && a[2]) || (a[0] == '-' && a[1] && a[1] != '-' && !a[2])) {
+			const char *eq = a[1] == '-' ? strchr(a + 2, '=') : NULL;
 			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-			int idx = option_index(cmd, a + 2, len);
+			int idx = a[1] == '-' ? option_index(cmd, a + 2, len) : alias_index(cmd, a[1]);
 
+			if (idx < 0 && a[1] != '-')
+				return usage_error(cmd, "unknown option '%s' for '%s'", a, cmd->name);
 			if (idx < 0)
 				return usage_error(cmd, "unknown option '%.*s' for '%s'", (int)len + 2, a,
 						   cmd->name);

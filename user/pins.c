@@ -111,7 +111,11 @@ int pins_open(struct dataplane *dp, bool lock, int *lock_fd)
 		*lock_fd = -1;
 		if (err == -ENOENT)
 			return not_loaded(dir);
-		pr_err("cannot open the maps in %s: %s", dir, strerror(-err));
+		if (err == -ENOMSG)
+			pr_err("the maps in %s lack some that this siobpf uses (an older siobpf pinned them): "
+			       "run `siobpf reload IFACE` to add them", dir);
+		else
+			pr_err("cannot open the maps in %s: %s", dir, strerror(-err));
 	}
 	return err;
 }

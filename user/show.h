@@ -11,6 +11,7 @@ struct show_state {
 	struct vip_entry *vips;
 	size_t nvips;
 	struct backend_entry *backends; /* grouped by VIP */
+	struct siobpf_backend_config *own; /* by index in backends: own probe settings, or in_use 0 */
 	size_t nbackends;
 	size_t *first; /* backends of vip v: [first[v], first[v + 1]) */
 };

@@ -131,7 +131,14 @@ enum siobpf_probe_kind {
 	SIOBPF_PROBE_NONE = 3,     /* never probed: state is the operator's */
 };
 
-#define SIOBPF_PROBE_PATH_MAX 112
+/* The request method of an http probe. */
+enum siobpf_probe_method {
+	SIOBPF_METHOD_GET = 0,
+	SIOBPF_METHOD_HEAD = 1,
+	SIOBPF_METHOD_OPTIONS = 2,
+};
+
+#define SIOBPF_PROBE_PATH_MAX 108
 
 /* A VIP's settings that the data path does not read, kept in a pinned map
  * beside the rest so that the maps stay the single source of truth for
@@ -145,9 +152,35 @@ struct siobpf_vip_config {
 	__u8 probe;         /* enum siobpf_probe_kind */
 	__u8 in_use;
 	__u16 http_status;  /* expected status of an http probe */
+	__u8 probe_method;  /* enum siobpf_probe_method */
+	__u8 pad[3];
 	char probe_path[SIOBPF_PROBE_PATH_MAX]; /* NUL-terminated */
 };
 _Static_assert(sizeof(struct siobpf_vip_config) == 128, "siobpf_vip_config layout");
+
+/* A field of siobpf_backend_config that takes the VIP's value. */
+#define SIOBPF_PROBE_INHERIT 0xff
+
+/* One backend's own probe settings, overriding its VIP's field by field
+ * (user space only). Indexed by backend id, like the backend table; an
+ * entry counts only while in_use is set and generation is the backend's,
+ * so a reused id never inherits a removed backend's override. Zero in a
+ * number field (and "" as the path) means "the VIP's". Host byte order. */
+struct siobpf_backend_config {
+	__u32 generation;   /* the backend generation this override was made for */
+	__u32 interval_ms;
+	__u32 timeout_ms;
+	__u16 probe_port;
+	__u16 http_status;
+	__u8 rise;
+	__u8 fall;
+	__u8 probe;         /* enum siobpf_probe_kind, or SIOBPF_PROBE_INHERIT */
+	__u8 probe_method;  /* enum siobpf_probe_method, or SIOBPF_PROBE_INHERIT */
+	__u8 in_use;
+	__u8 pad[3];
+	char probe_path[SIOBPF_PROBE_PATH_MAX]; /* NUL-terminated */
+};
+_Static_assert(sizeof(struct siobpf_backend_config) == 132, "siobpf_backend_config layout");
 
 /* An interface siobpf is attached to (user space only). Keyed by ifindex. */
 struct siobpf_iface {

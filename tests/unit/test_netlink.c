@@ -392,6 +392,8 @@ static void test_neigh_resolve_failed_then_retried_once_host_appears(void **stat
 
 	/* A FAILED entry is retried, not taken as the answer. */
 	assert_int_equal(run_peer("ip addr add fd00::99/64 dev b nodad"), 0);
+	/* b joins the address's solicited-node group a moment after adding it. */
+	assert_int_equal(wait_until_peer("ip maddr show dev b | grep -q ff02::1:ff00:99", 2000), 0);
 	assert_int_equal(nl_neigh_resolve(6, addr, ifindex_a, 2000, mac), 0);
 	assert_memory_equal(mac, mac_b, 6);
 }

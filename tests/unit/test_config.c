@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The configuration file's parser and writer (user/config.c), without the
+ * kernel: what a file means, where its problems are, and that what save
+ * writes reads back to the same text. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "probe_settings.h"
+#include "settings.h"
+
+static const char example[] =
+	"vips:\n"
+	"  - vip: 10.77.100.1:80/tcp\n"
+	"    sticky: ip\n"
+	"    prefix: 24\n"
+	"    persist: 300\n"
+	"    forward: dsr\n"
+	"    seed: 7\n"
+	"    probe: {type: http, port: 8080, path: /health, status: 204, interval: 500, timeout: 200,"
+	" rise: 3, fall: 4}\n"
+	"    backends:\n"
+	"      - {address: 10.77.1.1, weight: 1, state: up}\n"
+	"      - {address: 10.77.1.2, weight: 5, state: drain}\n"
+	"      - {address: 10.77.1.3}\n"
+	"  - vip: \"[fd77::100]:443/udp\"\n"
+	"    backends:\n"
+	"      - address: fd77::1:1\n"
+	"        weight: 2\n";
+
+static int parse(const char *text, struct config *cfg, struct config_error *err)
+{
+	return config_parse(text, strlen(text), cfg, err);
+}
+
+/* Asserts that text is refused at line:column with a message holding want. */
+static void expect_error_at(const char *text, int line, int column, const char *want)
+{
+	struct config_error err;
+	struct config cfg;
+	int rc = parse(text, &cfg, &err);
+
+	if (rc != -EINVAL || err.at.line != line || err.at.column != column || !strstr(err.msg, want))
+		fail_msg("expected -EINVAL at %d:%d with '%s'; got %d at %d:%d: %s", line, column, want, rc,
+			 err.at.line, err.at.column, err.msg);
+	assert_null(cfg.vips);
+	assert_int_equal(cfg.nvips, 0);
+}
+
+/* The text config_write makes of cfg. */
+static char *written(const struct config *cfg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_non_null(out);
+	assert_int_equal(config_write(out, cfg), 0);
+	fclose(out);
+	return buf;
+}
+
+static void test_example_parses_to_its_values(void **state)
+{
+	struct config_error err;
+	struct config cfg;
+	const struct config_vip *v;
+	__u32 addr;
+
+	(void)state;
+	assert_int_equal(parse(example, &cfg, &err), 0);
+	assert_int_equal(cfg.nvips, 2);
+	v = &cfg.vips[0];
+	inet_pton(AF_INET, "10.77.100.1", &addr);
+	assert_int_equal(v->e.key.addr[0], addr);
+	assert_int_equal(ntohs(v->e.key.port), 80);
+	assert_int_equal(v->e.key.proto, 6);
+	assert_int_equal(v->e.vip.sticky, SIOBPF_STICKY_IP);
+	assert_int_equal(v->e.vip.prefix, 24);
+	assert_int_equal(v->e.vip.mask[0], htonl(0xffffff00));
+	assert_int_equal(v->e.vip.persist_sec, 300);
+	assert_int_equal(v->e.vip.hash_seed, 7);
+	assert_int_equal(v->e.cfg.probe, SIOBPF_PROBE_HTTP);
+	assert_int_equal(v->e.cfg.probe_port, 8080);
+	assert_string_equal(v->e.cfg.probe_path, "/health");
+	assert_int_equal(v->e.cfg.http_status, 204);
+	assert_int_equal(v->e.cfg.interval_ms, 500);
+	assert_int_equal(v->e.cfg.timeout_ms, 200);
+	assert_int_equal(v->e.cfg.rise, 3);
+	assert_int_equal(v->e.cfg.fall, 4);
+	assert_int_equal(v->nbackends, 3);
+	assert_int_equal(v->backends[0].state, SIOBPF_BACKEND_UP);
+	assert_int_equal(v->backends[1].weight, 5);
+	assert_int_equal(v->backends[1].state, SIOBPF_BACKEND_DRAIN);
+	assert_int_equal(v->at.line, 2);
+	assert_int_equal(v->at.column, 10);
+	assert_int_equal(v->backends[2].at.line, 12);
+	assert_int_equal(v->backends[2].at.column, 19);
+
+	v = &cfg.vips[1];
+	assert_int_equal(v->e.key.family, SIOBPF_FAMILY_IPV6);
+	assert_int_equal(v->e.key.proto, 17);
+	assert_int_equal(ntohs(v->e.key.port), 443);
+	assert_int_equal(v->nbackends, 1);
+	assert_int_equal(v->backends[0].addr.family, SIOBPF_FAMILY_IPV6);
+	assert_int_equal(v->backends[0].weight, 2);
+	config_free(&cfg);
+}
+
+static void test_omitted_settings_are_the_cli_defaults(void **state)
+{
+	struct vip_entry want;
+	struct config_error err;
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse("vips:\n  - vip: 10.0.0.1:80\n    backends:\n      - {address: 10.0.0.2}\n",
+			       &cfg, &err), 0);
+	state_vip_defaults(&cfg.vips[0].e.key, &want.vip, &want.cfg);
+	assert_memory_equal(&cfg.vips[0].e.vip, &want.vip, sizeof(want.vip));
+	assert_memory_equal(&cfg.vips[0].e.cfg, &want.cfg, sizeof(want.cfg));
+	/* A backend: weight 1; its state is left to whoever set it. */
+	assert_int_equal(cfg.vips[0].backends[0].weight, 1);
+	assert_int_equal(cfg.vips[0].backends[0].state, CONFIG_STATE_KEEP);
+	assert_false(cfg.vips[0].backends[0].has_probe);
+	config_free(&cfg);
+
+	/* IPv6: the default prefix is the whole address. */
+	assert_int_equal(parse("vips:\n  - vip: '[fd00::1]:80'\n", &cfg, &err), 0);
+	assert_int_equal(cfg.vips[0].e.vip.prefix, 128);
+	assert_int_equal(cfg.vips[0].nbackends, 0);
+	config_free(&cfg);
+}
+
+static void test_empty_list_of_vips_is_valid(void **state)
+{
+	struct config_error err;
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse("vips: []\n", &cfg, &err), 0);
+	assert_int_equal(cfg.nvips, 0);
+	config_free(&cfg);
+}
+
+static void test_unknown_keys_are_refused_where_they_are(void **state)
+{
+	(void)state;
+	expect_error_at("vip: 10.0.0.1:80\n", 1, 1, "unknown key 'vip' in the file (expected vips)");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    stiky: ip\n", 3, 5,
+			"unknown key 'stiky' in a VIP (expected vip, sticky, prefix");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {type: tcp, intervall: 5}\n", 3, 24,
+			"unknown key 'intervall' in the probe");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n      - {address: 10.0.0.2, weigth: 2}\n",
+			4, 29, "unknown key 'weigth' in a backend (expected address, weight, state, probe)");
+}
+
+static void test_bad_values_are_refused_at_the_value(void **state)
+{
+	(void)state;
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    prefix: 33\n", 3, 13,
+			"prefix must be a number from 0 to 32, not '33'");
+	expect_error_at("vips:\n  - vip: '[fd00::1]:80'\n    prefix: 129\n", 3, 13,
+			"prefix must be a number from 0 to 128, not '129'");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    sticky: cookie\n", 3, 13,
+			"sticky must be ip or ip-port, not 'cookie'");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    forward: nat\n", 3, 14,
+			"forward must be dsr, not 'nat'");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    persist: -1\n", 3, 14,
+			"persist must be a number from 0 to 31536000, not '-1'");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    seed: 4294967296\n", 3, 11,
+			"seed must be a number from 0 to 4294967295");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {type: ping}\n", 3, 19,
+			"probe type must be tcp, http, socketio or none, not 'ping'");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {path: health}\n", 3, 19,
+			"probe path must start with '/'");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {rise: 0}\n", 3, 19,
+			"probe rise must be a number from 1 to 100, not '0'");
+	expect_error_at("vips:\n  - vip: 10.0.0.1\n", 2, 10, "bad VIP '10.0.0.1': a VIP needs a port");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n      - {address: 10.0.0.300}\n", 4, 19,
+			"bad backend address '10.0.0.300'");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n      - {address: 10.0.0.2, weight: 0}\n",
+			4, 37, "weight must be a number from 1 to 1000, not '0'");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n      - {address: 10.0.0.2, state: off}\n",
+			4, 36, "state must be up, drain or down, not 'off'");
+	/* A value where a list is, and a list where a value is. */
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    prefix: [24]\n", 3, 13,
+			"prefix must be a single value, not a list");
+	expect_error_at("vips: 10.0.0.1:80\n", 1, 7, "vips must be a list of VIPs");
+	expect_error_at("vips:\n  - 10.0.0.1:80\n", 2, 5, "a VIP must be a mapping");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends: {address: 10.0.0.2}\n", 3, 15,
+			"backends must be a list");
+}
+
+static void test_probe_timeout_above_interval_is_refused_at_the_timeout(void **state)
+{
+	(void)state;
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {interval: 1000, timeout: 1500}\n", 3, 38,
+			"the probe timeout (1500 ms) must not exceed the interval (1000 ms)");
+	/* The default timeout (1000) against a shorter interval: at the probe. */
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {interval: 500}\n", 3, 12,
+			"the probe timeout (1000 ms) must not exceed the interval (500 ms)");
+}
+
+static void test_duplicates_are_refused_with_the_first_place(void **state)
+{
+	(void)state;
+	/* The same VIP spelt two ways (tcp is the default protocol). */
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n  - vip: 10.0.0.1:80/tcp\n", 3, 10,
+			"duplicate VIP 10.0.0.1:80/tcp (first at line 2)");
+	expect_error_at("vips:\n  - vip: '[fd00::1]:80'\n  - vip: '[fd00:0::1]:80'\n", 3, 10,
+			"duplicate VIP [fd00::1]:80/tcp (first at line 2)");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n      - {address: 10.0.0.2}\n"
+			"      - {address: 10.0.0.2, weight: 3}\n",
+			5, 19, "duplicate backend 10.0.0.2 of VIP 10.0.0.1:80/tcp (first at line 4)");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    prefix: 24\n    prefix: 16\n", 4, 5,
+			"duplicate key 'prefix' in a VIP");
+	/* UDP and TCP on one address and port are two VIPs. */
+	{
+		struct config_error err;
+		struct config cfg;
+
+		assert_int_equal(parse("vips:\n  - vip: 10.0.0.1:53/udp\n  - vip: 10.0.0.1:53\n", &cfg, &err), 0);
+		config_free(&cfg);
+	}
+}
+
+static void test_backend_of_the_other_family_is_refused(void **state)
+{
+	(void)state;
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n      - {address: 'fd00::2'}\n", 4, 19,
+			"backend fd00::2 is IPv6 but VIP 10.0.0.1:80/tcp is IPv4");
+	expect_error_at("vips:\n  - vip: '[fd00::1]:80'\n    backends:\n      - address: 10.0.0.2\n", 4, 18,
+			"backend 10.0.0.2 is IPv4 but VIP [fd00::1]:80/tcp is IPv6");
+}
+
+static void test_missing_required_keys_are_named(void **state)
+{
+	(void)state;
+	expect_error_at("vips:\n  - sticky: ip\n", 2, 5, "a VIP needs 'vip: ADDR:PORT[/tcp|/udp]'");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n      - {weight: 2}\n", 4, 9,
+			"a backend needs 'address: ADDR'");
+	expect_error_at("{}\n", 1, 1, "the file needs 'vips:'");
+}
+
+static void test_yaml_syntax_errors_have_libyaml_place(void **state)
+{
+	(void)state;
+	/* A quoted string that never ends. */
+	expect_error_at("vips:\n  - vip: \"10.0.0.1:80\n", 3, 1, "bad YAML syntax: found unexpected end of stream");
+	/* A key indented out of its mapping. */
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n     sticky: ip\n", 3, 12,
+			"bad YAML syntax: mapping values are not allowed in this context");
+	/* An unquoted IPv6 VIP starts a flow list: named where it goes wrong. */
+	expect_error_at("vips:\n  - vip: [fd00::1]:80\n", 2, 19,
+			"bad YAML syntax: did not find expected key; an IPv6 VIP needs quotes");
+	/* A tab where YAML wants spaces. */
+	expect_error_at("vips:\n\t- vip: 10.0.0.1:80\n", 2, 1, "bad YAML syntax: found character that cannot start any token");
+}
+
+static void test_empty_and_multi_document_files_are_refused(void **state)
+{
+	(void)state;
+	expect_error_at("", 1, 1, "the file is empty");
+	expect_error_at("# only a comment\n", 1, 1, "the file is empty");
+	expect_error_at("vips: []\n---\nvips: []\n", 3, 1, "a second YAML document");
+}
+
+static void test_backend_probe_block_overrides_fields(void **state)
+{
+	struct config_error err;
+	struct config cfg;
+	const struct config_backend *b;
+
+	(void)state;
+	assert_int_equal(parse("vips:\n  - vip: 10.0.0.1:80\n    backends:\n"
+			       "      - {address: 10.0.0.2, probe: {type: http, path: /ready, method: HEAD}}\n"
+			       "      - {address: 10.0.0.3, probe: {}}\n",
+			       &cfg, &err), 0);
+	b = &cfg.vips[0].backends[0];
+	assert_true(b->has_probe);
+	assert_int_equal(b->probe.probe, SIOBPF_PROBE_HTTP);
+	assert_int_equal(b->probe.probe_method, SIOBPF_METHOD_HEAD);
+	assert_string_equal(b->probe.probe_path, "/ready");
+	assert_int_equal(b->probe.interval_ms, 0); /* the VIP's */
+	assert_true(cfg.vips[0].backends[1].has_probe);
+	assert_int_equal(cfg.vips[0].backends[1].probe.probe, SIOBPF_PROBE_INHERIT);
+	config_free(&cfg);
+
+	/* Merged with the VIP's interval (2000 by default), 2500 is too long. */
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n"
+			"      - {address: 10.0.0.2, probe: {timeout: 2500}}\n",
+			4, 36, "backend 10.0.0.2 of VIP 10.0.0.1:80/tcp: the probe timeout (2500 ms)");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n"
+			"      - {address: 10.0.0.2, probe: {type: icmp}}\n",
+			4, 43, "probe type must be tcp, http, socketio or none, not 'icmp'");
+}
+
+/* Write, read back, write again: the same text, and the same settings. */
+static void assert_round_trip(const struct config *cfg)
+{
+	struct config_error err;
+	struct config again;
+	char *first = written(cfg), *second;
+
+	if (config_parse(first, strlen(first), &again, &err))
+		fail_msg("written text does not parse at %d:%d: %s\n%s", err.at.line, err.at.column, err.msg,
+			 first);
+	second = written(&again);
+	assert_string_equal(first, second);
+	assert_int_equal(again.nvips, cfg->nvips);
+	for (size_t v = 0; v < cfg->nvips; v++) {
+		assert_memory_equal(&again.vips[v].e.key, &cfg->vips[v].e.key, sizeof(cfg->vips[v].e.key));
+		assert_memory_equal(&again.vips[v].e.vip, &cfg->vips[v].e.vip, sizeof(cfg->vips[v].e.vip));
+		assert_memory_equal(&again.vips[v].e.cfg, &cfg->vips[v].e.cfg, sizeof(cfg->vips[v].e.cfg));
+		assert_int_equal(again.vips[v].nbackends, cfg->vips[v].nbackends);
+	}
+	free(first);
+	free(second);
+	config_free(&again);
+}
+
+static void test_written_file_reads_back_to_the_same_text(void **state)
+{
+	struct config_error err;
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(example, &cfg, &err), 0);
+	assert_round_trip(&cfg);
+	config_free(&cfg);
+
+	/* Strings YAML would misread are quoted: IPv6 in flow, odd paths. */
+	assert_int_equal(parse("vips:\n  - vip: \"[fd00::1]:80\"\n"
+			       "    probe: {type: http, path: \"/socket.io/?EIO=4&x=\\\"a b\\\"\"}\n"
+			       "    backends:\n      - {address: \"fd00::2\", weight: 3}\n",
+			       &cfg, &err), -EINVAL); /* a path with a space is refused... */
+	assert_int_equal(parse("vips:\n  - vip: \"[fd00::1]:80\"\n"
+			       "    probe: {type: http, path: \"/socket.io/?EIO=4&x=\\\"a\\\\b\\\"\"}\n"
+			       "    backends:\n      - {address: \"fd00::2\", weight: 3,"
+			       " probe: {port: 81, path: '/x#y', status: 204, method: OPTIONS, interval: 900,"
+			       " timeout: 100, rise: 1, fall: 9}}\n",
+			       &cfg, &err), 0);
+	assert_string_equal(cfg.vips[0].e.cfg.probe_path, "/socket.io/?EIO=4&x=\"a\\b\"");
+	assert_round_trip(&cfg);
+	config_free(&cfg);
+}
+
+static void test_probe_down_backend_is_written_without_state(void **state)
+{
+	struct config_error err;
+	struct config cfg;
+	char *text;
+
+	(void)state;
+	assert_int_equal(parse("vips:\n  - vip: 10.0.0.1:80\n    backends:\n"
+			       "      - {address: 10.0.0.2}\n      - {address: 10.0.0.3, state: down}\n",
+			       &cfg, &err), 0);
+	cfg.vips[0].backends[0].probe_down = true; /* as save reads it from the maps */
+	text = written(&cfg);
+	assert_non_null(strstr(text, "- {address: 10.0.0.2, weight: 1}  # down by its probe"));
+	assert_non_null(strstr(text, "- {address: 10.0.0.3, weight: 1, state: down}\n"));
+	config_free(&cfg);
+	/* Read back, it leaves the state alone: the probe keeps it. */
+	assert_int_equal(parse(text, &cfg, &err), 0);
+	assert_int_equal(cfg.vips[0].backends[0].state, CONFIG_STATE_KEEP);
+	assert_int_equal(cfg.vips[0].backends[1].state, SIOBPF_BACKEND_DOWN);
+	free(text);
+	config_free(&cfg);
+}
+
+static void test_written_empty_configuration(void **state)
+{
+	struct config cfg = {0};
+	char *text;
+
+	(void)state;
+	text = written(&cfg);
+	assert_non_null(strstr(text, "\nvips: []\n"));
+	free(text);
+	assert_round_trip(&cfg);
+}
+
+/* What apply compares is the text of each setting: every setting's text
+ * must read back to the same value. */
+static void test_every_vip_setting_formats_to_text_it_parses(void **state)
+{
+	struct config_error err;
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(example, &cfg, &err), 0);
+	for (size_t v = 0; v < cfg.nvips; v++) {
+		struct vip_entry e = cfg.vips[v].e, back;
+
+		state_vip_defaults(&e.key, &back.vip, &back.cfg);
+		back.key = e.key;
+		for (int i = 0; i < VIP_SETTINGS; i++) {
+			char text[160], why[200];
+
+			vip_setting_format(&e, vip_settings[i], text, sizeof(text));
+			if (!strcmp(vip_settings[i], "probe-port") && !e.cfg.probe_port)
+				continue; /* "default": the VIP's port, as in back already */
+			if (vip_setting_parse(&back, vip_settings[i], text, why, sizeof(why)))
+				fail_msg("%s '%s' does not parse: %s", vip_settings[i], text, why);
+		}
+		assert_memory_equal(&back.vip, &e.vip, sizeof(e.vip));
+		assert_memory_equal(&back.cfg, &e.cfg, sizeof(e.cfg));
+	}
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_parses_to_its_values),
+		cmocka_unit_test(test_omitted_settings_are_the_cli_defaults),
+		cmocka_unit_test(test_empty_list_of_vips_is_valid),
+		cmocka_unit_test(test_unknown_keys_are_refused_where_they_are),
+		cmocka_unit_test(test_bad_values_are_refused_at_the_value),
+		cmocka_unit_test(test_probe_timeout_above_interval_is_refused_at_the_timeout),
+		cmocka_unit_test(test_duplicates_are_refused_with_the_first_place),
+		cmocka_unit_test(test_backend_of_the_other_family_is_refused),
+		cmocka_unit_test(test_missing_required_keys_are_named),
+		cmocka_unit_test(test_yaml_syntax_errors_have_libyaml_place),
+		cmocka_unit_test(test_empty_and_multi_document_files_are_refused),
+		cmocka_unit_test(test_backend_probe_block_overrides_fields),
+		cmocka_unit_test(test_written_file_reads_back_to_the_same_text),
+		cmocka_unit_test(test_probe_down_backend_is_written_without_state),
+		cmocka_unit_test(test_written_empty_configuration),
+		cmocka_unit_test(test_every_vip_setting_formats_to_text_it_parses),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

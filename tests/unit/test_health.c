@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The daemon's rules (user/health.c, user/probe_settings.c): rise and fall,
+ * the operator's states, absolute probe deadlines, and a backend's probe
+ * settings merged with its VIP's. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "health.h"
+#include "probe_settings.h"
+
+#define UP SIOBPF_BACKEND_UP
+#define DRAIN SIOBPF_BACKEND_DRAIN
+#define DOWN SIOBPF_BACKEND_DOWN
+#define PROBE_DOWN SIOBPF_BACKEND_F_PROBE_DOWN
+
+static void test_up_backend_goes_down_after_exactly_fall_failures(void **state)
+{
+	struct health h;
+
+	(void)state;
+	health_init(&h, UP, 0);
+	assert_true(h.healthy);
+	assert_int_equal(health_step(&h, false, UP, 0, 2, 3), HEALTH_STAY);
+	assert_int_equal(health_step(&h, false, UP, 0, 2, 3), HEALTH_STAY);
+	assert_int_equal(health_step(&h, false, UP, 0, 2, 3), HEALTH_TAKE_DOWN);
+	assert_false(h.healthy);
+}
+
+static void test_a_pass_between_failures_restarts_the_count(void **state)
+{
+	struct health h;
+
+	(void)state;
+	health_init(&h, UP, 0);
+	health_step(&h, false, UP, 0, 2, 3);
+	health_step(&h, false, UP, 0, 2, 3);
+	assert_int_equal(health_step(&h, true, UP, 0, 2, 3), HEALTH_STAY);
+	assert_int_equal(health_step(&h, false, UP, 0, 2, 3), HEALTH_STAY);
+	assert_int_equal(health_step(&h, false, UP, 0, 2, 3), HEALTH_STAY);
+	assert_int_equal(health_step(&h, false, UP, 0, 2, 3), HEALTH_TAKE_DOWN);
+}
+
+static void test_probe_down_backend_comes_up_after_exactly_rise_passes(void **state)
+{
+	struct health h;
+
+	(void)state;
+	health_init(&h, DOWN, PROBE_DOWN);
+	assert_false(h.healthy);
+	assert_int_equal(health_step(&h, true, DOWN, PROBE_DOWN, 2, 3), HEALTH_STAY);
+	assert_int_equal(health_step(&h, true, DOWN, PROBE_DOWN, 2, 3), HEALTH_BRING_UP);
+	assert_true(h.healthy);
+}
+
+static void test_operator_drain_and_down_are_never_overridden(void **state)
+{
+	struct health h;
+
+	(void)state;
+	health_init(&h, DRAIN, 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(health_step(&h, false, DRAIN, 0, 2, 3), HEALTH_STAY);
+	assert_false(h.healthy); /* the verdict follows the probe, the state does not */
+	health_init(&h, DOWN, 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(health_step(&h, true, DOWN, 0, 2, 3), HEALTH_STAY);
+	assert_true(h.healthy);
+}
+
+static void test_next_deadline_keeps_the_grid_when_on_time(void **state)
+{
+	__u64 skipped = 99;
+
+	(void)state;
+	/* Served 3 ms late: the next deadline is still due + interval. */
+	assert_int_equal(sched_next(1000, 200, 1003, &skipped), 1200);
+	assert_int_equal(skipped, 0);
+	/* A thousand rounds served late by varying amounts never drift. */
+	__u64 due = 5000;
+
+	for (int i = 0; i < 1000; i++)
+		due = sched_next(due, 200, due + (__u64)(i % 150), NULL);
+	assert_int_equal(due, 5000 + 1000 * 200);
+}
+
+static void test_next_deadline_skips_whole_missed_intervals_in_phase(void **state)
+{
+	__u64 skipped = 0;
+
+	(void)state;
+	/* Served 2.5 intervals late: two deadlines are skipped, the phase kept. */
+	assert_int_equal(sched_next(1000, 200, 1500, &skipped), 1600);
+	assert_int_equal(skipped, 2);
+	/* Exactly on a later grid point: that point has passed, take the next. */
+	assert_int_equal(sched_next(1000, 200, 1400, &skipped), 1600);
+	assert_int_equal(skipped, 2);
+}
+
+static void vip_of(struct vip_entry *vip)
+{
+	memset(vip, 0, sizeof(*vip));
+	vip->key.family = SIOBPF_FAMILY_IPV4;
+	vip->key.port = htons(8080);
+	state_vip_defaults(&vip->key, &vip->vip, &vip->cfg);
+}
+
+static void test_backend_without_override_gets_the_vips_probe(void **state)
+{
+	struct probe_settings s;
+	struct vip_entry vip;
+
+	(void)state;
+	vip_of(&vip);
+	probe_settings_resolve(&vip, NULL, &s);
+	assert_int_equal(s.kind, SIOBPF_PROBE_TCP);
+	assert_int_equal(s.port, 8080);
+	assert_int_equal(s.interval_ms, 2000);
+	assert_int_equal(s.timeout_ms, 1000);
+	assert_int_equal(s.rise, 2);
+	assert_int_equal(s.fall, 3);
+	assert_string_equal(s.path, "/");
+}
+
+static void test_backend_override_replaces_only_its_fields(void **state)
+{
+	struct siobpf_backend_config own;
+	struct probe_settings s;
+	struct vip_entry vip;
+	char why[160];
+
+	(void)state;
+	vip_of(&vip);
+	backend_config_init(&own, 7);
+	assert_int_equal(backend_probe_setting_parse(&own, "probe", "http", why, sizeof(why)), 0);
+	assert_int_equal(backend_probe_setting_parse(&own, "probe-path", "/health", why, sizeof(why)), 0);
+	assert_int_equal(backend_probe_setting_parse(&own, "probe-method", "HEAD", why, sizeof(why)), 0);
+	assert_int_equal(backend_probe_setting_parse(&own, "fall", "5", why, sizeof(why)), 0);
+	assert_int_equal(backend_probe_setting_parse(&own, "rise", "0", why, sizeof(why)), -EINVAL);
+	assert_int_equal(backend_probe_setting_parse(&own, "weight", "2", why, sizeof(why)), -ENOENT);
+	probe_settings_resolve(&vip, &own, &s);
+	assert_int_equal(s.kind, SIOBPF_PROBE_HTTP);
+	assert_string_equal(s.path, "/health");
+	assert_int_equal(s.method, SIOBPF_METHOD_HEAD);
+	assert_int_equal(s.fall, 5);
+	assert_int_equal(s.rise, 2);         /* the VIP's */
+	assert_int_equal(s.port, 8080);      /* the VIP's */
+	assert_int_equal(s.interval_ms, 2000);
+	assert_true(backend_config_applies(&own, 7));
+	assert_false(backend_config_applies(&own, 8)); /* a reused id: not its override */
+}
+
+static void test_socketio_probe_asks_the_engine_io_path_by_default(void **state)
+{
+	struct probe_settings s;
+	struct vip_entry vip;
+
+	(void)state;
+	vip_of(&vip);
+	vip.cfg.probe = SIOBPF_PROBE_SOCKETIO;
+	probe_settings_resolve(&vip, NULL, &s);
+	assert_string_equal(s.path, "/socket.io/");
+	strcpy(vip.cfg.probe_path, "/chat/");
+	probe_settings_resolve(&vip, NULL, &s);
+	assert_string_equal(s.path, "/chat/");
+}
+
+static void test_override_timeout_above_interval_is_refused(void **state)
+{
+	struct siobpf_backend_config own;
+	struct probe_settings s;
+	struct vip_entry vip;
+	char why[160];
+
+	(void)state;
+	vip_of(&vip);
+	backend_config_init(&own, 1);
+	backend_probe_setting_parse(&own, "interval", "200", why, sizeof(why));
+	probe_settings_resolve(&vip, &own, &s);
+	/* The VIP's 1000 ms timeout no longer fits a 200 ms interval. */
+	assert_int_equal(probe_settings_check(&s, why, sizeof(why)), -EINVAL);
+	backend_probe_setting_parse(&own, "timeout", "100", why, sizeof(why));
+	probe_settings_resolve(&vip, &own, &s);
+	assert_int_equal(probe_settings_check(&s, why, sizeof(why)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_up_backend_goes_down_after_exactly_fall_failures),
+		cmocka_unit_test(test_a_pass_between_failures_restarts_the_count),
+		cmocka_unit_test(test_probe_down_backend_comes_up_after_exactly_rise_passes),
+		cmocka_unit_test(test_operator_drain_and_down_are_never_overridden),
+		cmocka_unit_test(test_next_deadline_keeps_the_grid_when_on_time),
+		cmocka_unit_test(test_next_deadline_skips_whole_missed_intervals_in_phase),
+		cmocka_unit_test(test_backend_without_override_gets_the_vips_probe),
+		cmocka_unit_test(test_backend_override_replaces_only_its_fields),
+		cmocka_unit_test(test_socketio_probe_asks_the_engine_io_path_by_default),
+		cmocka_unit_test(test_override_timeout_above_interval_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

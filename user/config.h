@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The declarative configuration: a YAML file of VIPs and their backends.
+ * config.c parses and validates it (no kernel needed) and writes it back;
+ * config_apply.c reads the running state into it and reconciles the
+ * running state to it with the smallest change. Functions return 0 or
+ * -errno. None takes the pin directory's lock: callers that change the
+ * maps hold it. */
+#ifndef SIOBPF_CONFIG_H
+#define SIOBPF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "state.h"
+
+/* A place in the file, 1-based; 0:0 when not from a file. */
+struct config_mark {
+	int line, column;
+};
+
+/* A backend's state that the file leaves to whoever set it (the probe). */
+#define CONFIG_STATE_KEEP (-1)
+
+struct config_backend {
+	struct addr addr;
+	__u32 weight;
+	int state;       /* enum siobpf_backend_state, or CONFIG_STATE_KEEP */
+	bool probe_down; /* read from the maps: its probe took it down */
+	bool has_probe;  /* its own probe settings (a `probe:` block) */
+	struct siobpf_backend_config probe; /* fields it overrides; generation unset */
+	struct config_mark at, probe_at;
+};
+
+struct config_vip {
+	struct vip_entry e; /* key and settings; e.vip.id is not the file's */
+	struct config_backend *backends;
+	size_t nbackends;
+	struct config_mark at;
+};
+
+struct config {
+	struct config_vip *vips;
+	size_t nvips;
+};
+
+struct config_error {
+	struct config_mark at; /* where the problem is; 0:0 for none */
+	char msg[320];
+};
+
+/* Parses and validates a whole file's text with the CLI's defaults and
+ * rules. -EINVAL with err set on the first problem; *cfg is then empty. */
+int config_parse(const char *text, size_t len, struct config *cfg, struct config_error *err);
+/* Writes cfg as YAML that config_parse reads back to the same cfg. */
+int config_write(FILE *out, const struct config *cfg);
+void config_free(struct config *cfg);
+
+/* Reads and parses a file ("-": standard input). On failure errbuf holds
+ * "PATH:LINE:COLUMN: problem" (or "PATH: problem"). */
+int config_load_file(const char *path, struct config *cfg, char *errbuf, size_t errlen);
+
+/* The running VIPs and backends as a configuration (siobpf save). */
+int config_read_running(struct dataplane *dp, struct config *cfg);
+
+struct config_changes {
+	unsigned vips_added, vips_changed, vips_removed;
+	unsigned backends_added, backends_changed, backends_removed;
+};
+
+/* Makes the running state match cfg, writing only what differs: resolves
+ * every new backend first, so that nothing is written unless everything
+ * can be; then removes, changes and adds. With dry_run, only says what it
+ * would do. Each change is described on log (NULL: quiet). If a write fails
+ * midway, err says which and that the changes before it were made. */
+int config_apply(struct dataplane *dp, const struct config *cfg, bool dry_run, FILE *log,
+		 struct config_changes *changes, struct config_error *err);
+
+/* Loads path and applies it (the daemon, on start and on SIGHUP). 0, or
+ * -errno with errbuf holding a message that names the file, and the line
+ * and column when the problem has one. */
+int config_apply_file(struct dataplane *dp, const char *path, char *errbuf, size_t errlen);
+
+#endif /* SIOBPF_CONFIG_H */

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Prometheus text exposition of the daemon's view and the maps' counters; see metrics.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "metrics.h"
+
+struct metrics_server {
+	struct MHD_Daemon *mhd;
+	struct daemon *d;
+};
+
+static void help_type(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Label values here are addresses, but escape as the format says anyway. */
+static void label_value(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void vip_labels(FILE *f, const char *vip)
+{
+	fputs("{vip=\"", f);
+	label_value(f, vip);
+	fputs("\"", f);
+}
+
+static void backend_labels(FILE *f, const struct target *t)
+{
+	vip_labels(f, t->vip_text);
+	fputs(",backend=\"", f);
+	label_value(f, t->addr_text);
+	fputs("\"", f);
+}
+
+/* One counter family over every VIP: which = 0 packets, 1 bytes, 2 new sticky. */
+static void vip_traffic(FILE *f, struct daemon *d, const struct siobpf_traffic *by_vip, int which)
+{
+	static const char *const names[] = {"siobpf_vip_packets_total", "siobpf_vip_bytes_total",
+					    "siobpf_vip_new_sticky_total"};
+	static const char *const helps[] = {"Packets forwarded to the VIP's backends.",
+					    "Bytes forwarded to the VIP's backends.",
+					    "Sticky entries the VIP's clients created."};
+
+	help_type(f, names[which], "counter", helps[which]);
+	for (__u32 v = 0; v < SIOBPF_MAX_VIPS; v++) {
+		const struct siobpf_traffic *t = &by_vip[v];
+
+		if (!d->vip_present[v])
+			continue;
+		fputs(names[which], f);
+		vip_labels(f, d->vip_text[v]);
+		fprintf(f, "} %llu\n",
+			(unsigned long long)(which == 0 ? t->packets : which == 1 ? t->bytes : t->new_sticky));
+	}
+}
+
+static void backend_traffic(FILE *f, struct daemon *d, const struct siobpf_traffic *by_id, int which)
+{
+	static const char *const names[] = {"siobpf_backend_packets_total", "siobpf_backend_bytes_total",
+					    "siobpf_backend_new_sticky_total"};
+	static const char *const helps[] = {"Packets forwarded to the backend.",
+					    "Bytes forwarded to the backend.",
+					    "Sticky entries created for the backend."};
+
+	help_type(f, names[which], "counter", helps[which]);
+	for (size_t i = 0; i < d->nids; i++) {
+		const struct target *t = &d->targets[d->ids[i]];
+		const struct siobpf_traffic *c = &by_id[i];
+
+		fputs(names[which], f);
+		backend_labels(f, t);
+		fprintf(f, "} %llu\n",
+			(unsigned long long)(which == 0 ? c->packets : which == 1 ? c->bytes : c->new_sticky));
+	}
+}
+
+static void render_backends(FILE *f, struct daemon *d)
+{
+	help_type(f, "siobpf_backend_state", "gauge",
+		  "1 for the backend's state (up, drain or down), 0 for the others.");
+	for (size_t i = 0; i < d->nids; i++) {
+		const struct target *t = &d->targets[d->ids[i]];
+
+		for (int s = 0; s < STATE_NAMES; s++) {
+			fputs("siobpf_backend_state", f);
+			backend_labels(f, t);
+			fprintf(f, ",state=\"%s\"} %d\n", state_names[s], t->b.state == s);
+		}
+	}
+	help_type(f, "siobpf_backend_probe_down", "gauge",
+		  "1 when the health probe, not the operator, took the backend down.");
+	for (size_t i = 0; i < d->nids; i++) {
+		const struct target *t = &d->targets[d->ids[i]];
+
+		fputs("siobpf_backend_probe_down", f);
+		backend_labels(f, t);
+		fprintf(f, "} %d\n", !!(t->b.flags & SIOBPF_BACKEND_F_PROBE_DOWN));
+	}
+	help_type(f, "siobpf_backend_probe_success", "gauge", "1 when the last probe passed, 0 when it failed.");
+	for (size_t i = 0; i < d->nids; i++) {
+		const struct target *t = &d->targets[d->ids[i]];
+
+		if (!t->probed)
+			continue;
+		fputs("siobpf_backend_probe_success", f);
+		backend_labels(f, t);
+		fprintf(f, "} %d\n", t->last_ok);
+	}
+	help_type(f, "siobpf_backend_probe_latency_seconds", "gauge",
+		  "How long the last probe took, from its start to its verdict.");
+	for (size_t i = 0; i < d->nids; i++) {
+		const struct target *t = &d->targets[d->ids[i]];
+
+		if (!t->probed)
+			continue;
+		fputs("siobpf_backend_probe_latency_seconds", f);
+		backend_labels(f, t);
+		fprintf(f, "} %.6f\n", t->last_seconds);
+	}
+	help_type(f, "siobpf_backend_probes_total", "counter", "Probes of the backend, by result.");
+	for (size_t i = 0; i < d->nids; i++) {
+		const struct target *t = &d->targets[d->ids[i]];
+
+		fputs("siobpf_backend_probes_total", f);
+		backend_labels(f, t);
+		fprintf(f, ",result=\"pass\"} %llu\n", (unsigned long long)t->probes_ok);
+		fputs("siobpf_backend_probes_total", f);
+		backend_labels(f, t);
+		fprintf(f, ",result=\"fail\"} %llu\n", (unsigned long long)t->probes_failed);
+	}
+	help_type(f, "siobpf_backend_transitions_total", "counter",
+		  "State changes of the backend seen by this daemon (probe or operator), by the state entered.");
+	for (size_t i = 0; i < d->nids; i++) {
+		const struct target *t = &d->targets[d->ids[i]];
+
+		for (int s = 0; s < STATE_NAMES; s++) {
+			fputs("siobpf_backend_transitions_total", f);
+			backend_labels(f, t);
+			fprintf(f, ",to=\"%s\"} %llu\n", state_names[s], (unsigned long long)t->transitions[s]);
+		}
+	}
+	help_type(f, "siobpf_backend_last_transition_timestamp_seconds", "gauge",
+		  "When this daemon last made or saw a state change of the backend (Unix time).");
+	for (size_t i = 0; i < d->nids; i++) {
+		const struct target *t = &d->targets[d->ids[i]];
+
+		if (!t->last_transition)
+			continue;
+		fputs("siobpf_backend_last_transition_timestamp_seconds", f);
+		backend_labels(f, t);
+		fprintf(f, "} %.3f\n", t->last_transition);
+	}
+	help_type(f, "siobpf_backend_mac_changes_total", "counter",
+		  "Times the daemon followed a new MAC of the backend in the neighbour table.");
+	for (size_t i = 0; i < d->nids; i++) {
+		const struct target *t = &d->targets[d->ids[i]];
+
+		fputs("siobpf_backend_mac_changes_total", f);
+		backend_labels(f, t);
+		fprintf(f, "} %llu\n", (unsigned long long)t->mac_changes);
+	}
+}
+
+static void render_daemon(FILE *f, struct daemon *d)
+{
+	__u64 lag_max = d->lag_max_ns[0] > d->lag_max_ns[1] ? d->lag_max_ns[0] : d->lag_max_ns[1];
+
+	help_type(f, "siobpf_loaded", "gauge", "1 when the daemon has the pinned maps open.");
+	fprintf(f, "siobpf_loaded %d\n", d->loaded);
+	help_type(f, "siobpf_probes_started_total", "counter", "Probes started by the daemon.");
+	fprintf(f, "siobpf_probes_started_total %llu\n", (unsigned long long)d->probes_started);
+	help_type(f, "siobpf_probe_lag_seconds_total", "counter",
+		  "Sum of how late probes started after their deadlines.");
+	fprintf(f, "siobpf_probe_lag_seconds_total %.6f\n", (double)d->lag_sum_ns / 1e9);
+	help_type(f, "siobpf_probe_lag_max_seconds", "gauge",
+		  "The latest start of a probe after its deadline in the last 10 to 20 seconds.");
+	fprintf(f, "siobpf_probe_lag_max_seconds %.6f\n", (double)lag_max / 1e9);
+	help_type(f, "siobpf_probe_deadlines_missed_total", "counter",
+		  "Probe deadlines skipped because the daemon was a whole interval late.");
+	fprintf(f, "siobpf_probe_deadlines_missed_total %llu\n", (unsigned long long)d->deadlines_missed);
+	help_type(f, "siobpf_config_reloads_total", "counter",
+		  "Configuration applications (start and SIGHUP), by result.");
+	fprintf(f, "siobpf_config_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)d->config_ok);
+	fprintf(f, "siobpf_config_reloads_total{result=\"error\"} %llu\n",
+		(unsigned long long)d->config_failed);
+}
+
+char *metrics_render(struct daemon *d, size_t *len)
+{
+	static struct siobpf_traffic by_vip[SIOBPF_MAX_VIPS];
+	struct siobpf_traffic *by_id;
+	__u64 reasons[SIOBPF_R_MAX] = {0};
+	bool have_reasons = false;
+	char *buf = NULL;
+	FILE *f;
+
+	pthread_mutex_lock(&d->lock);
+	by_id = calloc(d->nids + 1, sizeof(*by_id));
+	f = open_memstream(&buf, len);
+	if (!f || !by_id) {
+		pthread_mutex_unlock(&d->lock);
+		if (f)
+			fclose(f);
+		free(buf);
+		free(by_id);
+		return NULL;
+	}
+	/* Counters are read at scrape time; a map that cannot be read counts 0. */
+	memset(by_vip, 0, sizeof(by_vip));
+	if (d->loaded) {
+		for (__u32 v = 0; v < SIOBPF_MAX_VIPS; v++)
+			if (d->vip_present[v] && dataplane_traffic(&d->dp, false, v, &by_vip[v]))
+				memset(&by_vip[v], 0, sizeof(by_vip[v]));
+		for (size_t i = 0; i < d->nids; i++)
+			if (dataplane_traffic(&d->dp, true, d->ids[i], &by_id[i]))
+				memset(&by_id[i], 0, sizeof(by_id[i]));
+		have_reasons = dataplane_reasons(&d->dp, reasons) == 0;
+	}
+	fprintf(f, "# siobpf %s\n", SIOBPF_VERSION);
+	render_daemon(f, d);
+	for (int which = 0; which < 3; which++)
+		vip_traffic(f, d, by_vip, which);
+	for (int which = 0; which < 3; which++)
+		backend_traffic(f, d, by_id, which);
+	render_backends(f, d);
+	help_type(f, "siobpf_packets_total", "counter",
+		  "Packets by the reason for their verdict (tx and redirect: forwarded; pass_*: "
+		  "to the stack; drop_*: dropped).");
+	for (int r = 0; have_reasons && r < SIOBPF_R_MAX; r++)
+		fprintf(f, "siobpf_packets_total{reason=\"%s\"} %llu\n", siobpf_reason_name(r),
+			(unsigned long long)reasons[r]);
+	pthread_mutex_unlock(&d->lock);
+	free(by_id);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	static const char not_found[] = "siobpf serves its metrics on /metrics\n";
+	struct metrics_server *ms = cls;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned int status = MHD_HTTP_OK;
+	size_t len = 0;
+	char *text;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)con_cls;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return MHD_NO;
+	if (strcmp(url, "/metrics")) {
+		resp = MHD_create_response_from_buffer(sizeof(not_found) - 1, (void *)not_found,
+						       MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_NOT_FOUND;
+	} else {
+		text = metrics_render(ms->d, &len);
+		if (!text)
+			return MHD_NO;
+		resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	}
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				status == MHD_HTTP_OK ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* "PORT", "ADDR:PORT", "[ADDR6]:PORT" into a socket address. */
+static int listen_parse(const char *text, struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	char buf[ADDR_TEXT_MAX + 16];
+	struct addr a;
+	const char *why;
+	__u16 port = 0;
+	long v;
+
+	if (number_parse(text, 1, 65535, &v) == 0) {
+		snprintf(buf, sizeof(buf), "%s:%ld", METRICS_DEFAULT_ADDR, v);
+		text = buf;
+	}
+	if (endpoint_parse(text, &a, &port, &why) || !port)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (a.family == SIOBPF_FAMILY_IPV4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a.a, 4);
+		*sslen = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, a.a, 16);
+		*sslen = sizeof(*sin6);
+	}
+	return 0;
+}
+
+int metrics_start(struct metrics_server **out, const char *listen_text, struct daemon *d, char *why,
+		  size_t len)
+{
+	struct sockaddr_storage ss;
+	struct metrics_server *ms;
+	socklen_t sslen;
+	int fd, one = 1, err;
+
+	if (listen_parse(listen_text, &ss, &sslen)) {
+		snprintf(why, len, "--metrics must be PORT, ADDR:PORT or [ADDR6]:PORT, not '%s'", listen_text);
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, len, "cannot open the metrics socket: %s", strerror(-err));
+		return err;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sslen) || listen(fd, 64)) {
+		err = -errno;
+		close(fd);
+		snprintf(why, len, "cannot serve metrics on %s: %s (is another daemon using it? choose another --metrics)",
+			 listen_text, strerror(-err));
+		return err;
+	}
+	ms = calloc(1, sizeof(*ms));
+	if (!ms) {
+		close(fd);
+		return -ENOMEM;
+	}
+	ms->d = d;
+	ms->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+					   (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				   0, NULL, NULL, answer, ms, MHD_OPTION_LISTEN_SOCKET, fd,
+				   MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	if (!ms->mhd) {
+		close(fd);
+		free(ms);
+		snprintf(why, len, "cannot start the metrics server on %s", listen_text);
+		return -EIO;
+	}
+	*out = ms;
+	return 0;
+}
+
+void metrics_stop(struct metrics_server *ms)
+{
+	if (!ms)
+		return;
+	MHD_stop_daemon(ms->mhd); /* closes the listening socket too */
+	free(ms);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Health probes over libcurl's multi interface: tcp (connect only), http
+ * (method, path, expected status) and socketio (an Engine.IO polling
+ * handshake, then closing that session), many at once from one thread.
+ * Functions return 0 or -errno. */
+#ifndef SIOBPF_PROBE_H
+#define SIOBPF_PROBE_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "probe_settings.h"
+
+struct probe_engine;
+struct probe;
+
+struct probe_result {
+	bool ok;
+	double seconds;   /* from the start of the probe to its verdict */
+	char reason[160]; /* why it failed ("connection refused"), or what passed */
+};
+
+/* Called from probe_engine_run for every probe that finished, with the
+ * engine's ctx and the probe's owner. */
+typedef void (*probe_done_fn)(void *ctx, void *owner, const struct probe_result *result);
+
+int probe_engine_new(struct probe_engine **pe, probe_done_fn done, void *ctx);
+/* Cancels whatever is in flight (without callbacks) and frees. */
+void probe_engine_free(struct probe_engine *pe);
+
+/* Starts a probe of a backend; *handle is set while it runs and cleared
+ * before done is called, so an owner can tell if it has one in flight. */
+int probe_start(struct probe_engine *pe, struct probe **handle, __u8 family, const __u32 addr[4],
+		const struct probe_settings *s, void *owner);
+/* Drops a probe in flight without calling done; clears *handle. */
+void probe_cancel(struct probe_engine *pe, struct probe **handle);
+
+/* Waits at most timeout_ms for probe I/O or for extra_fd (-1: none) to be
+ * readable, then advances every probe and reports those that finished.
+ * *extra_ready tells whether extra_fd is readable. */
+int probe_engine_run(struct probe_engine *pe, int timeout_ms, int extra_fd, bool *extra_ready);
+
+/* How many probes (session closes included) are in flight. */
+unsigned int probe_engine_active(const struct probe_engine *pe);
+
+#endif /* SIOBPF_PROBE_H */

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* A backend's probe: its own settings (the sio_be_cfg map), parsed from the
+ * CLI or the configuration file, and the settings in force once merged with
+ * its VIP's. Functions return 0 or -errno and print nothing; on -EINVAL, why
+ * holds what is wrong, worded to follow the setting's name. */
+#ifndef SIOBPF_PROBE_SETTINGS_H
+#define SIOBPF_PROBE_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "state.h"
+
+/* The path a socketio probe asks when its VIP says "/" (the default). */
+#define PROBE_SOCKETIO_PATH "/socket.io/"
+
+#define METHOD_NAMES 3
+extern const char *const method_names[METHOD_NAMES];
+
+/* Backend probe settings by their `backend add` option names. */
+#define BACKEND_PROBE_SETTINGS 9
+extern const char *const backend_probe_settings[BACKEND_PROBE_SETTINGS];
+
+/* What a probe does, every field resolved (port and path included). */
+struct probe_settings {
+	__u8 kind;   /* enum siobpf_probe_kind */
+	__u8 method; /* enum siobpf_probe_method */
+	__u8 rise;
+	__u8 fall;
+	__u16 port;
+	__u16 status;
+	__u32 interval_ms;
+	__u32 timeout_ms;
+	char path[SIOBPF_PROBE_PATH_MAX];
+};
+
+/* An override that inherits every field (in_use set, nothing else). */
+void backend_config_init(struct siobpf_backend_config *c, __u32 generation);
+/* Whether c is the override of a backend of that generation. */
+bool backend_config_applies(const struct siobpf_backend_config *c, __u32 generation);
+
+/* Sets one field of an override from its text. -ENOENT: no such setting. */
+int backend_probe_setting_parse(struct siobpf_backend_config *c, const char *name, const char *text,
+				char *why, size_t len);
+/* "GET", "HEAD" or "OPTIONS" into *method. */
+int probe_method_parse(const char *text, __u8 *method, char *why, size_t len);
+
+/* The settings in force for a backend of vip: the VIP's, field by field
+ * replaced by the backend's own when `own` applies (NULL: none). */
+void probe_settings_resolve(const struct vip_entry *vip, const struct siobpf_backend_config *own,
+			    struct probe_settings *out);
+/* Checks what depends on both levels (timeout <= interval); a sentence. */
+int probe_settings_check(const struct probe_settings *s, char *why, size_t len);
+/* "http GET /health port 8080 expect 200 every 200ms timeout 100ms rise 2 fall 3" */
+void probe_settings_format(const struct probe_settings *s, char *buf, size_t len);
+
+/* The override stored for backend id; *c is zeroed (in_use 0) when none. */
+int backend_config_get(struct dataplane *dp, __u32 id, struct siobpf_backend_config *c);
+int backend_config_put(struct dataplane *dp, __u32 id, const struct siobpf_backend_config *c);
+/* Copies every override (SIOBPF_MAX_BACKENDS entries). */
+int backend_config_read_all(struct dataplane *dp, struct siobpf_backend_config *all);
+
+#endif /* SIOBPF_PROBE_SETTINGS_H */

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The rules of VIP and backend settings; see settings.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "output.h"
+#include "probe_settings.h"
+#include "settings.h"
+
+enum vip_field {
+	F_STICKY, F_PREFIX, F_PERSIST, F_FORWARD, F_SEED, F_PROBE, F_PROBE_PATH, F_PROBE_PORT,
+	F_PROBE_STATUS, F_PROBE_METHOD, F_INTERVAL, F_TIMEOUT, F_RISE, F_FALL,
+};
+
+const char *const vip_settings[VIP_SETTINGS] = {
+	[F_STICKY] = "sticky", [F_PREFIX] = "prefix", [F_PERSIST] = "persist",
+	[F_FORWARD] = "forward", [F_SEED] = "seed", [F_PROBE] = "probe",
+	[F_PROBE_PATH] = "probe-path", [F_PROBE_PORT] = "probe-port",
+	[F_PROBE_STATUS] = "probe-status", [F_PROBE_METHOD] = "probe-method",
+	[F_INTERVAL] = "interval", [F_TIMEOUT] = "timeout",
+	[F_RISE] = "rise", [F_FALL] = "fall",
+};
+
+/* A number's range or a choice's names, by field. The prefix's maximum is
+ * the family's address length. */
+static const struct vip_rule {
+	long min, max;
+	const char *const *names;
+	int count;
+} vip_rules[VIP_SETTINGS] = {
+	[F_STICKY] = {0, 0, sticky_names, STICKY_NAMES},
+	[F_PREFIX] = {0, 0, NULL, 0},
+	[F_PERSIST] = {0, 31536000, NULL, 0},
+	[F_FORWARD] = {0, 0, forward_names, FORWARD_NAMES},
+	[F_SEED] = {0, 0xffffffffL, NULL, 0},
+	[F_PROBE] = {0, 0, probe_names, PROBE_NAMES},
+	[F_PROBE_PATH] = {0, 0, NULL, 0},
+	[F_PROBE_PORT] = {1, 65535, NULL, 0},
+	[F_PROBE_STATUS] = {100, 599, NULL, 0},
+	[F_PROBE_METHOD] = {0, 0, method_names, METHOD_NAMES},
+	[F_INTERVAL] = {50, 3600000, NULL, 0},
+	[F_TIMEOUT] = {10, 3600000, NULL, 0},
+	[F_RISE] = {1, 100, NULL, 0},
+	[F_FALL] = {1, 100, NULL, 0},
+};
+
+/* "ip or ip-port", "up, drain or down". */
+static void choices(const char *const *names, int count, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < count && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 i == 0 ? "" : i == count - 1 ? " or " : ", ", names[i]);
+}
+
+static int choice_parse(const char *text, const char *const *names, int count, int *out, char *why,
+			size_t len)
+{
+	char list[128];
+
+	*out = name_index(names, count, text);
+	if (*out >= 0)
+		return 0;
+	choices(names, count, list, sizeof(list));
+	snprintf(why, len, "must be %s, not '%s'", list, text);
+	return -EINVAL;
+}
+
+static int range_parse(const char *text, long min, long max, long *out, char *why, size_t len)
+{
+	if (number_parse(text, min, max, out) == 0)
+		return 0;
+	snprintf(why, len, "must be a number from %ld to %ld, not '%s'", min, max, text);
+	return -EINVAL;
+}
+
+int vip_setting_parse(struct vip_entry *e, const char *name, const char *text, char *why,
+		      size_t len)
+{
+	const struct vip_rule *rule;
+	int field, choice = 0;
+	long v = 0;
+
+	for (field = 0; field < VIP_SETTINGS && strcmp(vip_settings[field], name); field++)
+		;
+	if (field == VIP_SETTINGS) {
+		snprintf(why, len, "is not a VIP setting");
+		return -ENOENT;
+	}
+	rule = &vip_rules[field];
+	if (rule->names) {
+		if (choice_parse(text, rule->names, rule->count, &choice, why, len))
+			return -EINVAL;
+	} else if (field == F_PROBE_PATH) {
+		if (text[0] != '/' || strlen(text) >= SIOBPF_PROBE_PATH_MAX || strpbrk(text, " \t\r\n")) {
+			snprintf(why, len,
+				 "must start with '/', hold no spaces and be shorter than %d bytes, not '%.40s'",
+				 SIOBPF_PROBE_PATH_MAX, text);
+			return -EINVAL;
+		}
+	} else {
+		long max = field == F_PREFIX ? (e->key.family == SIOBPF_FAMILY_IPV6 ? 128 : 32) : rule->max;
+
+		if (range_parse(text, rule->min, max, &v, why, len))
+			return -EINVAL;
+	}
+
+	switch ((enum vip_field)field) {
+	case F_STICKY: e->vip.sticky = (__u8)choice; break;
+	case F_FORWARD: e->vip.forward = (__u8)choice; break;
+	case F_PROBE: e->cfg.probe = (__u8)choice; break;
+	case F_PROBE_METHOD: e->cfg.probe_method = (__u8)choice; break;
+	case F_PREFIX:
+		e->vip.prefix = (__u8)v;
+		prefix_mask(e->key.family, (int)v, e->vip.mask);
+		break;
+	case F_PERSIST: e->vip.persist_sec = (__u32)v; break;
+	case F_SEED: e->vip.hash_seed = (__u32)v; break;
+	case F_PROBE_PATH:
+		/* Zero the tail too: the map holds the whole buffer. */
+		memset(e->cfg.probe_path, 0, sizeof(e->cfg.probe_path));
+		memcpy(e->cfg.probe_path, text, strlen(text));
+		break;
+	case F_PROBE_PORT: e->cfg.probe_port = (__u16)v; break;
+	case F_PROBE_STATUS: e->cfg.http_status = (__u16)v; break;
+	case F_INTERVAL: e->cfg.interval_ms = (__u32)v; break;
+	case F_TIMEOUT: e->cfg.timeout_ms = (__u32)v; break;
+	case F_RISE: e->cfg.rise = (__u8)v; break;
+	case F_FALL: e->cfg.fall = (__u8)v; break;
+	}
+	return 0;
+}
+
+void vip_setting_format(const struct vip_entry *e, const char *name, char *buf, size_t len)
+{
+	int field;
+
+	for (field = 0; field < VIP_SETTINGS && strcmp(vip_settings[field], name); field++)
+		;
+	switch ((enum vip_field)field) {
+	case F_STICKY: snprintf(buf, len, "%s", name_of(sticky_names, STICKY_NAMES, e->vip.sticky)); break;
+	case F_FORWARD: snprintf(buf, len, "%s", name_of(forward_names, FORWARD_NAMES, e->vip.forward)); break;
+	case F_PROBE: snprintf(buf, len, "%s", name_of(probe_names, PROBE_NAMES, e->cfg.probe)); break;
+	case F_PROBE_METHOD:
+		snprintf(buf, len, "%s", name_of(method_names, METHOD_NAMES, e->cfg.probe_method));
+		break;
+	case F_PREFIX: snprintf(buf, len, "%u", e->vip.prefix); break;
+	case F_PERSIST: snprintf(buf, len, "%u", e->vip.persist_sec); break;
+	case F_SEED: snprintf(buf, len, "%u", e->vip.hash_seed); break;
+	case F_PROBE_PATH:
+		snprintf(buf, len, "%.*s", SIOBPF_PROBE_PATH_MAX, e->cfg.probe_path);
+		break;
+	case F_PROBE_PORT:
+		if (e->cfg.probe_port)
+			snprintf(buf, len, "%u", e->cfg.probe_port);
+		else
+			snprintf(buf, len, "default");
+		break;
+	case F_PROBE_STATUS: snprintf(buf, len, "%u", e->cfg.http_status); break;
+	case F_INTERVAL: snprintf(buf, len, "%u", e->cfg.interval_ms); break;
+	case F_TIMEOUT: snprintf(buf, len, "%u", e->cfg.timeout_ms); break;
+	case F_RISE: snprintf(buf, len, "%u", e->cfg.rise); break;
+	case F_FALL: snprintf(buf, len, "%u", e->cfg.fall); break;
+	default: snprintf(buf, len, "?"); break;
+	}
+}
+
+int vip_settings_check(const struct vip_entry *e, char *why, size_t len)
+{
+	if (e->cfg.timeout_ms > e->cfg.interval_ms) {
+		snprintf(why, len, "the probe timeout (%u ms) must not exceed the interval (%u ms)",
+			 e->cfg.timeout_ms, e->cfg.interval_ms);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int backend_setting_parse(struct siobpf_backend *b, const char *name, const char *text, char *why,
+			  size_t len)
+{
+	int state;
+	long v;
+
+	if (!strcmp(name, "weight")) {
+		if (range_parse(text, 1, SIOBPF_MAX_WEIGHT, &v, why, len))
+			return -EINVAL;
+		b->weight = (__u32)v;
+		return 0;
+	}
+	if (!strcmp(name, "state")) {
+		if (choice_parse(text, state_names, STATE_NAMES, &state, why, len))
+			return -EINVAL;
+		b->state = (__u8)state;
+		return 0;
+	}
+	snprintf(why, len, "is not a backend setting");
+	return -ENOENT;
+}
