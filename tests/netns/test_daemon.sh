@@ -35,7 +35,7 @@ VIP=$VIP4:80
 METRICS=127.0.0.1:9469
 TOP=$(mktemp -d /tmp/siobpf-daemon.XXXXXX)
 LOG=$SIO_RUN/daemon.log # kept after the test, for a look at what happened
-SIO_DIR=$ROOT/tests/netns/socketio
+SIO_DIR=$ROOT/tests/e2e # its node_modules hold socket.io
 DAEMON_PID= HOLD_PID= NODE_PID=
 SYSCTL_RESTORE=()
 
@@ -587,9 +587,9 @@ check "the added backend is taken down when its server stops ($t1)" is_time "$t1
 if [ ! -f "$SIO_DIR/node_modules/.package-lock.json" ] ||
 	[ "$SIO_DIR/package-lock.json" -nt "$SIO_DIR/node_modules/.package-lock.json" ]; then
 	(cd "$SIO_DIR" && npm ci --no-audit --no-fund --loglevel=error) >/dev/null 2>&1 ||
-		fail "npm ci in tests/netns/socketio (the npm registry must be reachable)"
+		fail "npm ci in tests/e2e (the npm registry must be reachable)"
 fi
-ip netns exec "$SIO_NS-b1" node "$SIO_DIR/server.js" 3000 >"$SIO_RUN/socketio.log" 2>&1 &
+ip netns exec "$SIO_NS-b1" node "$SIO_DIR/probe-target.js" 3000 >"$SIO_RUN/socketio.log" 2>&1 &
 NODE_PID=$!
 for i in $(seq 100); do grep -q listening "$SIO_RUN/socketio.log" && break; sleep 0.05; done
 SVIP=$VIP4:3000

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-// A real Socket.IO server for the socketio probe test (tests/netns/test_daemon.sh):
+// A bare Socket.IO server for the socketio probe test (tests/netns/test_daemon.sh):
 // listens on port 3000 (or argv[2]) and logs every Engine.IO session's open and close.
 const { createServer } = require("http");
 const { Server } = require("socket.io");
