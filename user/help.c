@@ -24,9 +24,21 @@ static const char *synopsis(const struct command *cmd)
 	return buf;
 }
 
+/* A command's summary as a sentence: capitalised (the command list keeps
+ * it lower case, like other tools' help). */
+static const char *sentence(const char *summary)
+{
+	static char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", summary);
+	if (buf[0] >= 'a' && buf[0] <= 'z')
+		buf[0] = (char)(buf[0] - 'a' + 'A');
+	return buf;
+}
+
 void help_command(FILE *out, const struct command *cmd)
 {
-	fprintf(out, "usage: %s\n\n%s.\n", synopsis(cmd), cmd->summary);
+	fprintf(out, "usage: %s\n\n%s.\n", synopsis(cmd), sentence(cmd->summary));
 	if (cmd->details)
 		fprintf(out, "%s\n", cmd->details);
 	if (option_count(cmd))
@@ -68,7 +80,7 @@ void help_markdown(FILE *out)
 	for (size_t i = 0; i < command_count; i++) {
 		const struct command *cmd = &commands[i];
 
-		fprintf(out, "\n#### `%s`\n\n%s.", synopsis(cmd), cmd->summary);
+		fprintf(out, "\n#### `%s`\n\n%s.", synopsis(cmd), sentence(cmd->summary));
 		if (cmd->details)
 			fprintf(out, " %s", cmd->details);
 		fprintf(out, "\n");
@@ -115,7 +127,7 @@ void help_man(FILE *out)
 		fprintf(out, ".TP\n.B ");
 		troff_text(out, synopsis(cmd));
 		fprintf(out, "\n");
-		troff_text(out, cmd->summary);
+		troff_text(out, sentence(cmd->summary));
 		fprintf(out, ".");
 		if (cmd->details) {
 			fprintf(out, " ");
