@@ -113,4 +113,4 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 # Benchmarks: make bench, make bench-quick (bench/README.md).
--include bench/bench.mk
+include bench/bench.mk

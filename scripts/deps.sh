@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# Installs every Debian package siobpf's build and tests need. Idempotent:
-# asks apt only for what is missing, and updates the package lists once.
+# Installs every Debian package siobpf's build and tests need; with --bench,
+# also what `make bench` compares siobpf with. Idempotent: asks apt only for
+# what is missing, and updates the package lists once.
+#   deps.sh [--bench]
 set -euo pipefail
 
 packages=(
@@ -15,6 +17,15 @@ packages=(
 	libcmocka-dev iproute2 util-linux ethtool curl socat nginx-light iputils-ping python3 strace
 	redis-server
 )
+if [ "${1:-}" = "--bench" ]; then
+	packages+=(
+		wrk                 # HTTP load, one per client namespace
+		haproxy             # mode tcp, balance source, hash-type consistent
+		libnginx-mod-stream # nginx stream proxy, hash $remote_addr consistent
+		nftables            # DNAT by jhash ip saddr
+		gnuplot-nox         # PNG charts (pngcairo)
+	)
+fi
 # The Socket.IO tests (tests/e2e) run on Node.js and npm. Machines of this kind
 # come with Node.js 20 and its npm; elsewhere take Debian's (Node.js 18 is enough).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

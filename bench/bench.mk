@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Benchmarks, included by the Makefile: build/bench/siobench and the BPF
+# programs it embeds. `make bench` / `make bench-quick` run bench/run.sh,
+# which installs what it needs and builds through `make bench-build`.
+
+BENCH_DIR   := $(BUILD)/bench
+BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BENCH_DIR)/%.skel.h,$(wildcard bench/*.bpf.c))
+
+$(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bench/bench.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
+
+$(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+$(BENCH_DIR)/siobench: bench/siobench.c bench/pkt.c bench/pkt.h bench/bench.h $(BENCH_SKELS) \
+		       $(LIB_OBJ) $(USER_HDRS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) bench/siobench.c bench/pkt.c $(LIB_OBJ) -o $@ $(LIBS)
+
+.PRECIOUS: $(BENCH_DIR)/%.bpf.o
+.PHONY: bench bench-quick bench-build
+bench-build: $(BUILD)/siobpf $(BUILD)/tests/xdp_pass.bpf.o $(BENCH_DIR)/siobench
+
+bench:
+	$(Q)BUILD=$(BUILD) bench/run.sh
+
+bench-quick:
+	$(Q)BUILD=$(BUILD) bench/run.sh --quick

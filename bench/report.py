@@ -1,0 +1,738 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Turns a bench run's raw data into bench/results/: one JSON file per
+# section, summary.md, and PNG charts drawn by gnuplot. Every figure is set
+# against a baseline measured in the same run.
+#
+#   report.py WORK OUT     collect WORK (run.sh's raw data) into OUT and render
+#   report.py --render OUT re-render summary.md and the charts from OUT's JSON
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+TARGETS = {
+    "sticky_hit": 2.5,          # x the floor, BPF_PROG_TEST_RUN
+    "new_client": 5.0,          # x the floor, BPF_PROG_TEST_RUN
+    "e2e_ceiling": 0.9,         # x the ceiling's requests/s
+    "e2e_forwarder": 0.95,      # x the trivial XDP forwarder's requests/s
+}
+
+E2E_LABELS = {
+    "ceiling": "no balancer (ceiling)",
+    "xdp-fwd-native": "trivial XDP forwarder, native",
+    "siobpf-native": "siobpf, native",
+    "xdp-fwd-generic": "trivial XDP forwarder, generic",
+    "siobpf-generic": "siobpf, generic",
+    "haproxy": "HAProxy (tcp, balance source, consistent)",
+    "nginx": "nginx stream (hash $remote_addr consistent)",
+    "nftables": "nftables DNAT (jhash ip saddr mod N)",
+}
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def dump(obj, path):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1, sort_keys=False)
+        f.write("\n")
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+# ---------------------------------------------------------------- collect
+
+def collect_meta(work):
+    meta = {}
+    with open(os.path.join(work, "meta.txt")) as f:
+        for line in f:
+            key, _, value = line.strip().partition(" ")
+            meta[key] = value
+    meta["seconds"] = int(meta.get("seconds", "0"))
+    return meta
+
+
+def collect_testrun(work):
+    d = load(os.path.join(work, "testrun.json"))
+    c = d["cases"]
+    checks = []
+    for name in ("sticky_hit_v4", "sticky_hit_v6"):
+        r = c[name]["ratio_to_floor"]
+        checks.append({"case": name, "ratio": r, "target": TARGETS["sticky_hit"],
+                       "met": r <= TARGETS["sticky_hit"]})
+    for name in ("new_client_v4", "new_client_v6", "new_connection_ip_port", "new_client_ring"):
+        r = c[name]["ratio_to_floor"]
+        checks.append({"case": name, "ratio": r, "target": TARGETS["new_client"],
+                       "met": r <= TARGETS["new_client"]})
+    d["targets"] = checks
+    d["method"] = (
+        "Each case runs BPF_PROG_TEST_RUN with `repeat` on one frame; ns is the measuring "
+        "thread's CPU time per repetition, the best (lowest) of the rounds, since interference "
+        "from other work on the machine (including its interrupts, charged to whichever task "
+        "they land on) only ever adds time; the median is kept as ns_median. With repeat the kernel hands each repetition the "
+        "previous one's output, so a plain repeat of one frame is the same client every time: "
+        "right for sticky hits and the not-a-VIP pass, wrong for a new client. For new clients "
+        "bench/driver.bpf.c rewrites the client address (or port) from a counter on every "
+        "repetition and tail-calls siobpf, so each repetition is a client never seen before "
+        "(new_entries_per_packet = 1.0 proves it from siobpf's own counters). The driver's "
+        "own cost (driver_floor minus floor, same round) is subtracted: net_ns. "
+        "new_client_ring uses a VIP with --persist 0: a miss and a ring lookup per packet "
+        "but no insert. Insert cases start from an empty table of the product's size "
+        "(2^20 entries) and fill it to about 95% with repeat = 1,000,000."
+    )
+    return d
+
+
+def collect_live(work):
+    d = {"balancer_veth": load(os.path.join(work, "live", "lb.json")), "topology": {}}
+    for mode in ("native", "generic"):
+        m = {}
+        for bal in ("siobpf", "floor_fwd"):
+            runs = []
+            r = 1
+            while os.path.exists(os.path.join(work, "live", "%s-%s-%d.json" % (mode, bal, r))):
+                runs.append(load(os.path.join(work, "live", "%s-%s-%d.json" % (mode, bal, r))))
+                r += 1
+            m[bal] = {
+                "delivered_pps": med([x["delivered_pps"] for x in runs]),
+                "sent_pps": med([x["sent_pps"] for x in runs]),
+                "delivered_share": med([x["delivered"] / x["sent"] for x in runs if x["sent"]]),
+                "generator_kernel_ns": med([x["generator_kernel_ns"] for x in runs]),
+                "rounds": runs,
+            }
+        rounds = min(len(m["siobpf"]["rounds"]), len(m["floor_fwd"]["rounds"]))
+        m["ratio_to_floor_fwd"] = med([
+            ratio(m["siobpf"]["rounds"][i]["delivered_pps"], m["floor_fwd"]["rounds"][i]["delivered_pps"])
+            for i in range(rounds)])
+        d["topology"][mode] = m
+    d["method"] = (
+        "balancer_veth: siobpf (a sticky hit) and floor.bpf.c's swap-MACs program run in "
+        "live-frames mode on the balancer's veth; XDP_TX is real and the veth peer counts and "
+        "drops with XDP. topology: a live-frames generator on a client's veth sends one UDP flow "
+        "through the bridge to the balancer's veth, where siobpf or floor_fwd is attached "
+        "(native or generic), and on to XDP sinks on the backends that count what arrives; "
+        "everything runs in softirq on the generating CPU, so the delivered rate is the cost of "
+        "the whole path (two bridge hops, veth, the balancer) and the balancer is a small part."
+    )
+    return d
+
+
+def read_wrk(path):
+    """wrk.lua's file: totals, and 1,000 latency quantiles (us), each standing
+    for a thousandth of the run's requests in the merged distribution."""
+    res = {"lat": {}}
+    quantiles = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if parts[0] == "q":
+                quantiles.append(int(parts[2]))
+            else:
+                res[parts[0]] = int(parts[1])
+    if quantiles:
+        weight = res.get("requests", 0) / len(quantiles)
+        for us in quantiles:
+            res["lat"][us] = res["lat"].get(us, 0) + weight
+    return res
+
+
+def percentile(hist, p):
+    total = sum(hist.values())
+    if not total:
+        return None
+    want = total * p / 100.0
+    seen = 0
+    for us in sorted(hist):
+        seen += hist[us]
+        if seen >= want:
+            return us
+    return max(hist)
+
+
+def collect_e2e(work, meta):
+    base = os.path.join(work, "e2e")
+    files = os.listdir(base) if os.path.isdir(base) else []
+    pat = re.compile(r"^(.*)-(close|keepalive)-(\d+)-c(\d+)\.txt$")
+    runs = {}
+    for name in files:
+        m = pat.match(name)
+        if not m:
+            continue
+        cfg, style, rnd, _ = m.groups()
+        runs.setdefault(cfg, {}).setdefault(style, {}).setdefault(int(rnd), []).append(
+            read_wrk(os.path.join(base, name)))
+    out = {"configs": {}}
+    for cfg in E2E_LABELS:
+        entry = {"label": E2E_LABELS[cfg]}
+        err_path = os.path.join(base, cfg + ".error")
+        if os.path.exists(err_path):
+            entry["error"] = open(err_path).read().strip()
+        for style in ("close", "keepalive"):
+            rounds = runs.get(cfg, {}).get(style, {})
+            if not rounds:
+                continue
+            per_round = {}
+            hist = {}
+            errors = 0
+            for rnd, ws in sorted(rounds.items()):
+                per_round[rnd] = sum(w["requests"] / (w["duration_us"] / 1e6) for w in ws)
+                for w in ws:
+                    errors += sum(v for k, v in w.items() if k.startswith("errors_"))
+                    for us, n in w["lat"].items():
+                        hist[us] = hist.get(us, 0) + n
+            entry[style] = {
+                "requests_per_s": med(list(per_round.values())),
+                "requests_per_s_rounds": [per_round[r] for r in sorted(per_round)],
+                "p50_ms": percentile(hist, 50) / 1000 if hist else None,
+                "p99_ms": percentile(hist, 99) / 1000 if hist else None,
+                "requests": sum(hist.values()),
+                "errors": errors,
+                "_per_round": per_round,
+            }
+        out["configs"][cfg] = entry
+
+    def per_round_ratios(cfg, base_cfg, style):
+        a = out["configs"].get(cfg, {}).get(style)
+        b = out["configs"].get(base_cfg, {}).get(style)
+        if not a or not b:
+            return []
+        return [ratio(a["_per_round"][r], b["_per_round"][r]) for r in sorted(a["_per_round"])
+                if r in b["_per_round"]]
+
+    def per_round_ratio(cfg, base_cfg, style):
+        return med(per_round_ratios(cfg, base_cfg, style))
+
+    for cfg, entry in out["configs"].items():
+        for style in ("close", "keepalive"):
+            s = entry.get(style)
+            if not s:
+                continue
+            ceiling = out["configs"].get("ceiling", {}).get(style)
+            s["ratio_rps_to_ceiling"] = per_round_ratio(cfg, "ceiling", style)
+            s["ratio_rps_to_ceiling_rounds"] = per_round_ratios(cfg, "ceiling", style)
+            if ceiling:
+                s["ratio_p50_to_ceiling"] = ratio(s["p50_ms"], ceiling["p50_ms"])
+                s["ratio_p99_to_ceiling"] = ratio(s["p99_ms"], ceiling["p99_ms"])
+            if cfg.startswith("siobpf-"):
+                fwd = "xdp-fwd-" + cfg.split("-", 1)[1]
+                s["ratio_rps_to_forwarder"] = per_round_ratio(cfg, fwd, style)
+                s["ratio_rps_to_forwarder_rounds"] = per_round_ratios(cfg, fwd, style)
+    for entry in out["configs"].values():
+        for style in ("close", "keepalive"):
+            if style in entry:
+                entry[style].pop("_per_round")
+
+    checks = []
+    for cfg in ("siobpf-native", "siobpf-generic"):
+        for style in ("close", "keepalive"):
+            s = out["configs"].get(cfg, {}).get(style)
+            if not s:
+                continue
+            for key, target in (("ratio_rps_to_ceiling", TARGETS["e2e_ceiling"]),
+                                ("ratio_rps_to_forwarder", TARGETS["e2e_forwarder"])):
+                r = s.get(key)
+                checks.append({"config": cfg, "style": style, "measure": key, "ratio": r,
+                               "rounds": s.get(key + "_rounds", []),
+                               "target": target, "met": r is not None and r >= target})
+    out["targets"] = checks
+    out["settings"] = meta.get("settings", "")
+    out["method"] = (
+        "One wrk (1 thread, N connections) per client namespace, all at once, each namespace "
+        "one client address; requests/s is the sum over namespaces, the median over rounds; "
+        "ratios are taken per round (each round measures every configuration back to back) "
+        "and their median reported (the per-round ratios are kept, to show the spread; the "
+        "order of the configurations rotates from round to round). Latency percentiles come "
+        "from merging every namespace's and round's distribution (1,000 quantiles each, from "
+        "bench/wrk.lua) weighted by its requests (wrk measures from the request's write to the response, "
+        "so a new connection's handshake is in requests/s, not in latency). close: "
+        "'Connection: close', a new TCP connection per request; keepalive: wrk's default. "
+        "Backends: nginx, 1 worker each. ceiling: each client namespace routes the VIP to "
+        "one backend directly (the backends hold the VIP). The proxies (HAProxy, nginx "
+        "stream) hold the VIP in the balancer's namespace and open their own connections to "
+        "the backends, whose replies return to the proxy: not DSR. nftables DNATs in the "
+        "balancer's namespace; for its runs the backends route the client networks via the "
+        "balancer so that replies are un-NATed there (no SNAT: backends still see client "
+        "addresses), with ICMP redirects off."
+    )
+    return out
+
+
+def collect_disruption(work):
+    base = os.path.join(work, "disruption")
+    out = {"systems": {}}
+    steps = [("added", "before", None, 3), ("removed", "added", "b1", 4), ("failed", "removed", "b2", 3)]
+    for sysname in ("siobpf", "ring", "haproxy", "nginx", "nftables"):
+        path = lambda step: os.path.join(base, "%s-%s.json" % (sysname, step))
+        if not os.path.exists(path("before")):
+            if os.path.exists(os.path.join(base, sysname + ".error")):
+                out["systems"][sysname] = {"error": "setup failed"}
+            continue
+        entry = {}
+        for step, prev, gone, n_before in steps:
+            if not os.path.exists(path(step)):
+                continue
+            a, b = load(path(prev)), load(path(step))
+            both = [c for c in a if a[c] and b.get(c)]
+            moved = [c for c in both if a[c] != b[c]]
+            if gone is None:
+                # A stateless balanced hash must move 1/(N+1) to fill the new backend.
+                minimal = 1.0 / (n_before + 1)
+                collateral = [c for c in moved if b[c] != "b4"]
+            else:
+                # Only the lost backend's clients must move.
+                minimal = sum(1 for c in both if a[c] == gone) / len(both) if both else None
+                collateral = [c for c in moved if a[c] != gone]
+            share = len(moved) / len(both) if both else None
+            entry[step] = {
+                "clients": len(both),
+                "unanswered": len(a) - len(both),
+                "moved": len(moved),
+                "moved_share": share,
+                "minimal_share": minimal,
+                "ratio_to_minimal": ratio(share, minimal),
+                "moved_not_required": len(collateral),
+                "per_backend_after": {k: list(b.values()).count(k) for k in sorted(set(b.values()) - {None})},
+            }
+        out["systems"][sysname] = entry
+    out["method"] = (
+        "200 client addresses in one namespace each open a real TCP connection to the VIP "
+        "and read which backend answered; then backend 4 joins backends 1-3 (added), "
+        "backend 1 leaves 1-4 (removed: `siobpf backend del`, a config reload for the "
+        "proxies and nftables), and for siobpf backend 2 fails (`--state down`). moved_share "
+        "is the share of clients whose backend changed; minimal_share is what any balanced "
+        "stateless hash must move (1/(N+1) on an add; the lost backend's clients on a removal), "
+        "so ratio_to_minimal 1.0 is ideal consistent hashing and 0 means nobody moved; "
+        "moved_not_required counts clients moved without need. siobpf: sticky table and ring "
+        "(--persist 600); ring: siobpf --persist 0. HAProxy servers carry explicit ids, since "
+        "its consistent hash keys servers by id (by default their position in the list)."
+    )
+    return out
+
+
+def collect_failover(work):
+    base = os.path.join(work, "failover")
+    if os.path.exists(os.path.join(base, "not-measurable")):
+        return {"status": "not measurable",
+                "reason": open(os.path.join(base, "not-measurable")).read().strip()}
+    out = {"status": "measured", "settings": {}}
+    for name in ("default", "subsecond"):
+        p = os.path.join(base, name + ".json")
+        if not os.path.exists(p):
+            if os.path.exists(os.path.join(base, name + ".error")):
+                out["settings"][name] = {"error": open(os.path.join(base, name + ".error")).read().strip()}
+            continue
+        d = load(p)
+        probe = load(os.path.join(base, name + "-status.json"))["vips"][0]["probe"]
+        bound = probe["fall"] * probe["interval"] / 1000.0
+        d["probe"] = {"interval_ms": probe["interval"], "timeout_ms": probe["timeout"],
+                      "fall": probe["fall"], "rise": probe["rise"]}
+        d["detection_bound_s"] = bound
+        d["ratio_max_to_bound"] = ratio(d["seconds_max"], bound)
+        d["ratio_marked_down_to_bound"] = ratio(d.get("marked_down_s"), bound)
+        out["settings"][name] = d
+    out["method"] = (
+        "siobpf run probes the backends; the bench finds the clients of backend 2, keeps "
+        "starting a new connection from each of them every 50 ms, stops backend 2's nginx, and records when each "
+        "is first answered by another backend, and (polling `siobpf status --json` every 20 ms) "
+        "when the maps first show backend 2 down. The baseline is fall x interval: probes run "
+        "on a fixed grid, so the first failing one comes up to one interval after the failure "
+        "and detection lands between (fall - 1) x interval and fall x interval (plus a probe's "
+        "own time)."
+    )
+    return out
+
+
+def collect(work, out):
+    os.makedirs(out, exist_ok=True)
+    for f in os.listdir(out):
+        if f.endswith((".json", ".png", ".md")):
+            os.remove(os.path.join(out, f))
+    meta = collect_meta(work)
+    dump(meta, os.path.join(out, "meta.json"))
+    dump(collect_testrun(work), os.path.join(out, "testrun.json"))
+    scale = load(os.path.join(work, "scale.json"))
+    bt = os.path.join(work, "bpftool-sticky.json")
+    if os.path.exists(bt) and os.path.getsize(bt):
+        scale["sticky_table"]["bpftool_map_show"] = load(bt)
+    dump(scale, os.path.join(out, "scale.json"))
+    if os.path.exists(os.path.join(work, "live", "lb.json")):
+        dump(collect_live(work), os.path.join(out, "live.json"))
+    dump(collect_e2e(work, meta), os.path.join(out, "e2e.json"))
+    dump(collect_disruption(work), os.path.join(out, "disruption.json"))
+    dump(collect_failover(work), os.path.join(out, "failover.json"))
+
+
+# ---------------------------------------------------------------- render
+
+def f(v, digits=2):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return ("%%.%df" % digits) % v
+    return str(v)
+
+
+def x(v):
+    return "n/a" if v is None else "%.2fx" % v
+
+
+def pct(v):
+    return "n/a" if v is None else "%.1f%%" % (100 * v)
+
+
+def spread(values):
+    values = [v for v in values or [] if v is not None]
+    if len(values) < 2:
+        return ""
+    return " (%.2f-%.2f)" % (min(values), max(values))
+
+
+def met(flag):
+    return "**met**" if flag else "**not met**"
+
+
+def gnuplot(script, out):
+    try:
+        subprocess.run(["gnuplot"], input=script.encode(), check=True, cwd=out,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("report: gnuplot failed: %s" % e, file=sys.stderr)
+
+
+PLOT_HEAD = """set terminal pngcairo noenhanced size 1000,560 font 'DejaVu Sans,10'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set grid ytics
+set key outside bottom center horizontal
+set xtics rotate by -25 left
+set datafile separator '\\t'
+"""
+
+
+def charts(out, tmp, testrun, live, e2e, disruption):
+    made = []
+    # 1. per-packet cost
+    cases = testrun["cases"]
+    order = [k for k in cases if k not in ("floor", "driver_floor")]
+    with open(os.path.join(tmp, "testrun.dat"), "w") as fh:
+        for k in order:
+            fh.write("%s\t%.3f\n" % (k, cases[k]["ratio_to_floor"]))
+    gnuplot(PLOT_HEAD + """set output 'testrun.png'
+set title 'Per-packet cost under BPF_PROG_TEST_RUN, x the swap-MACs floor (%.1f ns); lower is better'
+set ylabel 'x floor'
+set yrange [0:*]
+plot '%s/testrun.dat' using 2:xtic(1) title 'siobpf / floor', \\
+     2.5 with lines lw 2 dt 2 title 'sticky-hit target 2.5x', \\
+     5 with lines lw 2 dt 3 title 'new-client target 5x'
+""" % (cases["floor"]["ns"], tmp), out)
+    made.append("testrun.png")
+
+    # 2. end to end
+    cfgs = [c for c in E2E_LABELS if "close" in e2e["configs"].get(c, {})]
+    if cfgs:
+        with open(os.path.join(tmp, "e2e.dat"), "w") as fh:
+            for c in cfgs:
+                e = e2e["configs"][c]
+                fh.write("%s\t%.4f\t%.4f\n" % (c, e["close"].get("ratio_rps_to_ceiling") or 0,
+                                              e.get("keepalive", {}).get("ratio_rps_to_ceiling") or 0))
+        gnuplot(PLOT_HEAD + """set output 'e2e.png'
+set title 'End to end, requests/s as a share of the ceiling (clients straight to backends); higher is better'
+set ylabel 'x ceiling'
+set yrange [0:*]
+plot '%s/e2e.dat' using 2:xtic(1) title 'new connection per request', '' using 3 title 'keep-alive', \\
+     0.9 with lines lw 2 dt 2 title 'target 0.9x (siobpf)'
+""" % tmp, out)
+        made.append("e2e.png")
+        with open(os.path.join(tmp, "lat.dat"), "w") as fh:
+            for c in cfgs:
+                e = e2e["configs"][c]
+                fh.write("%s\t%s\t%s\t%s\t%s\n" % (c, e["close"]["p50_ms"], e["close"]["p99_ms"],
+                                                   e.get("keepalive", {}).get("p50_ms", 0),
+                                                   e.get("keepalive", {}).get("p99_ms", 0)))
+        gnuplot(PLOT_HEAD + """set output 'e2e_latency.png'
+set title 'End to end latency (ms, merged over all client namespaces); lower is better'
+set ylabel 'ms'
+set logscale y
+plot '%s/lat.dat' using 2:xtic(1) title 'p50, new connections', '' using 3 title 'p99, new connections', \\
+     '' using 4 title 'p50, keep-alive', '' using 5 title 'p99, keep-alive'
+""" % tmp, out)
+        made.append("e2e_latency.png")
+
+    # 3. live frames
+    if live:
+        with open(os.path.join(tmp, "live.dat"), "w") as fh:
+            for mode in ("native", "generic"):
+                t = live["topology"][mode]
+                fh.write("%s\t%.0f\t%.0f\n" % (mode, (t["siobpf"]["delivered_pps"] or 0) / 1e3,
+                                              (t["floor_fwd"]["delivered_pps"] or 0) / 1e3))
+        gnuplot(PLOT_HEAD + """set output 'live.png'
+set title 'Live frames through client veth, bridge, balancer, bridge, backend (kpps delivered); higher is better'
+set ylabel 'kpps'
+set yrange [0:*]
+set xtics norotate
+set key top right
+plot '%s/live.dat' using 2:xtic(1) title 'siobpf', '' using 3 title 'trivial forwarder (floor_fwd)'
+""" % tmp, out)
+        made.append("live.png")
+
+    # 4. disruption
+    systems = [s for s in ("siobpf", "ring", "haproxy", "nginx", "nftables")
+               if "added" in disruption["systems"].get(s, {})]
+    if systems:
+        with open(os.path.join(tmp, "dis.dat"), "w") as fh:
+            for s in systems:
+                d = disruption["systems"][s]
+                fh.write("%s\t%.4f\t%.4f\t%.4f\n" % (
+                    s, d["added"]["moved_share"] * 100, d.get("removed", {}).get("moved_share", 0) * 100,
+                    d.get("removed", {}).get("minimal_share", 0) * 100))
+        gnuplot(PLOT_HEAD + """set output 'disruption.png'
+set title 'Clients (of 200) whose backend changed (%%); lower is better'
+set ylabel '%% of clients'
+set yrange [0:100]
+set xtics norotate
+plot '%s/dis.dat' using 2:xtic(1) title 'backend added (3 -> 4)', '' using 3 title 'backend removed (4 -> 3)', \\
+     '' using 4 title 'removed backend''s own clients (the minimum)', \\
+     25 with lines lw 2 dt 2 title 'minimum for a stateless hash on an add (1/4)'
+""" % tmp, out)
+        made.append("disruption.png")
+    return made
+
+
+def render(out):
+    meta = load(os.path.join(out, "meta.json"))
+    testrun = load(os.path.join(out, "testrun.json"))
+    scale = load(os.path.join(out, "scale.json"))
+    live = load(os.path.join(out, "live.json")) if os.path.exists(os.path.join(out, "live.json")) else None
+    e2e = load(os.path.join(out, "e2e.json"))
+    disruption = load(os.path.join(out, "disruption.json"))
+    failover = load(os.path.join(out, "failover.json"))
+    tmp = tempfile.mkdtemp(prefix="siobench-plot-")
+    try:
+        made = charts(out, tmp, testrun, live, e2e, disruption)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    L = []
+    w = L.append
+    c = testrun["cases"]
+    w("# siobpf benchmark results")
+    w("")
+    w("Run: %s, %s mode, %d s, kernel %s, %s CPUs. Before it, other work kept the CPUs %s%% busy; load "
+      "average %s at the start, %s at the end%s." % (
+        meta.get("started", "?"), meta.get("mode", "?"), meta.get("seconds", 0), meta.get("kernel", "?"),
+        meta.get("cpus", "?"), meta.get("cpu_busy_before_pct", "?"), meta.get("loadavg_start", "?"),
+        meta.get("loadavg_end", "?"),
+        ("; other namespace topologies present: " + meta["other_namespaces"]) if meta.get("other_namespaces") else ""))
+    w("Every figure is a ratio to a baseline measured in the same run; concurrent load on this "
+      "2-core VM moves absolute numbers, so read the ratios. How to run and read this: "
+      "[bench/README.md](../README.md).")
+    w("")
+    w("## Targets")
+    w("")
+    w("| target | measured | | rounds |")
+    w("|---|---|---|---|")
+    for t in testrun["targets"]:
+        w("| %s <= %.1fx floor (BPF_PROG_TEST_RUN) | %s | %s | |" % (t["case"], t["target"], x(t["ratio"]), met(t["met"])))
+    for t in e2e["targets"]:
+        base = "ceiling" if t["measure"] == "ratio_rps_to_ceiling" else "trivial forwarder"
+        rounds = [r for r in t.get("rounds") or [] if r is not None]
+        if not rounds:
+            verdict = ""
+        elif min(rounds) >= t["target"]:
+            verdict = "met in every round"
+        elif max(rounds) < t["target"]:
+            verdict = "met in no round"
+        else:
+            verdict = "met in %d of %d rounds: within the noise" % (
+                sum(1 for r in rounds if r >= t["target"]), len(rounds))
+        w("| %s, %s: req/s >= %.2fx %s (median of rounds; range) | %s%s | %s | %s |" % (
+            t["config"], "new connections" if t["style"] == "close" else "keep-alive", t["target"], base,
+            x(t["ratio"]), spread(rounds), met(t["met"]), verdict))
+    w("")
+
+    w("## 1. Per-packet cost (BPF_PROG_TEST_RUN, repeat %d, best of %d rounds)" % (testrun["repeat"], testrun["rounds"]))
+    w("")
+    w("| case | ns/packet | x floor | median of rounds, ns | new entries/packet |")
+    w("|---|---|---|---|---|")
+    for k, v in c.items():
+        ns = v.get("net_ns", v["ns"])
+        note = " (net of driver; raw %.1f)" % v["ns"] if "net_ns" in v else ""
+        w("| %s: %s | %.1f%s | %s | %s | %s |" % (k, v["what"], ns, note, x(v["ratio_to_floor"]),
+                                                f(v.get("ns_median"), 1), f(v.get("new_entries_per_packet"))))
+    w("")
+    if "steps" in testrun:
+        hit = c["sticky_hit_v4"]["ns"] - c["floor"]["ns"]
+        w("Where a sticky hit's %.1f ns above the floor go: each step alone, on top of the floor "
+          "(`bench/cost.bpf.c`, maps shaped like siobpf's; best of three times as many rounds; "
+          "a step of a few ns is within the noise of a shared VM):" % hit)
+        w("")
+        w("| step | ns over the floor | share of the hit's extra cost |")
+        w("|---|---|---|")
+        rest = hit
+        for k, v in testrun["steps"].items():
+            w("| %s | %.1f | %s |" % (v["what"], v["ns_over_floor"], pct(v["share_of_sticky_hit"])))
+            rest -= v["ns_over_floor"]
+        w("| the rest: parsing, the key, the backend array, the MAC rewrite | %.1f | %s |" % (rest, pct(rest / hit)))
+        w("")
+    w(testrun["method"])
+    w("")
+    w("![per-packet cost](testrun.png)")
+    w("")
+
+    w("## 2. Packet rate with live frames")
+    w("")
+    if live:
+        lb = live["balancer_veth"]
+        w("On the balancer's veth (real XDP_TX, peer drops with XDP): floor %s ns/frame (%.2f Mpps), "
+          "siobpf %s ns/frame (%.2f Mpps): **%s the floor**." % (
+              f(lb["floor"]["kernel_ns"], 0), lb["floor"]["mpps"], f(lb["siobpf"]["kernel_ns"], 0),
+              lb["siobpf"]["mpps"], x(lb["siobpf"]["ratio_to_floor"])))
+        w("")
+        w("| through the topology | siobpf kpps | trivial forwarder kpps | siobpf / forwarder | delivered (siobpf / fwd) |")
+        w("|---|---|---|---|---|")
+        for mode in ("native", "generic"):
+            t = live["topology"][mode]
+            w("| %s | %.0f | %.0f | %s | %s / %s |" % (
+                mode, (t["siobpf"]["delivered_pps"] or 0) / 1e3, (t["floor_fwd"]["delivered_pps"] or 0) / 1e3,
+                x(t["ratio_to_floor_fwd"]), pct(t["siobpf"]["delivered_share"]), pct(t["floor_fwd"]["delivered_share"])))
+        w("")
+        w(live["method"])
+        w("")
+        w("![live frames](live.png)")
+    else:
+        w("Not run.")
+    w("")
+
+    w("## 3. End to end (wrk, nginx backends)")
+    w("")
+    w("Settings: %s." % e2e.get("settings", ""))
+    w("")
+    w("x ceiling: the median of the per-round ratios, with their range in brackets.")
+    w("")
+    w("| balancer | style | req/s | x ceiling | p50 ms | x | p99 ms | x | errors |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for cfg, e in e2e["configs"].items():
+        if "error" in e and "close" not in e:
+            w("| %s | | %s | | | | | | |" % (e["label"], e["error"]))
+            continue
+        for style in ("close", "keepalive"):
+            s = e.get(style)
+            if not s:
+                continue
+            extra = spread(s.get("ratio_rps_to_ceiling_rounds"))
+            if "ratio_rps_to_forwarder" in s:
+                extra += "; %s fwd%s" % (x(s["ratio_rps_to_forwarder"]),
+                                         spread(s.get("ratio_rps_to_forwarder_rounds")))
+            w("| %s | %s | %.0f | %s%s | %s | %s | %s | %s | %d |" % (
+                e["label"], "new conn." if style == "close" else "keep-alive", s["requests_per_s"],
+                x(s.get("ratio_rps_to_ceiling")), extra, f(s["p50_ms"]), x(s.get("ratio_p50_to_ceiling")),
+                f(s["p99_ms"]), x(s.get("ratio_p99_to_ceiling")), s["errors"]))
+    w("")
+    w(e2e["method"])
+    w("")
+    w("![end to end](e2e.png)")
+    w("")
+    w("![latency](e2e_latency.png)")
+    w("")
+
+    w("## 4. Scale")
+    w("")
+    st = scale["sticky_table"]
+    bt = st.get("bpftool_map_show", {})
+    w("- Sticky table of %d entries: %.1f MB memlock, %.0f bytes per entry (%.1fx the %d-byte key and value)%s." % (
+        st["max_entries"], st["memlock_bytes"] / 1e6, st["bytes_per_entry"], st["ratio_to_payload"],
+        st["payload_bytes_per_entry"],
+        ("; `bpftool map show` on the loaded siobpf: %s, %d entries, bytes_memlock %d" % (
+            bt.get("name"), bt.get("max_entries", 0), bt.get("bytes_memlock", 0))) if bt else ""))
+    w("- Sticky hits cycling over %d present entries: %.1f ns net (%s floor) against %.1f ns over 1,000 "
+      "(%s floor): **%s the 1k cost**; misses %s / %s." % (
+          st["hits_full"]["entries_present"], st["hits_full"]["net_ns"], x(st["hits_full"]["ratio_to_floor"]),
+          st["hits_1k"]["net_ns"], x(st["hits_1k"]["ratio_to_floor"]), x(st["hits_full"]["ratio_to_1k"]),
+          pct(st["hits_full"]["miss_share"]), pct(st["hits_1k"]["miss_share"])))
+    rb = scale["ring_build"]
+    w("- Ring build, 1,000 backends at M=%d: %.2f ms (%s the 3-backend build, %.2f ms; %s the Maglev "
+      "paper's 1.8 ms, on other hardware)." % (rb["ring_size"], rb["backends_1000_ms"], x(rb["ratio_1000_to_3"]),
+                                               rb["backends_3_ms"], x(rb["ratio_to_paper"])))
+    rs = scale["ring_swap"]
+    w("- Ring swap (dataplane_ring_install: new inner map, batch write, outer slot update): %.2f ms, "
+      "%s writing the same slots in place (%.2f ms). One ring is %.0f KB of memlock (array maps "
+      "store each 4-byte slot in 8 bytes)." % (
+          rs["install_us"] / 1e3, x(rs["ratio_to_in_place"]), rs["in_place_write_us"] / 1e3, rs["ring_memlock_bytes"] / 1024))
+    v = scale["vips_64"]
+    w("- 64 VIPs of 3 backends: configured in %.0f ms (%s one VIP); rings %.1f MB; sticky hit %s the "
+      "one-VIP cost; new clients spread over 63 rings %s one ring." % (
+          v["setup_ms_64"], x(v["setup_ratio_64_to_1"]), v["rings_memlock_bytes_64"] / 1e6,
+          x(v["sticky_hit_ratio_64_to_1"]), x(v["new_client_ring_ratio_63_to_1"])))
+    w("")
+
+    w("## 5. Failover")
+    w("")
+    if failover["status"] != "measured":
+        w("Not measurable: %s." % failover.get("reason", ""))
+    else:
+        w("| probe settings | clients watched | served elsewhere | marked down s | served elsewhere: median s | max s | fall x interval s | max / bound |")
+        w("|---|---|---|---|---|---|---|---|")
+        for name, d in failover["settings"].items():
+            if "error" in d:
+                w("| %s | %s | | | | | | |" % (name, d["error"]))
+                continue
+            w("| %s (interval %d ms, timeout %d ms, fall %d) | %d | %d | %s | %s | %s | %.1f | %s |" % (
+                name, d["probe"]["interval_ms"], d["probe"]["timeout_ms"], d["probe"]["fall"], d["clients"],
+                d["served_elsewhere"], f(d.get("marked_down_s")), f(d["seconds_median"]), f(d["seconds_max"]),
+                d["detection_bound_s"], x(d["ratio_max_to_bound"])))
+        w("")
+        w(failover["method"])
+    w("")
+
+    w("## 6. Disruption (200 client addresses, real connections)")
+    w("")
+    w("| system | added: moved | x minimal | removed: moved | x minimal | moved without need | failed: moved | x minimal |")
+    w("|---|---|---|---|---|---|---|---|")
+    for s, d in disruption["systems"].items():
+        if "error" in d:
+            w("| %s | %s | | | | | | |" % (s, d["error"]))
+            continue
+        a, r, fl = d.get("added", {}), d.get("removed", {}), d.get("failed")
+        w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            s, pct(a.get("moved_share")), x(a.get("ratio_to_minimal")), pct(r.get("moved_share")),
+            x(r.get("ratio_to_minimal")), "%d + %d" % (a.get("moved_not_required", 0), r.get("moved_not_required", 0)),
+            pct(fl["moved_share"]) if fl else "-", x(fl["ratio_to_minimal"]) if fl else "-"))
+    w("")
+    w(disruption["method"])
+    w("")
+    w("![disruption](disruption.png)")
+    w("")
+    w("Charts: " + ", ".join(made) + ".")
+    with open(os.path.join(out, "summary.md"), "w") as fh:
+        fh.write("\n".join(L) + "\n")
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--render":
+        render(sys.argv[2])
+    elif len(sys.argv) == 3:
+        collect(sys.argv[1], sys.argv[2])
+        render(sys.argv[2])
+    else:
+        print("usage: report.py WORK OUT | report.py --render OUT", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
