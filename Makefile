@@ -79,7 +79,7 @@ install: all
 	install -D -m 0755 scripts/backend-setup.sh $(DESTDIR)$(PREFIX)/sbin/siobpf-backend-setup
 	install -D -m 0644 contrib/siobpf.service $(DESTDIR)$(PREFIX)/lib/systemd/system/siobpf.service
 
-tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf $(BUILD)/tests/xdp_pass.bpf.o
+tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf $(BUILD)/siobpf.8 $(BUILD)/tests/xdp_pass.bpf.o
 
 $(BUILD)/tests/xdp_pass.bpf.o: tests/netns/xdp_pass.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
