@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "siobpf/abi.h"
+#include "swap.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -33,21 +34,6 @@ struct {
 volatile struct siobpf_vip_key vip_key;
 volatile struct siobpf_sticky_key sticky_key;
 
-static __always_inline int swap_tx(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	__u8 tmp[ETH_ALEN];
-
-	if ((void *)(eth + 1) > data_end)
-		return XDP_DROP;
-	__builtin_memcpy(tmp, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, tmp, ETH_ALEN);
-	return XDP_TX;
-}
-
 SEC("xdp")
 int cost_vip_lookup(struct xdp_md *ctx)
 {
@@ -55,7 +41,7 @@ int cost_vip_lookup(struct xdp_md *ctx)
 
 	if (!bpf_map_lookup_elem(&cost_vips, &key))
 		return XDP_ABORTED;
-	return swap_tx(ctx);
+	return swap_macs_tx(ctx);
 }
 
 SEC("xdp")
@@ -65,7 +51,7 @@ int cost_sticky_lookup(struct xdp_md *ctx)
 
 	if (!bpf_map_lookup_elem(&cost_sticky, &key))
 		return XDP_ABORTED;
-	return swap_tx(ctx);
+	return swap_macs_tx(ctx);
 }
 
 /* siobpf counts a forwarded packet three times: VIP, backend, reason. */
@@ -82,7 +68,7 @@ int cost_counters(struct xdp_md *ctx)
 			t->bytes += 64;
 		}
 	}
-	return swap_tx(ctx);
+	return swap_macs_tx(ctx);
 }
 
 SEC("xdp")
@@ -90,7 +76,7 @@ int cost_clock(struct xdp_md *ctx)
 {
 	if (!bpf_ktime_get_coarse_ns())
 		return XDP_ABORTED;
-	return swap_tx(ctx);
+	return swap_macs_tx(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -9,22 +9,13 @@
 #include <bpf/bpf_helpers.h>
 
 #include "bench.h"
+#include "swap.bpf.h"
 
 /* Swap the MACs and send the frame back: the per-packet floor. */
 SEC("xdp")
 int floor_swap(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	__u8 tmp[ETH_ALEN];
-
-	if ((void *)(eth + 1) > data_end)
-		return XDP_DROP;
-	__builtin_memcpy(tmp, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, tmp, ETH_ALEN);
-	return XDP_TX;
+	return swap_macs_tx(ctx);
 }
 
 /* Written by `siobench fwd-attach`: per-interface data lives in maps, not in
