@@ -50,11 +50,6 @@ struct probe_engine {
 	unsigned int active;
 };
 
-unsigned int probe_engine_active(const struct probe_engine *pe)
-{
-	return pe->active;
-}
-
 int probe_engine_new(struct probe_engine **out, probe_done_fn done, void *ctx)
 {
 	struct probe_engine *pe = calloc(1, sizeof(*pe));

@@ -40,7 +40,4 @@ void probe_cancel(struct probe_engine *pe, struct probe **handle);
  * *extra_ready tells whether extra_fd is readable. */
 int probe_engine_run(struct probe_engine *pe, int timeout_ms, int extra_fd, bool *extra_ready);
 
-/* How many probes (session closes included) are in flight. */
-unsigned int probe_engine_active(const struct probe_engine *pe);
-
 #endif /* SIOBPF_PROBE_H */

@@ -10,6 +10,7 @@
 
 #include "output.h"
 #include "probe_settings.h"
+#include "settings.h"
 
 const char *const method_names[METHOD_NAMES] = {
 	[SIOBPF_METHOD_GET] = "GET", [SIOBPF_METHOD_HEAD] = "HEAD",
@@ -35,82 +36,42 @@ bool backend_config_applies(const struct siobpf_backend_config *c, __u32 generat
 	return c && c->in_use && c->generation == generation;
 }
 
-static int range_parse(const char *text, long min, long max, long *out, char *why, size_t len)
-{
-	if (number_parse(text, min, max, out) == 0)
-		return 0;
-	snprintf(why, len, "must be a number from %ld to %ld, not '%s'", min, max, text);
-	return -EINVAL;
-}
-
-int probe_method_parse(const char *text, __u8 *method, char *why, size_t len)
-{
-	int m = name_index(method_names, METHOD_NAMES, text);
-
-	if (m < 0) {
-		snprintf(why, len, "must be GET, HEAD or OPTIONS, not '%s'", text);
-		return -EINVAL;
-	}
-	*method = (__u8)m;
-	return 0;
-}
-
+/* Sets one field of an override. The rules are the VIP's own (settings.c):
+ * the value is parsed into a scratch VIP, then that one field is copied. */
 int backend_probe_setting_parse(struct siobpf_backend_config *c, const char *name, const char *text,
 				char *why, size_t len)
 {
-	long v;
+	struct vip_entry scratch = {.key = {.family = SIOBPF_FAMILY_IPV4}};
+	const struct siobpf_vip_config *v = &scratch.cfg;
+	int i, err;
 
-	if (!strcmp(name, "probe")) {
-		int kind = name_index(probe_names, PROBE_NAMES, text);
-
-		if (kind < 0) {
-			snprintf(why, len, "must be tcp, http, socketio or none, not '%s'", text);
-			return -EINVAL;
-		}
-		c->probe = (__u8)kind;
-		return 0;
-	}
-	if (!strcmp(name, "probe-method"))
-		return probe_method_parse(text, &c->probe_method, why, len);
-	if (!strcmp(name, "probe-path")) {
-		if (text[0] != '/' || strlen(text) >= SIOBPF_PROBE_PATH_MAX || strpbrk(text, " \t\r\n")) {
-			snprintf(why, len,
-				 "must start with '/', hold no spaces and be shorter than %d bytes, not '%.40s'",
-				 SIOBPF_PROBE_PATH_MAX, text);
-			return -EINVAL;
-		}
-		memset(c->probe_path, 0, sizeof(c->probe_path));
-		memcpy(c->probe_path, text, strlen(text));
-		return 0;
-	}
-	if (!strcmp(name, "probe-port")) {
-		if (range_parse(text, 1, 65535, &v, why, len))
-			return -EINVAL;
-		c->probe_port = (__u16)v;
-	} else if (!strcmp(name, "probe-status")) {
-		if (range_parse(text, 100, 599, &v, why, len))
-			return -EINVAL;
-		c->http_status = (__u16)v;
-	} else if (!strcmp(name, "interval")) {
-		if (range_parse(text, 50, 3600000, &v, why, len))
-			return -EINVAL;
-		c->interval_ms = (__u32)v;
-	} else if (!strcmp(name, "timeout")) {
-		if (range_parse(text, 10, 3600000, &v, why, len))
-			return -EINVAL;
-		c->timeout_ms = (__u32)v;
-	} else if (!strcmp(name, "rise")) {
-		if (range_parse(text, 1, 100, &v, why, len))
-			return -EINVAL;
-		c->rise = (__u8)v;
-	} else if (!strcmp(name, "fall")) {
-		if (range_parse(text, 1, 100, &v, why, len))
-			return -EINVAL;
-		c->fall = (__u8)v;
-	} else {
+	for (i = 0; i < BACKEND_PROBE_SETTINGS && strcmp(backend_probe_settings[i], name); i++)
+		;
+	if (i == BACKEND_PROBE_SETTINGS) {
 		snprintf(why, len, "is not a backend probe setting");
 		return -ENOENT;
 	}
+	err = vip_setting_parse(&scratch, name, text, why, len);
+	if (err)
+		return err;
+	if (!strcmp(name, "probe"))
+		c->probe = v->probe;
+	else if (!strcmp(name, "probe-method"))
+		c->probe_method = v->probe_method;
+	else if (!strcmp(name, "probe-path"))
+		memcpy(c->probe_path, v->probe_path, sizeof(c->probe_path));
+	else if (!strcmp(name, "probe-port"))
+		c->probe_port = v->probe_port;
+	else if (!strcmp(name, "probe-status"))
+		c->http_status = v->http_status;
+	else if (!strcmp(name, "interval"))
+		c->interval_ms = v->interval_ms;
+	else if (!strcmp(name, "timeout"))
+		c->timeout_ms = v->timeout_ms;
+	else if (!strcmp(name, "rise"))
+		c->rise = v->rise;
+	else
+		c->fall = v->fall;
 	return 0;
 }
 

@@ -42,8 +42,6 @@ bool backend_config_applies(const struct siobpf_backend_config *c, __u32 generat
 /* Sets one field of an override from its text. -ENOENT: no such setting. */
 int backend_probe_setting_parse(struct siobpf_backend_config *c, const char *name, const char *text,
 				char *why, size_t len);
-/* "GET", "HEAD" or "OPTIONS" into *method. */
-int probe_method_parse(const char *text, __u8 *method, char *why, size_t len);
 
 /* The settings in force for a backend of vip: the VIP's, field by field
  * replaced by the backend's own when `own` applies (NULL: none). */
