@@ -361,7 +361,7 @@ static void testrun_setup(struct rig *r)
 	vip_setup(r, VIP4_RING, 80, IPPROTO_TCP, V_RING, SIOBPF_STICKY_IP, 0, 20, BACKENDS_PER_VIP);
 	vip_setup(r, VIP4_PORT, 8080, IPPROTO_TCP, V_PORT, SIOBPF_STICKY_IP_PORT, 600, 30,
 		  BACKENDS_PER_VIP);
-	check(dataplane_aliases_sync(&r->dp), "aliases");
+	check(dataplane_vips_publish(&r->dp), "aliases");
 }
 
 /* Runs one case once; returns the sample and, for driver cases, checks
@@ -895,7 +895,7 @@ static int cmd_scale(const struct opts *o)
 				vip_setup(&r, addr, 80, IPPROTO_TCP, v, SIOBPF_STICKY_IP, v == nvips[k] - 1 ? 600 : 0,
 					  3 * v, 3);
 			}
-			check(dataplane_aliases_sync(&r.dp), "aliases");
+			check(dataplane_vips_publish(&r.dp), "aliases");
 			setup_ms[k] = (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6;
 			/* With one VIP, that VIP keeps entries: the ring case needs
 			 * a second one that keeps none. */

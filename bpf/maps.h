@@ -18,6 +18,24 @@ struct {
 	__type(value, struct siobpf_vip);
 } sio_vips SEC(".maps");
 
+/* The VIP index (see struct siobpf_vip_slot): slot 0 of the outer map holds
+ * the current table, swapped whole by user space like a ring. */
+struct sio_vip_index_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIOBPF_VIP_INDEX_SLOTS);
+	/* Sizes, not BTF types: clang emits the slot struct here only as a
+	 * forward declaration, whose size libbpf cannot resolve. */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct siobpf_vip_slot));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct sio_vip_index_inner);
+} sio_vip_index SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SIOBPF_MAX_BACKENDS);

@@ -10,19 +10,11 @@
 #include "siobpf/abi.h"
 #include "parse.h"
 #include "maps.h"
+#include "vip.h"
 #include "sticky.h"
 #include "ring.h"
 #include "forward.h"
 #include "stats.h"
-
-/* The VIP a parsed packet is for, or NULL. Later IPv4 fragments carry no
- * ports and are matched through the address's port-0 alias. */
-static __always_inline struct siobpf_vip *vip_find(struct packet *pkt)
-{
-	if (pkt->fragment == FRAG_LATER)
-		pkt->dst.port = 0;
-	return bpf_map_lookup_elem(&sio_vips, &pkt->dst);
-}
 
 static __always_inline int reason_action(int reason)
 {

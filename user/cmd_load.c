@@ -74,11 +74,17 @@ static int load_program(struct dataplane *dp)
 {
 	int err = dataplane_load(dp, &(struct dataplane_opts){.pin_dir = globals.pin_dir});
 
-	if (err)
+	if (err) {
 		pr_err("loading the BPF program failed: %s%s", strerror(-err),
 		       err == -EINVAL ? " (maps pinned by an incompatible siobpf version? "
 					"unload everywhere first)"
 				      : "; run with -vv for the verifier log");
+		return err;
+	}
+	/* Reused maps may hold VIPs that no index has been built for yet. */
+	err = dataplane_vips_publish(dp);
+	if (err)
+		pr_err("building the VIP index failed: %s", strerror(-err));
 	return err;
 }
 

@@ -60,6 +60,7 @@ static const struct {
 	size_t fd_offset;
 } map_fds[] = {
 	{"sio_vips", offsetof(struct dataplane, vips_fd)},
+	{"sio_vip_index", offsetof(struct dataplane, vip_index_fd)},
 	{"sio_backends", offsetof(struct dataplane, backends_fd)},
 	{"sio_rings", offsetof(struct dataplane, rings_fd)},
 	{"sio_sticky", offsetof(struct dataplane, sticky_fd)},
@@ -286,8 +287,7 @@ int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *k
 	return map_put(dp->sticky_fd, key, entry);
 }
 
-/* Writes a whole array map of __u32 from index 0, in batches. */
-static int array_write(int fd, const __u32 *values, __u32 count)
+int dataplane_array_write(int fd, const void *values, __u32 count)
 {
 	__u32 *keys = malloc(count * sizeof(*keys));
 	__u32 n = count;
@@ -313,7 +313,7 @@ int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring
 			       SIOBPF_RING_SIZE, NULL);
 	if (inner < 0)
 		return -errno;
-	err = array_write(inner, ring, SIOBPF_RING_SIZE);
+	err = dataplane_array_write(inner, ring, SIOBPF_RING_SIZE);
 	/* One update of the outer slot: packets see the old ring or the new
 	 * one, never a mix. */
 	if (!err)
@@ -376,73 +376,6 @@ out:
 	free(table);
 	free(ring);
 	return err;
-}
-
-/* The alias key of a VIP key: same address and protocol, port 0. */
-static struct siobpf_vip_key alias_of(const struct siobpf_vip_key *key)
-{
-	struct siobpf_vip_key alias = *key;
-
-	alias.port = 0;
-	return alias;
-}
-
-/* The real VIP whose decision an alias carries: the one with the lowest
- * port among those of the alias's address and protocol, or NULL. */
-static const struct siobpf_vip *alias_target(const struct siobpf_vip_key *keys,
-					     const struct siobpf_vip *vals, size_t n,
-					     const struct siobpf_vip_key *alias)
-{
-	const struct siobpf_vip *best = NULL;
-	__u16 best_port = 0;
-
-	for (size_t j = 0; j < n; j++) {
-		struct siobpf_vip_key other = alias_of(&keys[j]);
-		__u16 port = ntohs(keys[j].port);
-
-		if ((vals[j].flags & SIOBPF_VIP_F_FRAG_ALIAS) || memcmp(&other, alias, sizeof(other)))
-			continue;
-		if (!best || port < best_port) {
-			best = &vals[j];
-			best_port = port;
-		}
-	}
-	return best;
-}
-
-int dataplane_aliases_sync(struct dataplane *dp)
-{
-	static struct siobpf_vip_key keys[SIOBPF_MAX_VIPS * 2];
-	static struct siobpf_vip vals[SIOBPF_MAX_VIPS * 2];
-	struct siobpf_vip_key key, *prev = NULL;
-	size_t n = 0;
-
-	/* Snapshot first: the loop below changes the map it would walk. */
-	while (n < SIOBPF_MAX_VIPS * 2 && !bpf_map_get_next_key(dp->vips_fd, prev, &keys[n])) {
-		key = keys[n];
-		prev = &key;
-		if (!map_get(dp->vips_fd, &keys[n], &vals[n]))
-			n++;
-	}
-
-	for (size_t i = 0; i < n; i++) {
-		struct siobpf_vip_key alias = alias_of(&keys[i]);
-		const struct siobpf_vip *target = alias_target(keys, vals, n, &alias);
-		struct siobpf_vip value;
-		int err;
-
-		if (!target) { /* an alias whose address has no VIP left */
-			if (bpf_map_delete_elem(dp->vips_fd, &alias) && errno != ENOENT)
-				return -errno;
-			continue;
-		}
-		value = *target;
-		value.flags |= SIOBPF_VIP_F_FRAG_ALIAS;
-		err = map_put(dp->vips_fd, &alias, &value);
-		if (err)
-			return err;
-	}
-	return 0;
 }
 
 static int percpu_sum(int fd, __u32 id, size_t words, int ncpus, __u64 *sum)

@@ -117,9 +117,9 @@ int state_vip_add(struct dataplane *dp, struct vip_entry *entry)
 	if (!err)
 		err = dataplane_vip_put(dp, &entry->key, &entry->vip);
 	if (!err)
-		err = dataplane_aliases_sync(dp);
-	if (err)
-		bpf_map_delete_elem(dp->vips_fd, &entry->key);
+		err = dataplane_vips_publish(dp);
+	if (err && !bpf_map_delete_elem(dp->vips_fd, &entry->key))
+		dataplane_vips_publish(dp);
 	return err;
 }
 
@@ -141,7 +141,7 @@ int state_vip_update(struct dataplane *dp, const struct vip_entry *old, const st
 	}
 	err = dataplane_vip_put(dp, &next->key, &next->vip);
 	if (!err)
-		err = dataplane_aliases_sync(dp);
+		err = dataplane_vips_publish(dp);
 	if (err)
 		goto restore;
 	/* Entries keyed the old way would never match again; free them. */
@@ -151,6 +151,7 @@ int state_vip_update(struct dataplane *dp, const struct vip_entry *old, const st
 restore:
 	bpf_map_update_elem(dp->vip_cfg_fd, &old->vip.id, &old->cfg, BPF_ANY);
 	dataplane_vip_put(dp, &old->key, &old->vip);
+	dataplane_vips_publish(dp);
 	dataplane_ring_rebuild(dp, &old->vip);
 	return err;
 }
@@ -164,7 +165,7 @@ int state_vip_del(struct dataplane *dp, const struct vip_entry *entry)
 
 	if (bpf_map_delete_elem(dp->vips_fd, &entry->key))
 		return -errno;
-	err = dataplane_aliases_sync(dp);
+	err = dataplane_vips_publish(dp);
 	/* Traffic for the VIP is passed from here on; the rest is clean-up. */
 	list = calloc(SIOBPF_MAX_BACKENDS, sizeof(*list));
 	if (!list)

@@ -73,6 +73,18 @@ struct siobpf_vip {
 };
 _Static_assert(sizeof(struct siobpf_vip) == 32, "siobpf_vip layout");
 
+/* The program's VIP index: an open-addressing table of VIP keys and their
+ * VIPs, rebuilt by user space from the VIP table (sio_vips) on every change
+ * and swapped in whole. The program finds a VIP with a few inlined array
+ * reads instead of a hash-map lookup, which is the larger part of the cost
+ * of a packet that is not for a VIP. A key sits in the first free slot of
+ * the SIOBPF_VIP_INDEX_PROBES slots from its home slot; a key that found no
+ * free slot there is left to the VIP table itself. */
+#define SIOBPF_VIP_INDEX_SLOTS 2048 /* a power of two; >= 4x the keys it holds */
+#define SIOBPF_VIP_INDEX_PROBES 8
+_Static_assert((SIOBPF_VIP_INDEX_SLOTS & (SIOBPF_VIP_INDEX_SLOTS - 1)) == 0,
+	       "the VIP index size is a power of two");
+
 /* Set on a port-0 alias entry: it exists only so that IPv4 fragments after
  * the first, which carry no ports, can find their VIP by address. */
 #define SIOBPF_VIP_F_FRAG_ALIAS 0x1
@@ -114,6 +126,14 @@ struct siobpf_sticky {
 	__u64 last_seen;  /* CLOCK_MONOTONIC_COARSE, nanoseconds */
 };
 _Static_assert(sizeof(struct siobpf_sticky) == 16, "siobpf_sticky layout");
+
+/* One slot of the VIP index; family 0 marks an empty slot. */
+struct siobpf_vip_slot {
+	struct siobpf_vip_key key;
+	__u32 pad;
+	struct siobpf_vip vip;
+};
+_Static_assert(sizeof(struct siobpf_vip_slot) == 56, "siobpf_vip_slot layout");
 
 /* Per-CPU traffic counters, one per VIP and one per backend. */
 struct siobpf_traffic {

@@ -70,6 +70,20 @@ static inline __u32 siobpf_ring_slot(const struct siobpf_sticky_key *key, __u32 
 	return siobpf_key_hash(key, seed) % SIOBPF_RING_SIZE;
 }
 
+/* Home slot of a VIP key in the VIP index: the key's five words folded,
+ * then MurmurHash3's finaliser, so that every bit of the address and port
+ * reaches the slot number (consecutive IPv4 VIPs differ only in the word's
+ * top byte). VIP keys are chosen by the operator, not by clients, and a
+ * crowded window only costs the fallback to the VIP table. */
+static inline __u32 siobpf_vip_index_home(const struct siobpf_vip_key *key)
+{
+	__u32 w[5];
+
+	__builtin_memcpy(w, key, sizeof(w));
+	return siobpf_murmur_final(w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[4], sizeof(w)) &
+	       (SIOBPF_VIP_INDEX_SLOTS - 1);
+}
+
 #ifndef __bpf__
 #include <stddef.h>
 #include <string.h>

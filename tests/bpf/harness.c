@@ -221,7 +221,7 @@ void vip_add(const struct vip_spec *spec, struct siobpf_vip *out)
 		vip.mask[w] = htonl(m);
 	}
 	assert_int_equal(dataplane_vip_put(&test_dp, &key, &vip), 0);
-	assert_int_equal(dataplane_aliases_sync(&test_dp), 0);
+	assert_int_equal(dataplane_vips_publish(&test_dp), 0);
 	*out = vip;
 }
 

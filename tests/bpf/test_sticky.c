@@ -339,6 +339,7 @@ static void zero_persistence_keeps_no_sticky_state(void **state)
 
 		assert_int_equal(inet_pton(AF_INET, "10.0.0.100", k.addr), 1);
 		assert_int_equal(dataplane_vip_put(&test_dp, &k, &vip), 0);
+		assert_int_equal(dataplane_vips_publish(&test_dp), 0);
 	}
 	backend_add(&vip, 1, "10.0.1.1", 1);
 	backend_add(&vip, 2, "10.0.1.2", 1);

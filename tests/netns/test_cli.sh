@@ -22,7 +22,7 @@ V4=$VIP4:80/tcp
 V6="[$VIP6]:80/tcp"
 U4=$VIP4:5353/udp
 U6="[$VIP6]:5353/udp"
-MAPS="sio_backends sio_be_stats sio_ifaces sio_reasons sio_rings sio_sticky sio_vip_cfg sio_vip_stats sio_vips"
+MAPS="sio_backends sio_be_cfg sio_be_stats sio_ifaces sio_reasons sio_rings sio_sticky sio_vip_cfg sio_vip_index sio_vip_stats sio_vips"
 
 cleanup() {
 	local dir
