@@ -6,6 +6,8 @@
 
 #include <linux/types.h>
 
+#include "siobpf/abi.h"
+
 /* The live rig's frames are UDP to this port (discard). */
 #define LIVE_PORT 9
 
@@ -42,5 +44,47 @@ struct drv_config {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct drv_config) == 32, "drv_config layout");
+
+/* The lower bounds (bound.bpf.c). Their tables are open-addressed arrays
+ * with one probe: a slot is a multiplicative hash of the key, and the entry
+ * there is compared to the key. User space puts entries where the program
+ * looks, with the same functions. */
+#define BOUND_VIP_BITS 9        /* 512 slots: 2 x SIOBPF_MAX_VIPS */
+#define BOUND_SLOT_BITS 20      /* sticky slots, as many as SIOBPF_STICKY_ENTRIES */
+#define BOUND_LINE_BITS 20      /* 2^20 cache lines: 64 MB, the sticky table's order */
+#define BOUND_BACKENDS 10       /* backends a new client is spread over */
+
+/* Fibonacci hashing: the top bits of the product. */
+static inline __u32 bound_hash(__u32 word, unsigned int bits)
+{
+	return (word * 0x9e3779b1u) >> (32 - bits);
+}
+
+/* The VIP's slot: its address, port and protocol, as they sit in the packet. */
+static inline __u32 bound_vip_slot(__u32 daddr, __u16 dport, __u8 proto)
+{
+	return bound_hash(daddr ^ dport ^ ((__u32)proto << 16), BOUND_VIP_BITS);
+}
+
+struct bound_vip {
+	struct siobpf_vip_key key; /* compared to the packet's */
+	struct siobpf_vip vip;
+};
+_Static_assert(sizeof(struct bound_vip) == 52, "bound_vip layout");
+
+/* A sticky entry in a plain array slot: the key it belongs to and the entry. */
+struct bound_slot {
+	struct siobpf_sticky_key key;
+	struct siobpf_sticky sticky;
+};
+_Static_assert(sizeof(struct bound_slot) == 40, "bound_slot layout");
+
+struct bound_line {
+	__u64 word[8];
+};
+_Static_assert(sizeof(struct bound_line) == 64, "bound_line layout");
+
+/* Slots of bound_count: the probe's counter and the inserts made. */
+enum { BOUND_COUNT_PROBE, BOUND_COUNT_INSERT, BOUND_COUNT_SLOTS };
 
 #endif /* SIOBENCH_BENCH_H */

@@ -43,6 +43,7 @@
 #include "driver.skel.h"
 #include "live.skel.h"
 #include "cost.skel.h"
+#include "bound.skel.h"
 
 static const __u8 client_mac[6] = {0x02, 0xc1, 0x00, 0x00, 0x00, 0x01};
 static const __u8 lb_mac[6] = {0x02, 0x1b, 0x00, 0x00, 0x00, 0x01};
@@ -517,6 +518,100 @@ static void step_costs(int rounds, __u32 repeat, double out[][64], double *floor
 	floor_bpf__destroy(floor);
 }
 
+/* The least each path can cost here (bound.bpf.c), measured in the same
+ * rounds as the cases. They take their own floor, right beside them: a
+ * bound is a few ns above it, and the cases' floor, measured up to seconds
+ * earlier, may have met different interference. */
+enum bcase { B_FLOOR, B_LRU_HIT, B_ARRAY_HIT, B_COUNTER, B_COLD_READ, B_LRU_INSERT, B_COUNT };
+
+static const struct {
+	const char *name, *what;
+	int net;   /* 1: bound_counter's cost over the floor is taken off */
+} bcases[B_COUNT] = {
+	[B_FLOOR] = {"floor", "floor.bpf.c: swap MACs, XDP_TX, measured beside the bounds: their reference", 0},
+	[B_LRU_HIT] = {"lru_hit", "bound.bpf.c: least sticky hit with the design's table: parse, VIP in "
+				  "one array probe, LRU hash lookup (2^20 entries), backend, MACs", 0},
+	[B_ARRAY_HIT] = {"array_hit", "bound.bpf.c: the same with the entry in one slot of a plain array "
+				      "(2^20 slots): the least any sticky table costs", 0},
+	[B_COUNTER] = {"counter", "bound.bpf.c: a per-CPU counter, swap MACs, XDP_TX: the reference "
+				  "for cold_read and lru_insert", 0},
+	[B_COLD_READ] = {"cold_read", "bound.bpf.c: the counter plus one read of a random line of 64 MB; "
+				      "net of the counter: the floor plus one cold cache line", 1},
+	[B_LRU_INSERT] = {"lru_insert", "bound.bpf.c: least new client with the design's table: parse, VIP, "
+					"one insert into an empty 2^20-entry LRU hash, backend, MACs; "
+					"net of the counter", 1},
+};
+
+/* One round of the bounds on freshly loaded maps, so that bound_new starts
+ * empty like the new-client cases' sticky table. */
+static void bounds_round(int floor_fd, __u32 repeat, double ns[B_COUNT])
+{
+	struct bench_pkt p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
+	struct bound_bpf *b = bound_bpf__open_and_load();
+	struct bound_vip v = {0};
+	struct bound_slot slot = {0};
+	int ncpu = libbpf_num_possible_cpus(), fds[B_COUNT];
+	__u64 inserts = 0, *per_cpu = calloc((size_t)ncpu, sizeof(*per_cpu));
+	__u32 at, key = BOUND_COUNT_INSERT;
+
+	if (!b || !per_cpu)
+		die("loading bound.bpf.o", errno);
+	put_addr(VIP4, v.key.addr, &v.key.family);
+	v.key.port = htons(80);
+	v.key.proto = IPPROTO_TCP;
+	v.vip.id = 7;
+	at = bound_vip_slot(v.key.addr[0], v.key.port, v.key.proto);
+	check(bpf_map_update_elem(bpf_map__fd(b->maps.bound_vips), &at, &v, 0) ? -errno : 0, "bound vip");
+	for (__u32 i = 0; i < BOUND_BACKENDS; i++) {
+		struct siobpf_backend be = {.mac = {0x02, 0xbe, 0, 0, 0, (__u8)i}, .in_use = 1};
+
+		memcpy(be.src_mac, lb_mac, 6);
+		check(bpf_map_update_elem(bpf_map__fd(b->maps.bound_backends), &i, &be, 0) ? -errno : 0,
+		      "bound backend");
+	}
+	slot.key.vip_id = v.vip.id;
+	put_addr(CLIENT4, slot.key.addr, NULL);
+	slot.sticky = (struct siobpf_sticky){.backend_id = 3, .generation = 1};
+	check(bpf_map_update_elem(bpf_map__fd(b->maps.bound_sticky), &slot.key, &slot.sticky, 0) ? -errno : 0,
+	      "bound sticky");
+	at = bound_hash(slot.key.addr[0], BOUND_SLOT_BITS);
+	check(bpf_map_update_elem(bpf_map__fd(b->maps.bound_slots), &at, &slot, 0) ? -errno : 0, "bound slot");
+
+	fds[B_FLOOR] = floor_fd;
+	fds[B_LRU_HIT] = bpf_program__fd(b->progs.bound_lru_hit);
+	fds[B_ARRAY_HIT] = bpf_program__fd(b->progs.bound_array_hit);
+	fds[B_COUNTER] = bpf_program__fd(b->progs.bound_counter);
+	fds[B_COLD_READ] = bpf_program__fd(b->progs.bound_cold_read);
+	fds[B_LRU_INSERT] = bpf_program__fd(b->progs.bound_lru_insert);
+	for (int i = 0; i < B_COUNT; i++) {
+		struct sample s;
+
+		/* The hits' entries were written from user space: one packet
+		 * first, as for siobpf's hits. The insert must start empty. */
+		if (i == B_LRU_HIT || i == B_ARRAY_HIT)
+			check(test_run(fds[i], &p, 1, &s), bcases[i].name);
+		check(test_run(fds[i], &p, repeat, &s), bcases[i].name);
+		if (s.action != XDP_TX) {
+			fprintf(stderr, "siobench: bound %s: verdict %d, expected %d\n", bcases[i].name,
+				s.action, XDP_TX);
+			exit(1);
+		}
+		ns[i] = s.ns;
+	}
+	/* The verdict is the last repetition's; the count is every one's. */
+	check(bpf_map_lookup_elem(bpf_map__fd(b->maps.bound_count), &key, per_cpu) ? -errno : 0,
+	      "bound inserts");
+	for (int c = 0; c < ncpu; c++)
+		inserts += per_cpu[c];
+	if (inserts != repeat) {
+		fprintf(stderr, "siobench: bound lru_insert: %llu inserts in %u repetitions\n",
+			(unsigned long long)inserts, repeat);
+		exit(1);
+	}
+	free(per_cpu);
+	bound_bpf__destroy(b);
+}
+
 struct opts {
 	__u32 repeat;
 	int rounds;
@@ -543,8 +638,9 @@ static void meta(const struct opts *o, const char *timing)
 static int cmd_testrun(const struct opts *o)
 {
 	static double ns[T_COUNT][64], kns[T_COUNT][64], share[T_COUNT][64], step_ns[STEP_COUNT][64];
-	static double step_floor[64];
+	static double step_floor[64], bound_ns[64][B_COUNT];
 	int step_rounds;
+	double bfloor, bcounter;
 	struct rig r = {.ifindex = 1};
 
 	bench_objs_load(&r);
@@ -557,6 +653,7 @@ static int cmd_testrun(const struct opts *o)
 			kns[t][round] = s.kernel_ns;
 		}
 		dataplane_close(&r.dp);
+		bounds_round(bpf_program__fd(r.floor->progs.floor_swap), o->repeat, bound_ns[round]);
 	}
 	/* The steps are a few ns each: more rounds to find their best. */
 	step_rounds = o->rounds * 3 > 64 ? 64 : o->rounds * 3;
@@ -609,6 +706,41 @@ static int cmd_testrun(const struct opts *o)
 		json_num("ns_over_floor", over);
 		json_num("share_of_sticky_hit",
 			 over / (minimum(ns[T_HIT4], o->rounds) - minimum(ns[T_FLOOR], o->rounds)));
+		json_close();
+	}
+	json_close();
+	json_open("bounds");
+	bfloor = bcounter = INFINITY;
+	for (int i = 0; i < o->rounds; i++) {
+		bfloor = fmin(bfloor, bound_ns[i][B_FLOOR]);
+		bcounter = fmin(bcounter, bound_ns[i][B_COUNTER]);
+	}
+	for (int b = 0; b < B_COUNT; b++) {
+		double v[64], best, net;
+
+		for (int i = 0; i < o->rounds; i++)
+			v[i] = bound_ns[i][b];
+		best = minimum(v, o->rounds);
+		/* As with the driver: the counter's own cost over the floor. */
+		net = bcases[b].net ? best - (bcounter - bfloor) : best;
+		json_open(bcases[b].name);
+		json_str("what", bcases[b].what);
+		json_num("ns", best);
+		json_num("ns_median", median(v, o->rounds));
+		if (bcases[b].net) {
+			json_num("net_ns", net);
+			json_num("raw_ratio_to_floor", best / bfloor);
+		}
+		json_num("ratio_to_floor", net / bfloor);
+		json_num("ns_over_floor", net - bfloor);
+		json_open("rounds_ns");
+		for (int i = 0; i < o->rounds; i++) {
+			char k[16];
+
+			snprintf(k, sizeof(k), "%d", i + 1);
+			json_num(k, v[i]);
+		}
+		json_close();
 		json_close();
 	}
 	json_close();
