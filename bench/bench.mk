@@ -6,7 +6,7 @@
 BENCH_DIR   := $(BUILD)/bench
 BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BENCH_DIR)/%.skel.h,$(wildcard bench/*.bpf.c))
 
-$(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bench/bench.h bench/swap.bpf.h | $(BUILD)
+$(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bench/bench.h bench/swap.bpf.h $(wildcard include/siobpf/*.h) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@

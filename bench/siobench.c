@@ -209,7 +209,7 @@ static void put_addr(const char *text, __u32 addr[4], __u8 *family)
 		*family = v6 ? SIOBPF_FAMILY_IPV6 : SIOBPF_FAMILY_IPV4;
 }
 
-/* A VIP with n backends (ids first..first+n-1) and its ring. */
+/* A VIP with n backends (ids first..first+n-1) and its ring, published. */
 static struct siobpf_vip vip_setup(struct rig *r, const char *addr, __u16 port, __u8 proto,
 				   __u32 id, __u8 sticky, __u32 persist, __u32 first, __u32 n)
 {
@@ -228,6 +228,7 @@ static struct siobpf_vip vip_setup(struct rig *r, const char *addr, __u16 port, 
 	for (int w = 0; w < bits / 32; w++)
 		vip.mask[w] = 0xffffffffu;
 	check(dataplane_vip_put(&r->dp, &key, &vip), "vip put");
+	check(dataplane_vips_publish(&r->dp), "vip publish"); /* as `siobpf vip add` does */
 
 	for (__u32 i = 0; i < n; i++) {
 		struct siobpf_backend b = {0};
@@ -362,7 +363,6 @@ static void testrun_setup(struct rig *r)
 	vip_setup(r, VIP4_RING, 80, IPPROTO_TCP, V_RING, SIOBPF_STICKY_IP, 0, 20, BACKENDS_PER_VIP);
 	vip_setup(r, VIP4_PORT, 8080, IPPROTO_TCP, V_PORT, SIOBPF_STICKY_IP_PORT, 600, 30,
 		  BACKENDS_PER_VIP);
-	check(dataplane_vips_publish(&r->dp), "aliases");
 }
 
 /* Runs one case once; returns the sample and, for driver cases, checks
@@ -522,7 +522,9 @@ static void step_costs(int rounds, __u32 repeat, double out[][64], double *floor
  * rounds as the cases. They take their own floor, right beside them: a
  * bound is a few ns above it, and the cases' floor, measured up to seconds
  * earlier, may have met different interference. */
-enum bcase { B_FLOOR, B_LRU_HIT, B_ARRAY_HIT, B_COUNTER, B_COLD_READ, B_LRU_INSERT, B_COUNT };
+enum bcase {
+	B_FLOOR, B_LRU_HIT, B_DESIGN_HIT, B_ARRAY_HIT, B_COUNTER, B_COLD_READ, B_LRU_INSERT, B_COUNT
+};
 
 static const struct {
 	const char *name, *what;
@@ -531,6 +533,8 @@ static const struct {
 	[B_FLOOR] = {"floor", "floor.bpf.c: swap MACs, XDP_TX, measured beside the bounds: their reference", 0},
 	[B_LRU_HIT] = {"lru_hit", "bound.bpf.c: least sticky hit with the design's table: parse, VIP in "
 				  "one array probe, LRU hash lookup (2^20 entries), backend, MACs", 0},
+	[B_DESIGN_HIT] = {"design_hit", "bound.bpf.c: lru_hit plus the rest of a hit's job in the design: "
+					"the age check (a clock read) and the VIP, backend and reason counters", 0},
 	[B_ARRAY_HIT] = {"array_hit", "bound.bpf.c: the same with the entry in one slot of a plain array "
 				      "(2^20 slots): the least any sticky table costs", 0},
 	[B_COUNTER] = {"counter", "bound.bpf.c: a per-CPU counter, swap MACs, XDP_TX: the reference "
@@ -560,6 +564,7 @@ static void bounds_round(int floor_fd, __u32 repeat, double ns[B_COUNT])
 	v.key.port = htons(80);
 	v.key.proto = IPPROTO_TCP;
 	v.vip.id = 7;
+	v.vip.persist_sec = 600;
 	at = bound_vip_slot(v.key.addr[0], v.key.port, v.key.proto);
 	check(bpf_map_update_elem(bpf_map__fd(b->maps.bound_vips), &at, &v, 0) ? -errno : 0, "bound vip");
 	for (__u32 i = 0; i < BOUND_BACKENDS; i++) {
@@ -571,7 +576,7 @@ static void bounds_round(int floor_fd, __u32 repeat, double ns[B_COUNT])
 	}
 	slot.key.vip_id = v.vip.id;
 	put_addr(CLIENT4, slot.key.addr, NULL);
-	slot.sticky = (struct siobpf_sticky){.backend_id = 3, .generation = 1};
+	slot.sticky = (struct siobpf_sticky){.backend_id = 3, .generation = 1, .last_seen = dataplane_now()};
 	check(bpf_map_update_elem(bpf_map__fd(b->maps.bound_sticky), &slot.key, &slot.sticky, 0) ? -errno : 0,
 	      "bound sticky");
 	at = bound_hash(slot.key.addr[0], BOUND_SLOT_BITS);
@@ -579,6 +584,7 @@ static void bounds_round(int floor_fd, __u32 repeat, double ns[B_COUNT])
 
 	fds[B_FLOOR] = floor_fd;
 	fds[B_LRU_HIT] = bpf_program__fd(b->progs.bound_lru_hit);
+	fds[B_DESIGN_HIT] = bpf_program__fd(b->progs.bound_design_hit);
 	fds[B_ARRAY_HIT] = bpf_program__fd(b->progs.bound_array_hit);
 	fds[B_COUNTER] = bpf_program__fd(b->progs.bound_counter);
 	fds[B_COLD_READ] = bpf_program__fd(b->progs.bound_cold_read);
@@ -588,7 +594,7 @@ static void bounds_round(int floor_fd, __u32 repeat, double ns[B_COUNT])
 
 		/* The hits' entries were written from user space: one packet
 		 * first, as for siobpf's hits. The insert must start empty. */
-		if (i == B_LRU_HIT || i == B_ARRAY_HIT)
+		if (i == B_LRU_HIT || i == B_DESIGN_HIT || i == B_ARRAY_HIT)
 			check(test_run(fds[i], &p, 1, &s), bcases[i].name);
 		check(test_run(fds[i], &p, repeat, &s), bcases[i].name);
 		if (s.action != XDP_TX) {
@@ -1027,7 +1033,6 @@ static int cmd_scale(const struct opts *o)
 				vip_setup(&r, addr, 80, IPPROTO_TCP, v, SIOBPF_STICKY_IP, v == nvips[k] - 1 ? 600 : 0,
 					  3 * v, 3);
 			}
-			check(dataplane_vips_publish(&r.dp), "aliases");
 			setup_ms[k] = (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6;
 			/* With one VIP, that VIP keeps entries: the ring case needs
 			 * a second one that keeps none. */

@@ -31,7 +31,7 @@ int siobpf_xdp(struct xdp_md *ctx)
 	__u32 backend_id = 0;
 	int reason, action;
 	int new_sticky = 0;
-	__u64 now;
+	__u64 now = 0;
 
 	reason = parse_packet(ctx, &pkt);
 	if (reason)
@@ -50,8 +50,13 @@ int siobpf_xdp(struct xdp_md *ctx)
 	}
 
 	siobpf_sticky_key_make(vip, pkt.src, pkt.sport, &key);
-	now = bpf_ktime_get_coarse_ns();
-	backend = sticky_backend(vip, &key, now, &backend_id);
+	/* A VIP without persistence keeps no entries (and any left from
+	 * before could not be live): the ring alone decides. */
+	backend = NULL;
+	if (vip->persist_sec) {
+		now = bpf_ktime_get_coarse_ns();
+		backend = sticky_backend(vip, &key, now, &backend_id);
+	}
 	if (!backend) {
 		backend = ring_backend(vip, &key, &backend_id);
 		if (!backend) {
