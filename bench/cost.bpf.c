@@ -7,14 +7,27 @@
 #include <bpf/bpf_helpers.h>
 
 #include "siobpf/abi.h"
+#include "siobpf/hash.h"
 #include "swap.bpf.h"
 
+/* The VIP index as siobpf's: one inner array of slots behind an outer
+ * array of maps. The inner map is created with the object, so user space
+ * can write the VIP's home slot directly. */
+struct cost_vip_slots_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIOBPF_VIP_INDEX_SLOTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct siobpf_vip_slot));
+} cost_vip_slots SEC(".maps");
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SIOBPF_MAX_VIPS * 2);
-	__type(key, struct siobpf_vip_key);
-	__type(value, struct siobpf_vip);
-} cost_vips SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct cost_vip_slots_map);
+} cost_vip_index SEC(".maps") = {
+	.values = {&cost_vip_slots},
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -34,12 +47,24 @@ struct {
 volatile struct siobpf_vip_key vip_key;
 volatile struct siobpf_sticky_key sticky_key;
 
+/* The VIP found at its home slot, as for a VIP whose window is not crowded. */
 SEC("xdp")
 int cost_vip_lookup(struct xdp_md *ctx)
 {
 	struct siobpf_vip_key key = vip_key;
+	struct siobpf_vip_slot *slot;
+	__u32 zero = 0, home;
+	void *index;
 
-	if (!bpf_map_lookup_elem(&cost_vips, &key))
+	index = bpf_map_lookup_elem(&cost_vip_index, &zero);
+	if (!index)
+		return XDP_ABORTED;
+	home = siobpf_vip_index_home(&key);
+	slot = bpf_map_lookup_elem(index, &home);
+	if (!slot || slot->key.addr[0] != key.addr[0] || slot->key.addr[1] != key.addr[1] ||
+	    slot->key.addr[2] != key.addr[2] || slot->key.addr[3] != key.addr[3] ||
+	    slot->key.port != key.port || slot->key.proto != key.proto ||
+	    slot->key.family != key.family)
 		return XDP_ABORTED;
 	return swap_macs_tx(ctx);
 }

@@ -35,6 +35,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "siobpf/hash.h"
 #include "dataplane.h"
 #include "maglev.h"
 #include "bench.h"
@@ -472,7 +473,7 @@ static struct sample testrun_case(struct rig *r, enum tcase t, __u32 repeat, int
 static const struct {
 	const char *name, *what;
 } steps[] = {
-	{"vip_lookup", "hash lookup of the VIP (20-byte key)"},
+	{"vip_lookup", "VIP index probe (outer array of maps, inner array slot, key compare)"},
 	{"sticky_lookup", "LRU hash lookup of the sticky key (24-byte key, 2^20-entry table)"},
 	{"counters", "three per-CPU counter updates (VIP, backend, reason)"},
 	{"clock", "bpf_ktime_get_coarse_ns"},
@@ -494,8 +495,13 @@ static void step_costs(int rounds, __u32 repeat, double out[][64], double *floor
 	cost->bss->vip_key.port = htons(80);
 	cost->bss->vip_key.proto = IPPROTO_TCP;
 	put_addr(CLIENT4, (__u32 *)cost->bss->sticky_key.addr, NULL);
-	check(bpf_map_update_elem(bpf_map__fd(cost->maps.cost_vips), (void *)&cost->bss->vip_key, &vip, 0)
-		      ? -errno : 0, "cost vip");
+	{
+		struct siobpf_vip_slot slot = {.key = *(struct siobpf_vip_key *)&cost->bss->vip_key, .vip = vip};
+		__u32 home = siobpf_vip_index_home(&slot.key);
+
+		check(bpf_map_update_elem(bpf_map__fd(cost->maps.cost_vip_slots), &home, &slot, 0) ? -errno : 0,
+		      "cost vip");
+	}
 	check(bpf_map_update_elem(bpf_map__fd(cost->maps.cost_sticky), (void *)&cost->bss->sticky_key,
 				  &entry, 0) ? -errno : 0, "cost sticky");
 	fds[0] = bpf_program__fd(cost->progs.cost_vip_lookup);

@@ -201,8 +201,10 @@ int cmd_reload(struct cli_args *args)
 	struct attached at = {0};
 	int ifindex, lock_fd = -1, err, rc = EXIT_FAIL;
 
-	/* Opening the pins first checks root and that siobpf is loaded. */
-	if (pins_open(&dp, true, &lock_fd))
+	/* Opening the pins first checks root and that siobpf is loaded. Maps
+	 * that an older siobpf did not pin are no error here: loading the
+	 * program creates and pins them. */
+	if (pins_open_for_reload(&dp, &lock_fd))
 		return EXIT_FAIL;
 	dataplane_close(&dp);
 	ifindex = iface_index(ifname);

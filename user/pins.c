@@ -85,7 +85,7 @@ static int not_loaded(const char *dir)
 	return -ENOENT;
 }
 
-int pins_open(struct dataplane *dp, bool lock, int *lock_fd)
+static int open_pins(struct dataplane *dp, bool lock, bool allow_missing, int *lock_fd)
 {
 	const char *dir = globals.pin_dir;
 	int err;
@@ -106,6 +106,8 @@ int pins_open(struct dataplane *dp, bool lock, int *lock_fd)
 		}
 	}
 	err = dataplane_open_pinned(dp, dir);
+	if (err == -ENOMSG && allow_missing)
+		return 0; /* dp is closed: the caller loads the program, which adds them */
 	if (err) {
 		pins_release(NULL, *lock_fd);
 		*lock_fd = -1;
@@ -118,6 +120,16 @@ int pins_open(struct dataplane *dp, bool lock, int *lock_fd)
 			pr_err("cannot open the maps in %s: %s", dir, strerror(-err));
 	}
 	return err;
+}
+
+int pins_open(struct dataplane *dp, bool lock, int *lock_fd)
+{
+	return open_pins(dp, lock, false, lock_fd);
+}
+
+int pins_open_for_reload(struct dataplane *dp, int *lock_fd)
+{
+	return open_pins(dp, true, true, lock_fd);
 }
 
 void pins_release(struct dataplane *dp, int lock_fd)

@@ -15,6 +15,9 @@ int pins_prepare(const char *dir);
  * exclusive flock on the directory (held until pins_release). Prints the
  * error and the next step (load first, run as root). */
 int pins_open(struct dataplane *dp, bool lock, int *lock_fd);
+/* pins_open with the lock, for reload: maps pinned by an older siobpf may
+ * lack some this one uses, which the reload then adds. */
+int pins_open_for_reload(struct dataplane *dp, int *lock_fd);
 void pins_release(struct dataplane *dp, int lock_fd);
 
 /* Exclusive flock on dir; -errno. */

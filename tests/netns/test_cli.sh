@@ -740,6 +740,23 @@ expect_eq "after reload the 50 clients reach the same backends (b1 drained, $on_
 	fail "the drained backend had sticky clients to keep (none of the 50 was on b1)"
 must backend set $V4 10.77.1.1 --state up
 
+# ================================================================ reload after an upgrade
+section "reload after an upgrade"
+
+# A siobpf that pinned fewer maps than this one stands in as the old version:
+# the program keeps its maps, only the pin of the VIP index is gone.
+st_before=$(status_json)
+rm "$SIOBPF_PIN_DIR/sio_vip_index"
+expect_run "with a map missing from the pins, vip add exits 1 and says to reload" 1 \
+	"lack some that this siobpf uses@@run \`siobpf reload IFACE\` to add them" vip add 10.77.100.9:80/tcp
+expect_run "reload eth0 over pins missing a map exits 0" 0 "siobpf reloaded on eth0" reload eth0
+[ -e "$SIOBPF_PIN_DIR/sio_vip_index" ] && pass "the reload pinned sio_vip_index again" ||
+	fail "the reload pinned sio_vip_index again"
+expect_eq "after it, status --json is byte-for-byte what it was" "$st_before" "$(status_json)"
+https "${RC50[@]}" >"$T/anr3"
+expect_eq "after it, the 50 clients reach the same backends through the rebuilt index" \
+	"$(sort "$T/anr")" "$(sort "$T/anr3")"
+
 # ================================================================ vip set and sticky entries
 section "vip set and sticky entries"
 
