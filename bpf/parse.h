@@ -35,7 +35,7 @@ struct packet {
 	__u32 src[4];              /* client address, network order */
 	__u16 sport;               /* client port, network order */
 	__u8 fragment;             /* enum fragment_kind */
-	__u8 pad;
+	__u8 l4_off;               /* L4 header's offset (<= 78); set for ICMP only */
 	__u32 bytes;               /* frame length, for the traffic counters */
 };
 
@@ -138,6 +138,8 @@ static __always_inline int parse_l3(void *data, void *data_end, __be16 proto, __
 		return 0;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
+		/* An error about a VIP flow is read from here on (icmp.h). */
+		pkt->l4_off = *off;
 		return SIOBPF_R_PASS_ICMP;
 	case IPPROTO_HOPOPTS:
 	case IPPROTO_ROUTING:

@@ -15,10 +15,53 @@
 #include "ring.h"
 #include "forward.h"
 #include "stats.h"
+#include "icmp.h"
 
 static __always_inline int reason_action(int reason)
 {
 	return reason >= SIOBPF_R_DROP_BAD_L2 ? XDP_DROP : XDP_PASS;
+}
+
+/* An ICMP error about a VIP flow (icmp.h) goes where the client's own
+ * packets go: to its live sticky entry's backend, else to the ring's. It
+ * only looks: a router's error must not create, replace or keep alive a
+ * client's entry. Any other ICMP, or an error about no VIP flow, is passed.
+ * A function of its own (a BPF-to-BPF call) so that none of this changes
+ * the code of the TCP/UDP path. */
+static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
+{
+	struct siobpf_backend *backend = NULL;
+	struct siobpf_sticky_key key;
+	struct siobpf_vip *vip = NULL;
+	__u32 backend_id = 0;
+	int reason, action;
+
+	if (icmp_error_flow(ctx, pkt))
+		vip = vip_find(pkt);
+	/* A port-0 alias stands for later fragments, not for a flow. */
+	if (!vip || (vip->flags & SIOBPF_VIP_F_FRAG_ALIAS)) {
+		reason = SIOBPF_R_PASS_ICMP;
+		goto out;
+	}
+
+	siobpf_sticky_key_make(vip, pkt->src, pkt->sport, &key);
+	if (vip->persist_sec)
+		backend = sticky_peek(vip, &key, bpf_ktime_get_coarse_ns(), &backend_id);
+	if (!backend)
+		backend = ring_backend(vip, &key, &backend_id);
+	if (!backend) {
+		reason = SIOBPF_R_DROP_NO_BACKEND;
+		goto out;
+	}
+
+	action = forward_dsr(ctx, backend, &reason);
+	stats_traffic(&sio_vip_stats, vip->id, pkt->bytes, 0);
+	stats_traffic(&sio_be_stats, backend_id, pkt->bytes, 0);
+	stats_reason(reason);
+	return action;
+out:
+	stats_reason(reason);
+	return reason_action(reason);
 }
 
 SEC("xdp")
@@ -34,8 +77,12 @@ int siobpf_xdp(struct xdp_md *ctx)
 	__u64 now = 0;
 
 	reason = parse_packet(ctx, &pkt);
-	if (reason)
+	if (reason) {
+		/* Tested only once parsing has stopped, off the TCP/UDP path. */
+		if (reason == SIOBPF_R_PASS_ICMP)
+			return icmp_error(ctx, &pkt);
 		goto out;
+	}
 
 	vip = vip_find(&pkt);
 	if (!vip) {

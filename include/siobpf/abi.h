@@ -217,7 +217,7 @@ enum siobpf_reason {
 	SIOBPF_R_PASS_NOT_IP,      /* ARP and other non-IP frames */
 	SIOBPF_R_PASS_VLAN_STACKED,/* more than one 802.1Q/802.1ad tag */
 	SIOBPF_R_PASS_IPV6_EXT,    /* IPv6 extension header (incl. fragments) */
-	SIOBPF_R_PASS_ICMP,        /* ICMP / ICMPv6: echo, ND, errors */
+	SIOBPF_R_PASS_ICMP,        /* ICMP / ICMPv6 but errors about VIP flows */
 	SIOBPF_R_PASS_OTHER_PROTO, /* neither TCP nor UDP */
 	SIOBPF_R_PASS_NOT_VIP,     /* no VIP for this address, port, protocol */
 	SIOBPF_R_DROP_BAD_L2,      /* truncated Ethernet or VLAN header */

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
@@ -63,16 +65,27 @@ int harness_reset(void **state)
 	return harness_setup(state);
 }
 
-static __u16 ip_checksum(const void *hdr, size_t len)
+/* The Internet checksum's running sum of 16-bit words (RFC 1071); an odd
+ * last byte is padded with a zero. */
+static __u32 csum_add(__u32 sum, const void *buf, size_t len)
 {
-	const __u8 *p = hdr;
-	__u32 sum = 0;
+	const __u8 *p = buf;
 
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
+	for (size_t i = 0; i < len; i += 2)
+		sum += (__u32)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
+	return sum;
+}
+
+static __u16 csum_fold(__u32 sum)
+{
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return htons((__u16)~sum);
+}
+
+static __u16 ip_checksum(const void *hdr, size_t len)
+{
+	return csum_fold(csum_add(0, hdr, len));
 }
 
 static void put_addr(int family, const char *text, void *dst)
@@ -136,19 +149,9 @@ static void put_l4(struct pkt *p, const struct pkt_spec *s, __u8 proto)
 		p->data[p->l4_off + l4_len(s, proto) - s->payload + i] = (__u8)i;
 }
 
-void pkt_build(struct pkt *p, const struct pkt_spec *s)
+/* The IP header of a datagram carrying l4 bytes of `proto`; sets l4_off. */
+static void put_l3(struct pkt *p, const struct pkt_spec *s, int family, __u8 proto, __u32 l4)
 {
-	int family = s->family ? s->family : 4;
-	__u8 proto = s->proto ? s->proto : IPPROTO_TCP;
-	__u32 l4 = l4_len(s, proto);
-
-	memset(p, 0, sizeof(*p));
-	if (s->ethertype) {
-		p->l3_off = put_l2(p, s, s->ethertype);
-		p->len = p->l3_off + 28; /* an ARP-sized body of zeroes */
-		return;
-	}
-	p->l3_off = put_l2(p, s, family == 6 ? ETH_P_IPV6 : ETH_P_IP);
 	if (family == 6) {
 		struct ipv6hdr *ip6 = (void *)(p->data + p->l3_off);
 
@@ -177,8 +180,83 @@ void pkt_build(struct pkt *p, const struct pkt_spec *s)
 		ip->check = ip_checksum(ip, hlen);
 		p->l4_off = p->l3_off + hlen;
 	}
+}
+
+void pkt_build(struct pkt *p, const struct pkt_spec *s)
+{
+	int family = s->family ? s->family : 4;
+	__u8 proto = s->proto ? s->proto : IPPROTO_TCP;
+	__u32 l4 = l4_len(s, proto);
+
+	memset(p, 0, sizeof(*p));
+	if (s->ethertype) {
+		p->l3_off = put_l2(p, s, s->ethertype);
+		p->len = p->l3_off + 28; /* an ARP-sized body of zeroes */
+		return;
+	}
+	p->l3_off = put_l2(p, s, family == 6 ? ETH_P_IPV6 : ETH_P_IP);
+	put_l3(p, s, family, proto, l4);
 	put_l4(p, s, proto);
 	p->len = p->l4_off + l4;
+}
+
+void pkt_build_icmp(struct pkt *p, const struct icmp_spec *s)
+{
+	int family = s->family ? s->family : s->quoted.family ? s->quoted.family : 4;
+	struct pkt_spec outer = {
+		.src = family == 6 ? "2001:db8:ffff::1" : "198.51.100.1", /* a router */
+		.dst = s->to ? s->to : s->quoted.src,
+		.vlan = s->vlan,
+		.frag_off = s->frag_off,
+		.more_frags = s->more_frags,
+	};
+	__u8 proto = family == 6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	const __u16 mtu = 1400;
+	struct pkt quoted;
+	__u32 quote, msg;
+	__u8 *icmp;
+	__u32 sum;
+
+	/* The quote: the backend's datagram from its IP header on. */
+	pkt_build(&quoted, &s->quoted);
+	quote = quoted.len - quoted.l3_off;
+	if (s->quote_len && s->quote_len < quote)
+		quote = s->quote_len;
+	msg = 8 + quote; /* both families' error header is 8 bytes */
+
+	memset(p, 0, sizeof(*p));
+	p->l3_off = put_l2(p, &outer, family == 6 ? ETH_P_IPV6 : ETH_P_IP);
+	put_l3(p, &outer, family, proto, msg);
+	assert_true(p->l4_off + msg <= PKT_MAX);
+	icmp = p->data + p->l4_off;
+	if (family == 6) {
+		struct icmp6hdr *h = (void *)icmp;
+
+		h->icmp6_type = s->type ? s->type : ICMPV6_PKT_TOOBIG;
+		h->icmp6_code = s->type ? s->code : 0;
+		h->icmp6_mtu = htonl(mtu);
+	} else {
+		struct icmphdr *h = (void *)icmp;
+
+		h->type = s->type ? s->type : ICMP_DEST_UNREACH;
+		h->code = s->type ? s->code : ICMP_FRAG_NEEDED;
+		h->un.frag.mtu = htons(mtu);
+	}
+	p->quote_off = p->l4_off + 8;
+	memcpy(p->data + p->quote_off, quoted.data + quoted.l3_off, quote);
+	p->len = p->l4_off + msg;
+
+	/* ICMPv6 sums a pseudo-header too: addresses, length, next header. */
+	sum = csum_add(0, icmp, msg);
+	if (family == 6) {
+		struct ipv6hdr *ip6 = (void *)(p->data + p->l3_off);
+		__u32 len = htonl(msg), next = htonl(IPPROTO_ICMPV6);
+
+		sum = csum_add(sum, &ip6->saddr, 32);
+		sum = csum_add(sum, &len, 4);
+		sum = csum_add(sum, &next, 4);
+	}
+	memcpy(icmp + 2, &(__u16){csum_fold(sum)}, 2);
 }
 
 int run_prog(struct dataplane *dp, const struct pkt *p, struct run_result *res)

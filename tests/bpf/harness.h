@@ -35,9 +35,28 @@ struct pkt {
 	__u8 data[PKT_MAX];
 	__u32 len;
 	__u32 l3_off, l4_off; /* where the headers start, to corrupt them in tests */
+	__u32 quote_off;      /* an ICMP error's quoted IP header (pkt_build_icmp) */
 };
 
 void pkt_build(struct pkt *p, const struct pkt_spec *spec);
+
+/* An ICMP error about a packet a backend sent, as a router on the way to
+ * the client sends it: IPv4 "fragmentation needed" (type 3 code 4) or IPv6
+ * "packet too big" (type 2), addressed to the quoted packet's source (the
+ * VIP), quoting that packet (VIP:port -> client:port). Zero values take
+ * defaults. */
+struct icmp_spec {
+	struct pkt_spec quoted; /* the backend's packet: src VIP, dst client */
+	int family;             /* of the error (default: the quoted packet's) */
+	const char *to;         /* the error's destination (default quoted.src) */
+	__u8 type, code;        /* another message (type 0: the default error) */
+	__u32 quote_len;        /* quote only this many bytes (default the whole packet) */
+	bool vlan;              /* one 802.1Q tag on the error */
+	__u16 frag_off;         /* the error itself an IPv4 fragment */
+	bool more_frags;
+};
+
+void pkt_build_icmp(struct pkt *p, const struct icmp_spec *spec);
 
 /* The program's verdict on one frame. */
 struct run_result {

@@ -70,6 +70,14 @@ struct fixture {
 	int vip;           /* VIP whose traffic counters must count it, or -1 */
 };
 
+/* The same for an ICMP error, built by pkt_build_icmp. */
+struct icmp_fixture {
+	const char *name;
+	struct icmp_spec spec;
+	mangle_fn mangle;
+	int action, reason, backend, vip;
+};
+
 #define C4 .src = "192.0.2.10", .sport = 40000
 #define C6 .family = 6, .src = "2001:db8:c::10", .sport = 40000
 #define TCP4_VIP C4, .dst = "10.0.0.100", .dport = 80
@@ -98,6 +106,13 @@ static void tcp_doff_4(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))
 static void tcp_doff_past_end(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))->doff = 15; }
 static void cut_udp(struct pkt *p) { p->len = p->l4_off + 6; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); }
 static void udp_len_7(struct pkt *p) { ((struct udphdr *)(p->data + p->l4_off))->len = htons(7); }
+static struct iphdr *quote4(struct pkt *p) { return (void *)(p->data + p->quote_off); }
+static void quote_ihl_4(struct pkt *p) { quote4(p)->ihl = 4; }
+static void quote_version_5(struct pkt *p) { quote4(p)->version = 5; }
+static void cut_icmp(struct pkt *p) { p->len = p->l4_off + 6; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); }
+static void cut_icmp6(struct pkt *p) { p->len = p->l4_off + 6; ip6(p)->payload_len = htons(6); }
+static void icmp_in_ipv6(struct pkt *p) { ip6(p)->nexthdr = IPPROTO_ICMP; }
+static void icmpv6_in_ipv4(struct pkt *p) { ip4(p)->protocol = IPPROTO_ICMPV6; }
 
 static const struct fixture fixtures[] = {
 	/* Forwarded: one VIP per family and protocol. */
@@ -166,18 +181,119 @@ static const struct fixture fixtures[] = {
 	{"vip without backends drops", {C4, .dst = "10.0.0.250", .dport = 80}, NULL, XDP_DROP, SIOBPF_R_DROP_NO_BACKEND, -1, -1},
 };
 
-static void check_fixture(const struct fixture *f)
+/* ICMP errors about a VIP flow go to the flow's backend (path-MTU
+ * discovery); the rest of ICMP, and any error in doubt, is passed. The
+ * quote is the backend's reply, VIP:port -> client:port. */
+#define VIP4 "10.0.0.100"
+#define VIP6 "2001:db8::100"
+#define Q4(vip, port) .src = vip, .sport = port, .dst = "192.0.2.10", .dport = 40000
+#define Q6(vip, port) .family = 6, .src = vip, .sport = port, .dst = "2001:db8:c::10", .dport = 40000
+
+static const struct icmp_fixture icmp_fixtures[] = {
+	{"icmp frag-needed about a tcp flow goes to its backend", {.quoted = {Q4(VIP4, 80)}},
+	 NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"icmp frag-needed about a udp flow goes to its backend", {.quoted = {Q4(VIP4, 443), .proto = IPPROTO_UDP}},
+	 NULL, XDP_TX, SIOBPF_R_TX, 2, VIP_UDP4},
+	{"icmpv6 packet-too-big about a tcp flow goes to its backend", {.quoted = {Q6(VIP6, 80)}},
+	 NULL, XDP_TX, SIOBPF_R_TX, 3, VIP_TCP6},
+	{"icmpv6 packet-too-big about a udp flow goes to its backend", {.quoted = {Q6(VIP6, 443), .proto = IPPROTO_UDP}},
+	 NULL, XDP_TX, SIOBPF_R_TX, 4, VIP_UDP6},
+	{"icmp frag-needed about an ip-port vip's flow goes to its backend", {.quoted = {Q4("10.0.0.200", 80)}},
+	 NULL, XDP_TX, SIOBPF_R_TX, 5, VIP_PORTKEY},
+	{"icmp error quoting a long reply keeps every byte", {.quoted = {Q4(VIP4, 80), .payload = 300}},
+	 NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"icmp error quoting ipv4 options is read past them", {.quoted = {Q4(VIP4, 80), .ipv4_opt_words = 10}},
+	 NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"icmp error quoting 8 bytes of tcp is enough", {.quoted = {Q4(VIP4, 80)}, .quote_len = 28},
+	 NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"icmpv6 error quoting 8 bytes of tcp is enough", {.quoted = {Q6(VIP6, 80)}, .quote_len = 48},
+	 NULL, XDP_TX, SIOBPF_R_TX, 3, VIP_TCP6},
+	{"vlan tagged icmp error is forwarded with its tag", {.quoted = {Q4(VIP4, 80)}, .vlan = true},
+	 NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
+	{"icmp error about a vip without backends drops", {.quoted = {Q4("10.0.0.250", 80)}},
+	 NULL, XDP_DROP, SIOBPF_R_DROP_NO_BACKEND, -1, -1},
+
+	{"icmp echo request to the vip is passed", {.quoted = {Q4(VIP4, 80)}, .type = 8},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 echo request to the vip is passed", {.quoted = {Q6(VIP6, 80)}, .type = 128},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 neighbour solicitation is passed", {.quoted = {Q6(VIP6, 80)}, .type = 135},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp port unreachable is passed", {.quoted = {Q4(VIP4, 80)}, .type = 3, .code = 3},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp time exceeded is passed", {.quoted = {Q4(VIP4, 80)}, .type = 11},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 destination unreachable is passed", {.quoted = {Q6(VIP6, 80)}, .type = 1, .code = 4},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 time exceeded is passed", {.quoted = {Q6(VIP6, 80)}, .type = 3},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error quoting no vip port is passed", {.quoted = {Q4(VIP4, 81)}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error quoting no vip address is passed", {.quoted = {Q4("10.0.0.99", 80)}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error quoting udp from a tcp-only vip port is passed", {.quoted = {Q4(VIP4, 80), .proto = IPPROTO_UDP}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 error quoting no vip is passed", {.quoted = {Q6(VIP6, 81)}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error quoting a vip address's port 0 is passed", {.quoted = {Q4(VIP4, 0)}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error to a vip quoting another vip is passed", {.quoted = {Q4(VIP4, 80)}, .to = "10.0.0.200"},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 error to the vip quoting another address is passed", {.quoted = {Q6("2001:db8::99", 80)}, .to = VIP6},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error quoting ipv6 is passed", {.quoted = {Q6(VIP6, 80)}, .family = 4, .to = VIP4},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 error quoting ipv4 is passed", {.quoted = {Q4(VIP4, 80)}, .family = 6, .to = VIP6},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error quoting gre is passed", {.quoted = {Q4(VIP4, 80), .proto = 47}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error quoting icmp is passed", {.quoted = {Q4(VIP4, 80), .proto = IPPROTO_ICMP}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 error quoting an extension header is passed", {.quoted = {Q6(VIP6, 80), .ipv6_ext = true, .ipv6_nexthdr = IPPROTO_HOPOPTS}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error quoting a later fragment is passed", {.quoted = {Q4(VIP4, 80), .frag_off = 100}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error with a cut ip header is passed", {.quoted = {Q4(VIP4, 80)}, .quote_len = 12},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error with cut ports is passed", {.quoted = {Q4(VIP4, 80)}, .quote_len = 23},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error with 7 bytes of tcp is passed", {.quoted = {Q4(VIP4, 80)}, .quote_len = 27},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error with cut ip options is passed", {.quoted = {Q4(VIP4, 80), .ipv4_opt_words = 10}, .quote_len = 62},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 error with a cut ip header is passed", {.quoted = {Q6(VIP6, 80)}, .quote_len = 30},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 error with cut ports is passed", {.quoted = {Q6(VIP6, 80)}, .quote_len = 43},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error quoting ihl below 5 is passed", {.quoted = {Q4(VIP4, 80)}},
+	 quote_ihl_4, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error quoting another ip version is passed", {.quoted = {Q4(VIP4, 80)}},
+	 quote_version_5, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error with a cut icmp header is passed", {.quoted = {Q4(VIP4, 80)}},
+	 cut_icmp, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 error with a cut icmp header is passed", {.quoted = {Q6(VIP6, 80)}},
+	 cut_icmp6, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error in an ipv4 first fragment is passed", {.quoted = {Q4(VIP4, 80)}, .more_frags = true},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp error in an ipv4 later fragment is passed", {.quoted = {Q4(VIP4, 80)}, .frag_off = 10},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmpv6 message in ipv4 is passed", {.quoted = {Q4(VIP4, 80)}},
+	 icmpv6_in_ipv4, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"icmp message in ipv6 is passed", {.quoted = {Q6(VIP6, 80)}},
+	 icmp_in_ipv6, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+};
+
+/* Runs a built frame and checks it against the fixture's expectations
+ * (its name, action, reason, backend and VIP). */
+static void check_frame(const struct fixture *f, const struct pkt *p, bool icmp)
 {
-	struct siobpf_traffic vip_before = {0}, vip_after, be_before = {0}, be_after;
+	struct siobpf_traffic vip_before = {0}, vip_after = {0}, be_before = {0}, be_after = {0};
 	__u64 counts_before[SIOBPF_R_MAX], counts_after[SIOBPF_R_MAX];
+	__u64 entries = sticky_count();
 	struct run_result res;
 	__u8 expected[PKT_MAX];
-	struct pkt p;
 
-	pkt_build(&p, &f->spec);
-	if (f->mangle)
-		f->mangle(&p);
-	memcpy(expected, p.data, p.len);
+	memcpy(expected, p->data, p->len);
 	if (f->backend >= 0) {
 		backend_mac((__u32)f->backend, expected);
 		memcpy(expected + 6, test_src_mac, 6);
@@ -187,11 +303,11 @@ static void check_fixture(const struct fixture *f)
 		vip_before = vip_traffic((__u32)f->vip);
 	assert_int_equal(dataplane_reasons(&test_dp, counts_before), 0);
 
-	assert_int_equal(run_prog(&test_dp, &p, &res), 0);
+	assert_int_equal(run_prog(&test_dp, p, &res), 0);
 
 	if (res.action != f->action)
 		fail_msg("%s: action %d, expected %d", f->name, res.action, f->action);
-	if (res.out_len != p.len || memcmp(res.out, expected, p.len))
+	if (res.out_len != p->len || memcmp(res.out, expected, p->len))
 		fail_msg("%s: output frame differs from the expected bytes", f->name);
 	assert_int_equal(dataplane_reasons(&test_dp, counts_after), 0);
 	for (int r = 0; r < SIOBPF_R_MAX; r++) {
@@ -204,30 +320,62 @@ static void check_fixture(const struct fixture *f)
 	if (f->vip >= 0) {
 		vip_after = vip_traffic((__u32)f->vip);
 		assert_int_equal(vip_after.packets, vip_before.packets + 1);
-		assert_int_equal(vip_after.bytes, vip_before.bytes + p.len);
+		assert_int_equal(vip_after.bytes, vip_before.bytes + p->len);
 	}
 	if (f->backend >= 0) {
 		be_after = backend_traffic((__u32)f->backend);
 		assert_int_equal(be_after.packets, be_before.packets + 1);
-		assert_int_equal(be_after.bytes, be_before.bytes + p.len);
+		assert_int_equal(be_after.bytes, be_before.bytes + p->len);
+	}
+	/* An ICMP error is not the client's packet: it makes no sticky entry. */
+	if (icmp) {
+		assert_int_equal(sticky_count(), entries);
+		assert_int_equal(vip_after.new_sticky, vip_before.new_sticky);
+		assert_int_equal(be_after.new_sticky, be_before.new_sticky);
 	}
 }
 
 static void run_fixture(void **state)
 {
-	check_fixture(*state);
+	const struct fixture *f = *state;
+	struct pkt p;
+
+	pkt_build(&p, &f->spec);
+	if (f->mangle)
+		f->mangle(&p);
+	check_frame(f, &p, false);
+}
+
+static void run_icmp_fixture(void **state)
+{
+	const struct icmp_fixture *f = *state;
+	struct fixture expect = {f->name, {0}, f->mangle, f->action, f->reason, f->backend, f->vip};
+	struct pkt p;
+
+	pkt_build_icmp(&p, &f->spec);
+	if (f->mangle)
+		f->mangle(&p);
+	check_frame(&expect, &p, true);
 }
 
 int main(void)
 {
 	enum { N = sizeof(fixtures) / sizeof(fixtures[0]) };
-	struct CMUnitTest tests[N];
+	enum { M = sizeof(icmp_fixtures) / sizeof(icmp_fixtures[0]) };
+	struct CMUnitTest tests[N + M];
 
 	for (int i = 0; i < N; i++) {
 		tests[i] = (struct CMUnitTest){
 			.name = fixtures[i].name,
 			.test_func = run_fixture,
 			.initial_state = (void *)&fixtures[i],
+		};
+	}
+	for (int i = 0; i < M; i++) {
+		tests[N + i] = (struct CMUnitTest){
+			.name = icmp_fixtures[i].name,
+			.test_func = run_icmp_fixture,
+			.initial_state = (void *)&icmp_fixtures[i],
 		};
 	}
 	return cmocka_run_group_tests_name("fixtures", tests, world_setup, harness_teardown);
