@@ -38,8 +38,7 @@ static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
 
 	if (icmp_error_flow(ctx, pkt))
 		vip = vip_find(pkt);
-	/* A port-0 alias stands for later fragments, not for a flow. */
-	if (!vip || (vip->flags & SIOBPF_VIP_F_FRAG_ALIAS)) {
+	if (!vip) {
 		reason = SIOBPF_R_PASS_ICMP;
 		goto out;
 	}

@@ -16,15 +16,12 @@ static __always_inline int vip_key_equal(const struct siobpf_vip_key *a,
 	       a->family == b->family;
 }
 
-/* The VIP a parsed packet is for, or NULL. Later IPv4 fragments carry no
- * ports and are matched through the address's port-0 alias. */
-static __always_inline struct siobpf_vip *vip_find(struct packet *pkt)
+/* The VIP entry of the packet's destination key, or NULL. */
+static __always_inline struct siobpf_vip *vip_lookup(struct packet *pkt)
 {
 	__u32 zero = 0, home;
 	void *index;
 
-	if (pkt->fragment == FRAG_LATER)
-		pkt->dst.port = 0;
 	index = bpf_map_lookup_elem(&sio_vip_index, &zero);
 	if (!index) /* maps pinned before the index existed: not built yet */
 		return bpf_map_lookup_elem(&sio_vips, &pkt->dst);
@@ -44,6 +41,21 @@ static __always_inline struct siobpf_vip *vip_find(struct packet *pkt)
 	}
 	/* A full window: the key may be one the index had no room for. */
 	return bpf_map_lookup_elem(&sio_vips, &pkt->dst);
+}
+
+/* The VIP a parsed packet is for, or NULL. Later IPv4 fragments carry no
+ * ports and are matched through the address's port-0 alias; a packet that
+ * has ports and names port 0 is for no VIP (VIPs never have port 0). */
+static __always_inline struct siobpf_vip *vip_find(struct packet *pkt)
+{
+	struct siobpf_vip *vip;
+
+	if (pkt->fragment == FRAG_LATER)
+		pkt->dst.port = 0;
+	vip = vip_lookup(pkt);
+	if (vip && (vip->flags & SIOBPF_VIP_F_FRAG_ALIAS) && pkt->fragment != FRAG_LATER)
+		return NULL;
+	return vip;
 }
 
 #endif /* SIOBPF_BPF_VIP_H */

@@ -106,6 +106,8 @@ static void tcp_doff_4(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))
 static void tcp_doff_past_end(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))->doff = 15; }
 static void cut_udp(struct pkt *p) { p->len = p->l4_off + 6; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); }
 static void udp_len_7(struct pkt *p) { ((struct udphdr *)(p->data + p->l4_off))->len = htons(7); }
+static void tcp_dport_0(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))->dest = 0; }
+static void udp_dport_0(struct pkt *p) { ((struct udphdr *)(p->data + p->l4_off))->dest = 0; }
 static struct iphdr *quote4(struct pkt *p) { return (void *)(p->data + p->quote_off); }
 static void quote_ihl_4(struct pkt *p) { quote4(p)->ihl = 4; }
 static void quote_version_5(struct pkt *p) { quote4(p)->version = 5; }
@@ -174,6 +176,10 @@ static const struct fixture fixtures[] = {
 	 NULL, XDP_DROP, SIOBPF_R_DROP_FRAGMENT, -1, -1},
 	{"later fragment is dropped in ip-port mode", {C4, .dst = "10.0.0.200", .dport = 80, .frag_off = 100},
 	 NULL, XDP_DROP, SIOBPF_R_DROP_FRAGMENT, -1, -1},
+	/* Port 0 names the fragment alias of a VIP address, never a VIP. */
+	{"tcp to a vip address's port 0 is passed", {TCP4_VIP}, tcp_dport_0, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
+	{"udp to a vip address's port 0 is passed", {C4, .dst = "10.0.0.100", .dport = 443, .proto = IPPROTO_UDP},
+	 udp_dport_0, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
 	{"later fragment to no vip address is passed", {C4, .dst = "10.0.0.99", .dport = 80, .frag_off = 100},
 	 NULL, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
 
