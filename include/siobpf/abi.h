@@ -84,6 +84,10 @@ _Static_assert(sizeof(struct siobpf_vip) == 32, "siobpf_vip layout");
 #define SIOBPF_VIP_INDEX_PROBES 8
 _Static_assert((SIOBPF_VIP_INDEX_SLOTS & (SIOBPF_VIP_INDEX_SLOTS - 1)) == 0,
 	       "the VIP index size is a power of two");
+/* Every VIP has a key and at most one alias: at a quarter full or less, a
+ * window is almost never full (a full one costs the table lookup only). */
+_Static_assert(SIOBPF_VIP_INDEX_SLOTS >= 4 * 2 * SIOBPF_MAX_VIPS,
+	       "the VIP index has four slots for each key it may hold");
 
 /* Set on a port-0 alias entry: it exists only so that IPv4 fragments after
  * the first, which carry no ports, can find their VIP by address. */
