@@ -2,6 +2,7 @@
 /* Publishing the VIP table to the program: the fragment aliases derived
  * from it, and the VIP index (see struct siobpf_vip_slot). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,11 +70,37 @@ static const struct siobpf_vip *alias_target(const struct vip_snapshot *s,
 	return best;
 }
 
-static int aliases_sync(int fd, const struct vip_snapshot *s)
+static bool snapshot_has(const struct vip_snapshot *s, const struct siobpf_vip_key *key)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		struct siobpf_vip_key alias = alias_of(&s->keys[i]);
-		const struct siobpf_vip *target = alias_target(s, &alias);
+	for (size_t i = 0; i < s->n; i++)
+		if (!memcmp(&s->keys[i], key, sizeof(*key)))
+			return true;
+	return false;
+}
+
+static void snapshot_add(struct vip_snapshot *s, const struct siobpf_vip_key *key,
+			 const struct siobpf_vip *vip)
+{
+	if (s->n == VIP_KEYS_MAX) /* cannot happen: the table holds no more */
+		return;
+	s->keys[s->n] = *key;
+	s->vals[s->n] = *vip;
+	s->n++;
+}
+
+/* Brings the table's aliases in line with its VIPs: each address's alias
+ * written, stale ones deleted. *after gets the table as it is then (VIPs
+ * and aliases), without reading it back. */
+static int aliases_sync(int fd, const struct vip_snapshot *before, struct vip_snapshot *after)
+{
+	after->n = 0;
+	for (size_t i = 0; i < before->n; i++)
+		if (!(before->vals[i].flags & SIOBPF_VIP_F_FRAG_ALIAS))
+			snapshot_add(after, &before->keys[i], &before->vals[i]);
+
+	for (size_t i = 0; i < before->n; i++) {
+		struct siobpf_vip_key alias = alias_of(&before->keys[i]);
+		const struct siobpf_vip *target = alias_target(before, &alias);
 		struct siobpf_vip value;
 
 		if (!target) { /* an alias whose address has no VIP left */
@@ -81,10 +108,13 @@ static int aliases_sync(int fd, const struct vip_snapshot *s)
 				return -errno;
 			continue;
 		}
+		if (snapshot_has(after, &alias)) /* written for another port already */
+			continue;
 		value = *target;
 		value.flags |= SIOBPF_VIP_F_FRAG_ALIAS;
 		if (bpf_map_update_elem(fd, &alias, &value, BPF_ANY))
 			return -errno;
+		snapshot_add(after, &alias, &value);
 	}
 	return 0;
 }
@@ -141,16 +171,13 @@ out:
 
 int dataplane_vips_publish(struct dataplane *dp)
 {
-	static struct vip_snapshot snap;
+	static struct vip_snapshot before, after;
 	int err;
 
-	err = snapshot_take(dp->vips_fd, &snap);
+	err = snapshot_take(dp->vips_fd, &before);
 	if (!err)
-		err = aliases_sync(dp->vips_fd, &snap);
-	/* Again, aliases included: the index holds every key of the table. */
-	if (!err)
-		err = snapshot_take(dp->vips_fd, &snap);
-	if (!err)
-		err = index_install(dp->vip_index_fd, &snap);
+		err = aliases_sync(dp->vips_fd, &before, &after);
+	if (!err) /* every key of the table, aliases included */
+		err = index_install(dp->vip_index_fd, &after);
 	return err;
 }

@@ -81,9 +81,13 @@ def family(addr):
 def udp(vip, port, rounds, srcs):
     port, rounds = int(port), int(rounds)
     for src in srcs:
-        names, ports = [], []
+        names, ports, held = [], [], []
         for _ in range(rounds):
             s = socket.socket(family(src), socket.SOCK_DGRAM)
+            # Kept open until the source's last round: a closed socket's
+            # port may be handed out again, and each datagram must come
+            # from a port of its own.
+            held.append(s)
             try:
                 s.bind((src, 0))
                 s.settimeout(5)
@@ -94,8 +98,8 @@ def udp(vip, port, rounds, srcs):
                 names.append(data.decode().strip() if ok and data.strip() else "-")
             except OSError:
                 names.append("-")
-            finally:
-                s.close()
+        for s in held:
+            s.close()
         print(src, ",".join(names), ",".join(ports), flush=True)
 
 
