@@ -45,7 +45,7 @@ static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
 
 	siobpf_sticky_key_make(vip, pkt->src, pkt->sport, &key);
 	if (vip->persist_sec)
-		backend = sticky_peek(vip, &key, bpf_ktime_get_coarse_ns(), &backend_id);
+		backend = sticky_backend(vip, &key, bpf_ktime_get_coarse_ns(), 0, &backend_id);
 	if (!backend)
 		backend = ring_backend(vip, &key, &backend_id);
 	if (!backend) {
@@ -101,7 +101,7 @@ int siobpf_xdp(struct xdp_md *ctx)
 	backend = NULL;
 	if (vip->persist_sec) {
 		now = bpf_ktime_get_coarse_ns();
-		backend = sticky_backend(vip, &key, now, &backend_id);
+		backend = sticky_backend(vip, &key, now, 1, &backend_id);
 	}
 	if (!backend) {
 		backend = ring_backend(vip, &key, &backend_id);

@@ -7,54 +7,25 @@
 #include "siobpf/decide.h"
 #include "maps.h"
 
-/* The client's live entry and its backend, or NULL (no entry, or not
- * live). */
-static __always_inline struct siobpf_sticky *sticky_live_entry(const struct siobpf_vip *vip,
-							       const struct siobpf_sticky_key *key,
-							       __u64 now,
-							       struct siobpf_backend **backend)
+/* The backend a live entry names, or NULL (no entry, or not live). With
+ * refresh, the entry's age is refreshed at most once per
+ * SIOBPF_STICKY_REFRESH_NS; packets that are not the client's own (ICMP
+ * errors about its flows) look without it: they must not keep it alive. */
+static __always_inline struct siobpf_backend *sticky_backend(const struct siobpf_vip *vip,
+							     const struct siobpf_sticky_key *key,
+							     __u64 now, int refresh, __u32 *backend_id)
 {
+	struct siobpf_backend *backend;
 	struct siobpf_sticky *entry;
 
 	entry = bpf_map_lookup_elem(&sio_sticky, key);
 	if (!entry)
 		return NULL;
-	*backend = bpf_map_lookup_elem(&sio_backends, &entry->backend_id);
-	if (!*backend || !siobpf_sticky_live(vip, entry, *backend, now))
+	backend = bpf_map_lookup_elem(&sio_backends, &entry->backend_id);
+	if (!backend || !siobpf_sticky_live(vip, entry, backend, now))
 		return NULL;
-	return entry;
-}
-
-/* The backend a live entry names, or NULL (no entry, or not live). The
- * entry's age is refreshed at most once per SIOBPF_STICKY_REFRESH_NS. */
-static __always_inline struct siobpf_backend *sticky_backend(const struct siobpf_vip *vip,
-							     const struct siobpf_sticky_key *key,
-							     __u64 now, __u32 *backend_id)
-{
-	struct siobpf_backend *backend;
-	struct siobpf_sticky *entry;
-
-	entry = sticky_live_entry(vip, key, now, &backend);
-	if (!entry)
-		return NULL;
-	if (now - entry->last_seen >= SIOBPF_STICKY_REFRESH_NS)
+	if (refresh && now - entry->last_seen >= SIOBPF_STICKY_REFRESH_NS)
 		entry->last_seen = now;
-	*backend_id = entry->backend_id;
-	return backend;
-}
-
-/* sticky_backend() without the refresh, for packets that are not the
- * client's (ICMP errors about its flows): they must not keep it alive. */
-static __always_inline struct siobpf_backend *sticky_peek(const struct siobpf_vip *vip,
-							  const struct siobpf_sticky_key *key,
-							  __u64 now, __u32 *backend_id)
-{
-	struct siobpf_backend *backend;
-	struct siobpf_sticky *entry;
-
-	entry = sticky_live_entry(vip, key, now, &backend);
-	if (!entry)
-		return NULL;
 	*backend_id = entry->backend_id;
 	return backend;
 }
