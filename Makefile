@@ -14,7 +14,10 @@ SIZES    := $(if $(RING_SIZE),-DSIOBPF_RING_SIZE=$(RING_SIZE))
 VERSION  := 0.1.0
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARN) -std=gnu11 -DSIOBPF_VERSION=\"$(VERSION)\" -Iinclude -Iuser -I$(BUILD) $(SIZES)
+# user/ by layer: cli (commands, output), core (maps, rings, addresses, netlink),
+# config (YAML, settings), daemon (probes, health, metrics).
+USER_DIRS := cli core config daemon
+CFLAGS   += $(WARN) -std=gnu11 -DSIOBPF_VERSION=\"$(VERSION)\" -Iinclude $(addprefix -Iuser/,$(USER_DIRS)) -I$(BUILD) $(SIZES)
 BPF_CFLAGS := -O2 -g -target bpf $(WARN) -Iinclude -I$(ARCH_INC) $(SIZES)
 LIBS     := -lxdp -lbpf -lelf -lz -lmnl -ljson-c -lyaml -lcurl -lmicrohttpd -lpthread -lm
 
@@ -32,9 +35,9 @@ BPF_OBJ  := $(BUILD)/siobpf.bpf.o
 SKEL     := $(BUILD)/siobpf.skel.h
 
 # user/ is one library (every file but main.c) shared by the binary and tests.
-LIB_SRC  := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_SRC  := $(filter-out user/cli/main.c,$(wildcard $(addsuffix /*.c,$(addprefix user/,$(USER_DIRS)))))
 LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
-USER_HDRS := $(wildcard user/*.h include/siobpf/*.h)
+USER_HDRS := $(wildcard $(addsuffix /*.h,$(addprefix user/,$(USER_DIRS))) include/siobpf/*.h)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
@@ -59,12 +62,12 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKEL) | $(BUILD)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/siobpf: $(BUILD)/user/main.o $(LIB_OBJ)
+$(BUILD)/siobpf: $(BUILD)/user/cli/main.o $(LIB_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
 # The man page and the README's command reference come from the command
-# table in user/commands.c; `make docs` refreshes the README.
+# table in user/cli/commands.c; `make docs` refreshes the README.
 $(BUILD)/siobpf.8: $(BUILD)/siobpf
 	$(call msg,MAN,$@)
 	$(Q)$< help --man > $@

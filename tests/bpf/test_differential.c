@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Differential test: random clients through the kernel program and through
- * the user-space model (user/model.c, what `siobpf lookup` answers) must
+ * the user-space model (user/core/model.c, what `siobpf lookup` answers) must
  * choose the same backend, every one. The state includes weights, drained
  * and down backends, and planted sticky entries that are live, expired,
  * of an old generation, or for a down backend. */

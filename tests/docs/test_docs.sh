@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # The README's command reference, `siobpf help` and the man page all come
-# from user/commands.c: every command appears in each, and the README's copy
+# from user/cli/commands.c: every command appears in each, and the README's copy
 # is the current one.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

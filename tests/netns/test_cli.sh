@@ -295,11 +295,11 @@ for i in $(seq 50); do CL6+=("$(client6 "$i")"); done
 section "help and version"
 
 names=()
-while IFS= read -r n; do names+=("$n"); done < <(sed -n 's/^\t{"\([a-z ]*\)", "[^"]*", [0-9], [0-9],.*/\1/p' "$ROOT/user/commands.c")
+while IFS= read -r n; do names+=("$n"); done < <(sed -n 's/^\t{"\([a-z ]*\)", "[^"]*", [0-9], [0-9],.*/\1/p' "$ROOT/user/cli/commands.c")
 KNOWN=(load reload unload "vip add" "vip set" "vip del" "backend add" "backend set" "backend del" status stats lookup help version)
 missing=""
 for k in "${KNOWN[@]}"; do printf '%s\n' "${names[@]}" | grep -qxF "$k" || missing+=" [$k]"; done
-expect_eq "user/commands.c defines every command this test knows (${#names[@]} commands in all)" "" "$missing"
+expect_eq "user/cli/commands.c defines every command this test knows (${#names[@]} commands in all)" "" "$missing"
 
 declare -A OPTS=(
 	[load]="mode pin-dir" [reload]="pin-dir" [unload]="pin-dir"

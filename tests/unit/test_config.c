@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* The configuration file's parser and writer (user/config.c), without the
+/* The configuration file's parser and writer (user/config/config.c), without the
  * kernel: what a file means, where its problems are, and that what save
  * writes reads back to the same text. */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* The daemon's rules (user/health.c, user/probe_settings.c): rise and fall,
+/* The daemon's rules (user/daemon/health.c, user/config/probe_settings.c): rise and fall,
  * the operator's states, absolute probe deadlines, and a backend's probe
  * settings merged with its VIP's. */
 #include <errno.h>

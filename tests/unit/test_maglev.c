@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* user/maglev.c: ring balance, order independence, out-of-service and set changes, errors, seeds. */
+/* user/core/maglev.c: ring balance, order independence, out-of-service and set changes, errors, seeds. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* user/netlink.c against a veth pair in private network namespaces (needs root). */
+/* user/core/netlink.c against a veth pair in private network namespaces (needs root). */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>

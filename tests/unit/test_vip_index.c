@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* The VIP index build (user/vip_table.c): where each key lands, and what
+/* The VIP index build (user/core/vip_table.c): where each key lands, and what
  * happens when a key's probe window is full. */
 #include <stdarg.h>
 #include <stddef.h>
