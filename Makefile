@@ -19,6 +19,19 @@ CFLAGS   ?= -O2 -g
 USER_DIRS := cli core config daemon
 CFLAGS   += $(WARN) -std=gnu11 -DSIOBPF_VERSION=\"$(VERSION)\" -Iinclude $(addprefix -Iuser/,$(USER_DIRS)) -I$(BUILD) $(SIZES)
 BPF_CFLAGS := -O2 -g -target bpf $(WARN) -Iinclude -I$(ARCH_INC) $(SIZES)
+
+# bpf_cc SOURCE OBJECT [FLAGS]: compiles BPF code and refuses an object that
+# read a glibc header. With -target bpf glibc selects its 32-bit stubs, which
+# only a 32-bit libc package provides: such an object builds only on machines
+# that happen to have one, so the check fails on every machine instead.
+GLIBC_HDRS := $(ARCH_INC)/(sys|bits|gnu)/
+define bpf_cc
+$(Q)$(CLANG) $(BPF_CFLAGS) $(3) -MD -MF $(2).d -c $(1) -o $(2)
+$(Q)if grep -qE '$(GLIBC_HDRS)' $(2).d; then \
+	echo "$(1) includes glibc headers (BPF code must not):" >&2; \
+	tr ' \\' '\n\n' < $(2).d | grep -E '$(GLIBC_HDRS)' | head -3 >&2; \
+	rm -f $(2); exit 1; fi
+endef
 LIBS     := -lxdp -lbpf -lelf -lz -lmnl -ljson-c -lyaml -lcurl -lmicrohttpd -lpthread -lm
 
 ifeq ($(V),1)
@@ -51,7 +64,7 @@ all: $(BUILD)/siobpf $(BUILD)/siobpf.8
 
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(call bpf_cc,$<,$@)
 
 $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
@@ -87,7 +100,7 @@ tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf $(BUILD)/siobpf.8 $(BUILD)/tests/
 $(BUILD)/tests/xdp_pass.bpf.o: tests/netns/xdp_pass.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(call bpf_cc,$<,$@)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJ) $(USER_HDRS)
 	$(call msg,CC,$@)

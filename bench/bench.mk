@@ -9,7 +9,7 @@ BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BENCH_DIR)/%.skel.h,$(wildcard bench/*
 $(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bench/bench.h bench/swap.bpf.h $(wildcard include/siobpf/*.h) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
+	$(call bpf_cc,$<,$@,-Ibench)
 
 $(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
 	$(call msg,SKEL,$@)

@@ -10,10 +10,33 @@
 #ifndef SIOBPF_BPF_ICMP_H
 #define SIOBPF_BPF_ICMP_H
 
-#include <linux/icmp.h>
-#include <linux/icmpv6.h>
-
 #include "parse.h"
+
+/* The two ICMP headers, defined here rather than taken from linux/icmp.h and
+ * linux/icmpv6.h: those include linux/if.h, which includes glibc's
+ * sys/socket.h, and with -target bpf glibc selects its 32-bit stubs, which a
+ * clean machine does not have. Only the type, the code and the 4 bytes that
+ * the two errors use for the MTU are read; both headers are 8 bytes. */
+struct icmp4_header {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be32 rest; /* unused, next-hop MTU (RFC 1191) */
+};
+
+struct icmp6_header {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be32 mtu; /* packet too big: the link's MTU */
+};
+
+#define ICMP4_DEST_UNREACH 3 /* RFC 792 */
+#define ICMP4_FRAG_NEEDED  4 /* its code: fragmentation needed and DF set */
+#define ICMP6_PACKET_TOO_BIG 2 /* RFC 4443 */
+
+_Static_assert(sizeof(struct icmp4_header) == 8, "ICMPv4 header is 8 bytes");
+_Static_assert(sizeof(struct icmp6_header) == 8, "ICMPv6 header is 8 bytes");
 
 /* The start of the quoted TCP or UDP header: the ports, where both keep
  * them, and the rest of the 8 bytes that every router must quote. */
@@ -79,18 +102,18 @@ static __always_inline int icmp_error_flow(struct xdp_md *ctx, struct packet *pk
 	if (pkt->fragment != FRAG_NONE)
 		return 0;
 	if (pkt->dst.family == SIOBPF_FAMILY_IPV4) {
-		struct icmphdr *icmp = data + off;
+		struct icmp4_header *icmp = data + off;
 
 		if (pkt->dst.proto != IPPROTO_ICMP || (void *)(icmp + 1) > data_end ||
-		    icmp->type != ICMP_DEST_UNREACH || icmp->code != ICMP_FRAG_NEEDED)
+		    icmp->type != ICMP4_DEST_UNREACH || icmp->code != ICMP4_FRAG_NEEDED)
 			return 0;
 		off += sizeof(*icmp);
 		quoted = icmp_quote_ipv4(data, data_end, &off, pkt);
 	} else {
-		struct icmp6hdr *icmp6 = data + off;
+		struct icmp6_header *icmp6 = data + off;
 
 		if (pkt->dst.proto != IPPROTO_ICMPV6 || (void *)(icmp6 + 1) > data_end ||
-		    icmp6->icmp6_type != ICMPV6_PKT_TOOBIG)
+		    icmp6->type != ICMP6_PACKET_TOO_BIG)
 			return 0;
 		off += sizeof(*icmp6);
 		quoted = icmp_quote_ipv6(data, data_end, &off, pkt);
