@@ -4,12 +4,14 @@
 # topology and servers, and siobpf run inside the balancer's namespace.
 #
 # A test script sets SIO_NS to a prefix of its own before sourcing this, so
-# that no two scripts share namespaces, pins or server state.
+# that no two scripts share namespaces, pins or server state. SIO_NS_SUFFIX
+# (environment) is added to it, so that two copies of one script can run at
+# once (say, two checkouts on one machine).
 
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
-export SIO_NS=${SIO_NS:?set SIO_NS before sourcing lib.sh}
+export SIO_NS=${SIO_NS:?set SIO_NS before sourcing lib.sh}${SIO_NS_SUFFIX:-}
 export SIO_RUN=/tmp/siobpf-run-$SIO_NS
 export SIOBPF_PIN_DIR=/sys/fs/bpf/siobpf-test-$SIO_NS
 export BUILD
