@@ -13,9 +13,10 @@ packages=(
 	linux-libc-dev
 	# siobpf run: probes and metrics
 	libcurl4-openssl-dev libmicrohttpd-dev
-	# tests
-	libcmocka-dev iproute2 util-linux ethtool curl socat nginx-light iputils-ping python3 strace
-	redis-server
+	# tests (a minimal Debian lacks even sysctl and /etc/protocols, which
+	# `ip rule ... ipproto icmp` reads)
+	libcmocka-dev iproute2 util-linux procps netbase ethtool curl socat nginx-light iputils-ping
+	python3 strace redis-server
 )
 if [ "${1:-}" = "--bench" ]; then
 	packages+=(
