@@ -100,6 +100,16 @@ finish() {
 	[ "$TESTS_FAILED" -eq 0 ]
 }
 
+# setup COMMAND...: a step a test's later checks rely on (a namespace, an
+# address, a route, a rule, a VIP). If it fails, the test says which step and
+# stops, rather than checking a setup that is not there.
+setup() {
+	"$@" && return 0
+	fail "setup step failed (exit $?): $*"
+	finish
+	exit 1
+}
+
 # A test that cannot run here fails loudly.
 require() {
 	local c

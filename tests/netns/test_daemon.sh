@@ -429,7 +429,7 @@ setup_topology || { finish; exit 1; }
 mkdir -p "$SIO_RUN" && : >"$LOG"
 trap cleanup EXIT # setup_topology set its own
 siobpf load eth0 >/dev/null || { fail "siobpf load eth0"; finish; exit 1; }
-siobpf vip add "$VIP" --interval $INTERVAL --timeout $TIMEOUT --rise $RISE --fall $FALL >/dev/null
+setup siobpf vip add "$VIP" --interval $INTERVAL --timeout $TIMEOUT --rise $RISE --fall $FALL >/dev/null
 for i in 1 2 3; do
 	siobpf backend add "$VIP" 10.77.1.$i >/dev/null || fail "backend add 10.77.1.$i"
 done
@@ -541,10 +541,10 @@ check "the metrics endpoint listens on loopback only" \
 #    gratuitous ARP, as arp_notify makes Linux do).
 NEWMAC=02:5e:00:00:00:01
 B1_CLIENT=$(clients_of "$TOP/before" b1 | head -1)
-in_ns b1 sysctl -qw net.ipv4.conf.eth0.arp_notify=1
+setup in_ns b1 sysctl -qw net.ipv4.conf.eth0.arp_notify=1
 waiter "$VIP4:80/tcp" 10.77.1.1 mac $NEWMAC 3
 t0=$(now)
-in_ns b1 ip link set eth0 address $NEWMAC
+setup in_ns b1 ip link set eth0 address $NEWMAC
 for i in $(seq 200); do
 	in_lb ip neigh show 10.77.1.1 | grep -q "$NEWMAC" && break
 	sleep 0.005
@@ -566,7 +566,7 @@ expect_eq "a client of the re-MACed backend reaches it again" b1 "$(http_from "$
 # ---------------------------------------------------------------------------
 # 5. A backend added with the CLI while the daemon runs is probed.
 t0=$(now)
-siobpf backend add "$VIP" 10.77.1.4 >/dev/null
+setup siobpf backend add "$VIP" 10.77.1.4 >/dev/null
 probed=
 for i in $(seq 100); do
 	if metrics_get | grep -qE "^siobpf_backend_probes_total\{vip=\"$VIP4:80/tcp\",backend=\"10.77.1.4\",result=\"pass\"\} [1-9]"; then
@@ -593,9 +593,9 @@ ip netns exec "$SIO_NS-b1" node "$SIO_DIR/probe-target.js" 3000 >"$SIO_RUN/socke
 NODE_PID=$!
 for i in $(seq 100); do grep -q listening "$SIO_RUN/socketio.log" && break; sleep 0.05; done
 SVIP=$VIP4:3000
-siobpf vip add "$SVIP" --probe socketio --interval $INTERVAL --timeout 150 >/dev/null
-siobpf backend add "$SVIP" 10.77.1.1 >/dev/null
-siobpf backend add "$SVIP" 10.77.1.2 --probe-port 80 >/dev/null # nginx: plain HTTP
+setup siobpf vip add "$SVIP" --probe socketio --interval $INTERVAL --timeout 150 >/dev/null
+setup siobpf backend add "$SVIP" 10.77.1.1 >/dev/null
+setup siobpf backend add "$SVIP" 10.77.1.2 --probe-port 80 >/dev/null # nginx: plain HTTP
 t1=$(d_py wait "$SVIP/tcp" 10.77.1.2 state down 5)
 check "the socketio probe fails a plain HTTP server (nginx answering 200)" is_time "$t1"
 check "its reason says the answer is no Engine.IO handshake" \
@@ -653,13 +653,13 @@ for kv in net.ipv6.neigh.default.gc_thresh2=4096 net.ipv6.neigh.default.gc_thres
 	old=$(sysctl -n "${kv%%=*}")
 	if [ "$old" -lt "${kv#*=}" ]; then
 		SYSCTL_RESTORE+=("${kv%%=*}=$old")
-		sysctl -qw "$kv"
+		setup sysctl -qw "$kv"
 	fi
 done
-SIO_NS=$SIO_NS "$ROOT/scripts/topology.sh" add-backend 5
-SIO_RUN=$SIO_RUN "$ROOT/scripts/servers.sh" start 5
+setup env SIO_NS=$SIO_NS "$ROOT/scripts/topology.sh" add-backend 5
+setup env SIO_RUN=$SIO_RUN "$ROOT/scripts/servers.sh" start 5
 for i in $(seq 1 500); do printf 'addr add fd77::20:%x/64 dev eth0 nodad\n' "$i"; done | in_ns b5 ip -batch -
-siobpf vip add "$SVIP6" --interval 1000 --timeout 500 >/dev/null
+setup siobpf vip add "$SVIP6" --interval 1000 --timeout 500 >/dev/null
 added=0
 for i in $(seq 1 500); do
 	siobpf backend add "$SVIP6" "$(printf 'fd77::20:%x' "$i")" >/dev/null && added=$((added + 1))

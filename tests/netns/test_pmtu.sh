@@ -41,60 +41,60 @@ cleanup() { down; rm -rf "$T"; }
 
 # plug NS: NS's eth0 on segment S, full checksums (see TESTING.md).
 plug() {
-	ip link add eth0 netns "$SIO_NS-$1" type veth peer name "$1" netns "$SIO_NS-sw"
-	ns sw ip link set "$1" master br0 up
-	ns "$1" ip link set eth0 up
-	ns "$1" ip link set lo up
-	ns "$1" ethtool -K eth0 tx off >/dev/null
+	setup ip link add eth0 netns "$SIO_NS-$1" type veth peer name "$1" netns "$SIO_NS-sw"
+	setup ns sw ip link set "$1" master br0 up
+	setup ns "$1" ip link set eth0 up
+	setup ns "$1" ip link set lo up
+	setup ns "$1" ethtool -K eth0 tx off >/dev/null
 }
 
 up() {
 	local n
 	down
-	for n in sw lb b1 r c; do ip netns add "$SIO_NS-$n"; done
-	ns sw ip link add br0 type bridge
-	ns sw ip link set br0 up
-	ns sw sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	for n in sw lb b1 r c; do setup ip netns add "$SIO_NS-$n"; done
+	setup ns sw ip link add br0 type bridge
+	setup ns sw ip link set br0 up
+	setup ns sw sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	for n in lb b1 r; do plug "$n"; done
 
-	ns lb ip addr add 10.88.0.1/24 dev eth0
-	ns lb ip addr add fd88::1/64 dev eth0 nodad
-	ns b1 ip addr add 10.88.0.11/24 dev eth0
-	ns b1 ip addr add fd88::11/64 dev eth0 nodad
-	ns b1 "$ROOT/scripts/backend-setup.sh" "$VIP4P" "$VIP6P"
-	ns b1 ip route add default via 10.88.0.254
-	ns b1 ip -6 route add default via fd88::fe
+	setup ns lb ip addr add 10.88.0.1/24 dev eth0
+	setup ns lb ip addr add fd88::1/64 dev eth0 nodad
+	setup ns b1 ip addr add 10.88.0.11/24 dev eth0
+	setup ns b1 ip addr add fd88::11/64 dev eth0 nodad
+	setup ns b1 "$ROOT/scripts/backend-setup.sh" "$VIP4P" "$VIP6P"
+	setup ns b1 ip route add default via 10.88.0.254
+	setup ns b1 ip -6 route add default via fd88::fe
 
 	# The router: segment S on eth0, the client's network on eth1, whose
 	# MTU is the narrow link. The VIP routes to the balancer.
-	ns r ip addr add 10.88.0.254/24 dev eth0
-	ns r ip addr add fd88::fe/64 dev eth0 nodad
-	ip link add eth1 netns "$SIO_NS-r" type veth peer name eth0 netns "$SIO_NS-c"
-	ns r ip link set eth1 mtu "$NARROW" up
-	ns r ethtool -K eth1 tx off >/dev/null
-	ns r ip addr add 10.88.9.1/24 dev eth1
-	ns r ip addr add fd88:9::1/64 dev eth1 nodad
-	ns r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	setup ns r ip addr add 10.88.0.254/24 dev eth0
+	setup ns r ip addr add fd88::fe/64 dev eth0 nodad
+	setup ip link add eth1 netns "$SIO_NS-r" type veth peer name eth0 netns "$SIO_NS-c"
+	setup ns r ip link set eth1 mtu "$NARROW" up
+	setup ns r ethtool -K eth1 tx off >/dev/null
+	setup ns r ip addr add 10.88.9.1/24 dev eth1
+	setup ns r ip addr add fd88:9::1/64 dev eth1 nodad
+	setup ns r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	# The control's dropped errors must not use up the rate limit.
-	ns r sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
-	ns r ip route add "$VIP4P/32" via 10.88.0.1
-	ns r ip -6 route add "$VIP6P/128" via fd88::1
-	ns r ip route add blackhole "$VIP4P/32" table 100
-	ns r ip -6 route add blackhole "$VIP6P/128" table 100
+	setup ns r sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+	setup ns r ip route add "$VIP4P/32" via 10.88.0.1
+	setup ns r ip -6 route add "$VIP6P/128" via fd88::1
+	setup ns r ip route add blackhole "$VIP4P/32" table 100
+	setup ns r ip -6 route add blackhole "$VIP6P/128" table 100
 
 	# The client keeps MTU 1500, so it offers an MSS the narrow link cannot carry.
-	ns c ip link set lo up
-	ns c ip link set eth0 up
-	ns c ethtool -K eth0 tx off >/dev/null
-	ns c ip addr add 10.88.9.2/24 dev eth0
-	ns c ip addr add fd88:9::2/64 dev eth0 nodad
-	ns c ip route add default via 10.88.9.1
-	ns c ip -6 route add default via fd88:9::1
+	setup ns c ip link set lo up
+	setup ns c ip link set eth0 up
+	setup ns c ethtool -K eth0 tx off >/dev/null
+	setup ns c ip addr add 10.88.9.2/24 dev eth0
+	setup ns c ip addr add fd88:9::2/64 dev eth0 nodad
+	setup ns c ip route add default via 10.88.9.1
+	setup ns c ip -6 route add default via fd88:9::1
 
 	# A file of 512 KB: many full-size segments, all of them too big.
-	mkdir -p "$T/www"
-	head -c 524288 /dev/urandom >"$T/www/big"
-	sha256sum <"$T/www/big" | cut -d' ' -f1 >"$T/want"
+	setup mkdir -p "$T/www"
+	setup head -c 524288 /dev/urandom >"$T/www/big"
+	setup sha256sum <"$T/www/big" | cut -d' ' -f1 >"$T/want"
 	ns b1 python3 -m http.server 80 --bind "$VIP4P" --directory "$T/www" >/dev/null 2>&1 &
 	ns b1 python3 -m http.server 80 --bind "$VIP6P" --directory "$T/www" >/dev/null 2>&1 &
 	ns lb ping -c1 -W1 10.88.0.11 >/dev/null
@@ -115,11 +115,11 @@ fetch() { ns c curl -s -g --max-time 5 "$1" | sha256sum | cut -d' ' -f1; }
 # main table.
 router_errors() {
 	if [ "$1" = drop ]; then
-		ns r ip rule add ipproto icmp iif lo lookup 100
-		ns r ip -6 rule add ipproto ipv6-icmp iif lo lookup 100
+		setup ns r ip rule add ipproto icmp iif lo lookup 100
+		setup ns r ip -6 rule add ipproto ipv6-icmp iif lo lookup 100
 	else
-		ns r ip rule del ipproto icmp iif lo lookup 100
-		ns r ip -6 rule del ipproto ipv6-icmp iif lo lookup 100
+		setup ns r ip rule del ipproto icmp iif lo lookup 100
+		setup ns r ip -6 rule del ipproto ipv6-icmp iif lo lookup 100
 	fi
 }
 
