@@ -11,7 +11,7 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 # Build-time sizes shared by the program and user space (include/siobpf/abi.h).
 SIZES    := $(if $(RING_SIZE),-DSIOBPF_RING_SIZE=$(RING_SIZE))
 
-VERSION  := 0.1.0
+VERSION  := 0.2.0
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 # user/ by layer: cli (commands, output), core (maps, rings, addresses, netlink),
@@ -70,7 +70,8 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name siobpf_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKEL) | $(BUILD)
+# The Makefile too: VERSION is compiled in.
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKEL) Makefile | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
