@@ -37,6 +37,7 @@
 
 #include "siobpf/hash.h"
 #include "dataplane.h"
+#include "vip_table.h"
 #include "maglev.h"
 #include "bench.h"
 #include "pkt.h"

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include "dataplane.h"
+#include "vip_table.h"
 
 #define PKT_MAX 512
 

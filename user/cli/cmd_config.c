@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "config.h"
+#include "config_apply.h"
 #include "pins.h"
 
 static unsigned change_count(const struct config_changes *c)

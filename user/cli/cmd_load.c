@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "pins.h"
+#include "vip_table.h"
 
 #define PROG_NAME "siobpf_xdp"
 

@@ -16,7 +16,7 @@
 #include "output.h"
 #include "pins.h"
 #include "probe_settings.h"
-#include "show.h"
+#include "cmd_show.h"
 #include "state.h"
 
 static json_object *jstr(const char *s)

@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "pins.h"
-#include "show.h"
+#include "cmd_show.h"
 
 struct sample {
 	struct show_state s;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "config.h"
+#include "config_apply.h"
 #include "output.h"
 #include "probe_settings.h"
 #include "resolve.h"

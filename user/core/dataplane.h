@@ -70,13 +70,6 @@ int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring
 /* Copies a VIP's ring; -ENOENT when the VIP has none. */
 int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring);
 
-/* Makes the VIP table's current contents what the program sees: points
- * every address's port-0 alias (used by later IPv4 fragments) at the
- * lowest-port VIP of that address and protocol, drops stale aliases, and
- * swaps in a VIP index built from the result. Call it after every change to
- * the VIP table; until then the program keeps the previous index. */
-int dataplane_vips_publish(struct dataplane *dp);
-
 /* Writes values[0..count) to an array map from index 0, in batches. */
 int dataplane_array_write(int fd, const void *values, __u32 count);
 

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "state.h"
+#include "vip_table.h"
 
 void state_vip_defaults(const struct siobpf_vip_key *key, struct siobpf_vip *vip,
 			struct siobpf_vip_config *cfg)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* The VIP index the program reads (struct siobpf_vip_slot), built from the
- * VIP table's entries. Kept apart from the maps so that it can be tested on
- * its own. */
+ * VIP table's entries, and its publication. The build is kept apart from the
+ * maps so that it can be tested on its own. */
 #ifndef SIOBPF_VIP_TABLE_H
 #define SIOBPF_VIP_TABLE_H
 
@@ -15,5 +15,14 @@
  * the program finds those in the VIP table itself. */
 size_t vip_index_fill(struct siobpf_vip_slot *slots, const struct siobpf_vip_key *keys,
 		      const struct siobpf_vip *vips, size_t n);
+
+struct dataplane;
+
+/* Makes the VIP table's current contents what the program sees: points
+ * every address's port-0 alias (used by later IPv4 fragments) at the
+ * lowest-port VIP of that address and protocol, drops stale aliases, and
+ * swaps in a VIP index built from the result. Call it after every change to
+ * the VIP table; until then the program keeps the previous index. */
+int dataplane_vips_publish(struct dataplane *dp);
 
 #endif /* SIOBPF_VIP_TABLE_H */

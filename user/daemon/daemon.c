@@ -17,7 +17,7 @@
 #include <curl/curl.h>
 
 #include "cli.h"
-#include "config.h"
+#include "config_apply.h"
 #include "daemon.h"
 #include "metrics.h"
 #include "netlink.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* A snapshot of every VIP and its backends, for status and stats. */
-#ifndef SIOBPF_SHOW_H
-#define SIOBPF_SHOW_H
+#ifndef SIOBPF_CMD_SHOW_H
+#define SIOBPF_CMD_SHOW_H
 
 #include <json-c/json.h>
 
@@ -22,4 +22,4 @@ void show_free(struct show_state *s);
 /* Prints a JSON document on one line and frees it. */
 void print_json(json_object *root);
 
-#endif /* SIOBPF_SHOW_H */
+#endif /* SIOBPF_CMD_SHOW_H */
