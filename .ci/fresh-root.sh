@@ -48,6 +48,7 @@ fresh_root_tarball() {
 		rm -rf --one-file-system "$tmp" "$tmp.log"
 		return 1
 	fi
+	chmod 0755 "$tmp" # mktemp's 0700 would become the root's /
 	tar -C "$tmp" -czf "$tarball.part" . && mv "$tarball.part" "$tarball"
 	rm -rf --one-file-system "$tmp" "$tmp.log"
 	echo "$tarball"
@@ -58,6 +59,9 @@ root_create() {
 	tarball=$(fresh_root_tarball) || return 1
 	mkdir -p "$dir"
 	tar -C "$dir" -xzf "$tarball" || return 1
+	# / must be open to every user (a test runs siobpf as nobody); a tarball
+	# cached by an older version of this script kept mktemp's 0700.
+	chmod 0755 "$dir"
 
 	# Reaching the registries as this machine does.
 	cp /etc/resolv.conf "$dir/etc/resolv.conf"
