@@ -17,6 +17,7 @@ packages=(
 	# `ip rule ... ipproto icmp` reads)
 	libcmocka-dev iproute2 util-linux procps netbase ethtool curl socat nginx-light iputils-ping
 	python3 strace redis-server
+	prometheus # promtool: tests/netns/test_metrics.sh lints the exposition
 )
 if [ "${1:-}" = "--bench" ]; then
 	packages+=(
@@ -47,5 +48,37 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+
+# Only promtool is wanted from prometheus: its postinst would enable and start a
+# Prometheus server. A policy-rc.d (invoke-rc.d(8); deb-systemd-invoke honours it
+# too) refuses that one start; a machine's own policy-rc.d is left as it is.
+policy=/usr/sbin/policy-rc.d
+new_prometheus=false
+case " ${missing[*]} " in *" prometheus "*) new_prometheus=true ;; esac
+if $new_prometheus && [ ! -e "$policy" ]; then
+	trap 'rm -f "$policy"' EXIT
+	cat >"$policy" <<'SH'
+#!/bin/sh
+# scripts/deps.sh, while it installs prometheus: promtool only, no server.
+for a; do
+	case "$a" in
+	-*) ;;
+	prometheus | prometheus.service) exit 101 ;;
+	*) exit 0 ;;
+	esac
+done
+exit 0
+SH
+	chmod 755 "$policy"
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if $new_prometheus; then
+	# Nor at boot, nor now should a permissive policy-rc.d have let it start.
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+	else
+		update-rc.d prometheus disable >/dev/null 2>&1 || true
+		/etc/init.d/prometheus stop >/dev/null 2>&1 || true
+	fi
+fi
