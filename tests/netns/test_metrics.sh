@@ -47,10 +47,10 @@ cleanup() {
 	rm -rf "$TOP"
 }
 
-# setup WHAT COMMAND...: a step the assertions stand on (its output is
+# setup_step WHAT COMMAND...: like lib.sh's setup, with a name for the step and the daemon's log; a step the assertions stand on (its output is
 # dropped, its errors shown); its failure ends the test as a failure that
 # names the step.
-setup() {
+setup_step() {
 	local what=$1
 	shift
 	"$@" >/dev/null && return 0
@@ -312,26 +312,26 @@ PY
 
 # ---------------------------------------------------------------------------
 trap cleanup EXIT
-setup "$DASHBOARD is JSON" python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$DASHBOARD"
+setup_step "$DASHBOARD is JSON" python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$DASHBOARD"
 setup_topology || { finish; exit 1; }
 trap cleanup EXIT # setup_topology set its own
-setup "the daemon's log $LOG" log_start
-setup "siobpf load eth0" siobpf load eth0
-setup "vip add $VIP" siobpf vip add "$VIP" --interval $INTERVAL --timeout $TIMEOUT --rise $RISE --fall $FALL
+setup_step "the daemon's log $LOG" log_start
+setup_step "siobpf load eth0" siobpf load eth0
+setup_step "vip add $VIP" siobpf vip add "$VIP" --interval $INTERVAL --timeout $TIMEOUT --rise $RISE --fall $FALL
 for i in 1 2 3; do
-	setup "backend add 10.77.1.$i" siobpf backend add "$VIP" 10.77.1.$i
+	setup_step "backend add 10.77.1.$i" siobpf backend add "$VIP" 10.77.1.$i
 done
-setup "drain backend 10.77.1.3" siobpf backend set "$VIP" 10.77.1.3 --state drain
-setup "stop b2's server" "$ROOT/scripts/servers.sh" stop 2
+setup_step "drain backend 10.77.1.3" siobpf backend set "$VIP" 10.77.1.3 --state drain
+setup_step "stop b2's server" "$ROOT/scripts/servers.sh" stop 2
 
 # Not through a shell function: $! must be the daemon itself (nsenter execs it).
 nsenter --net="/run/netns/$SIO_NS-lb" "$SIOBPF_BIN" run --metrics "$METRICS" >>"$LOG" 2>&1 &
 DAEMON_PID=$!
-setup "siobpf run --metrics $METRICS watches 3 backends" wait_log 'watching 3 backends of 1 VIP' 5
-setup "its probe takes the stopped backend down" \
+setup_step "siobpf run --metrics $METRICS watches 3 backends" wait_log 'watching 3 backends of 1 VIP' 5
+setup_step "its probe takes the stopped backend down" \
 	wait_metric "siobpf_backend_state{vip=\"$VIPL\",backend=\"10.77.1.2\",state=\"down\"} 1" 5
-setup "every client is answered through the VIP" traffic "$CLIENTS4"
-setup "scrape http://$METRICS/metrics" scrape
+setup_step "every client is answered through the VIP" traffic "$CLIENTS4"
+setup_step "scrape http://$METRICS/metrics" scrape
 echo "# scrape: $(grep -c '^siobpf_' "$TOP/scrape") samples of $(grep -c '^# TYPE ' "$TOP/scrape") families"
 
 # ---------------------------------------------------------------------------
