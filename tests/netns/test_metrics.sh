@@ -47,9 +47,9 @@ cleanup() {
 	rm -rf "$TOP"
 }
 
-# setup_step WHAT COMMAND...: like lib.sh's setup, with a name for the step and the daemon's log; a step the assertions stand on (its output is
-# dropped, its errors shown); its failure ends the test as a failure that
-# names the step.
+# setup_step WHAT COMMAND...: lib.sh's setup with a name for the step: its
+# output is dropped, its errors shown, and its failure ends the test as a
+# failure that names the step, followed by the daemon's log.
 setup_step() {
 	local what=$1
 	shift
