@@ -60,7 +60,7 @@ BPFT_HELPERS := $(filter-out $(BPFT_SRC),$(wildcard tests/bpf/*.c))
 BPFT_HDRS := $(wildcard tests/bpf/*.h)
 
 .PHONY: all tests test clean deps docs install demo
-all: $(BUILD)/siobpf $(BUILD)/siobpf.8
+all: $(BUILD)/siobpf $(BUILD)/siobpf.8 $(BUILD)/siobpf.bash-completion
 
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
@@ -80,11 +80,15 @@ $(BUILD)/siobpf: $(BUILD)/user/cli/main.o $(LIB_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
-# The man page and the README's command reference come from the command
-# table in user/cli/commands.c; `make docs` refreshes the README.
+# The man page, the bash completion and the README's command reference come
+# from the command table in user/cli/commands.c; `make docs` refreshes the README.
 $(BUILD)/siobpf.8: $(BUILD)/siobpf
 	$(call msg,MAN,$@)
 	$(Q)$< help --man > $@
+
+$(BUILD)/siobpf.bash-completion: $(BUILD)/siobpf
+	$(call msg,GEN,$@)
+	$(Q)$< help --bash-completion > $@.tmp && mv $@.tmp $@
 
 docs: $(BUILD)/siobpf
 	$(Q)scripts/readme-commands.sh $(BUILD)/siobpf README.md
@@ -93,10 +97,11 @@ PREFIX ?= /usr/local
 install: all
 	install -D -m 0755 $(BUILD)/siobpf $(DESTDIR)$(PREFIX)/sbin/siobpf
 	install -D -m 0644 $(BUILD)/siobpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/siobpf.8
+	install -D -m 0644 $(BUILD)/siobpf.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/siobpf
 	install -D -m 0755 scripts/backend-setup.sh $(DESTDIR)$(PREFIX)/sbin/siobpf-backend-setup
 	install -D -m 0644 contrib/siobpf.service $(DESTDIR)$(PREFIX)/lib/systemd/system/siobpf.service
 
-tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf $(BUILD)/siobpf.8 $(BUILD)/tests/xdp_pass.bpf.o
+tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf $(BUILD)/siobpf.8 $(BUILD)/siobpf.bash-completion $(BUILD)/tests/xdp_pass.bpf.o
 
 $(BUILD)/tests/xdp_pass.bpf.o: tests/netns/xdp_pass.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)

@@ -86,6 +86,8 @@ void help_command(FILE *out, const struct command *cmd);
 void help_all(FILE *out);
 void help_markdown(FILE *out);
 void help_man(FILE *out);
+/* The bash completion script (completion.c). */
+void help_bash_completion(FILE *out);
 
 /* Command handlers. */
 int cmd_load(struct cli_args *args);

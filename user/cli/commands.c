@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Every command with its documentation: the single source of `siobpf help`,
- * the README's command reference and the man page. */
+ * the README's command reference, the man page and the bash completion. */
 #include "cli.h"
 
 #define VIP_OPTIONS                                                                                \
@@ -128,8 +128,12 @@ const struct command commands[] = {
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_run},
 	{"help", "[COMMAND]", 0, 2, "show help",
-	 "--markdown and --man print the command reference for the README and the man page.",
-	 {{"markdown", NULL, "command reference as Markdown"}, {"man", NULL, "man page (troff)"}},
+	 "--markdown and --man print the command reference for the README and the man page; "
+	 "--bash-completion prints the completion script that make install puts in bash's "
+	 "completions directory.",
+	 {{"markdown", NULL, "command reference as Markdown"},
+	  {"man", NULL, "man page (troff)"},
+	  {"bash-completion", NULL, "bash completion script (commands, options, values, VIPs)"}},
 	 cmd_help},
 	{"version", "", 0, 0, "show the version", NULL, {{0}}, cmd_version},
 };

@@ -166,6 +166,10 @@ int cmd_help(struct cli_args *args)
 		help_man(stdout);
 		return EXIT_OK;
 	}
+	if (cli_flag(args, "bash-completion")) {
+		help_bash_completion(stdout);
+		return EXIT_OK;
+	}
 	if (args->npos == 0) {
 		help_all(stdout);
 		return EXIT_OK;
