@@ -129,9 +129,11 @@ const struct command commands[] = {
 	 cmd_run},
 	{"help", "[COMMAND]", 0, 2, "show help",
 	 "--markdown and --man print the command reference for the README and the man page.",
-	 {{"markdown", NULL, "command reference as Markdown"}, {"man", NULL, "man page (troff)"}},
+	 {{"markdown", NULL, "command reference as Markdown"}, {"man", NULL, "man page (troff)"},
+	  {"pin-dir", "DIR", "accepted like every command's; unused"}},
 	 cmd_help},
-	{"version", "", 0, 0, "show the version", NULL, {{0}}, cmd_version},
+	{"version", "", 0, 0, "show the version", NULL,
+	 {{"pin-dir", "DIR", "accepted like every command's; unused"}}, cmd_version},
 };
 
 const size_t command_count = sizeof(commands) / sizeof(commands[0]);
