@@ -118,6 +118,33 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(BPFT_HELPERS) $(BPFT_HDRS) $(LIB_OBJ) $(US
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(BPFT_HELPERS) $(LIB_OBJ) -o $@ -lcmocka $(LIBS)
 
+# libFuzzer targets (tests/fuzz): user/ compiled again with clang and the
+# sanitizers under $(BUILD)/fuzz, apart from the gcc build. `make fuzz` runs
+# each for FUZZ_SECONDS from its corpus in tests/fuzz/corpus/TARGET.
+FUZZ_SECONDS ?= 150
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -O1 -g $(FUZZ_SAN) -std=gnu11 -DSIOBPF_VERSION=\"$(VERSION)\" -Iinclude \
+	$(addprefix -Iuser/,$(USER_DIRS)) -I$(BUILD) $(SIZES)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_LIB   := $(patsubst user/%.c,$(BUILD)/fuzz/user/%.o,$(LIB_SRC))
+
+$(BUILD)/fuzz/user/%.o: user/%.c $(USER_HDRS) $(SKEL) Makefile
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) -o $@ $(LIBS)
+
+.PHONY: fuzz-build fuzz
+fuzz-build: $(FUZZ_BIN)
+.SECONDARY: $(FUZZ_LIB)
+
+fuzz: fuzz-build
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/test_fuzz.sh
+
 # Every layer; the last line is "N passed, N failed".
 test: tests
 	$(Q)BUILD=$(BUILD) scripts/run-tests.sh

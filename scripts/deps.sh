@@ -15,7 +15,7 @@ packages=(
 	libcurl4-openssl-dev libmicrohttpd-dev
 	# tests (a minimal Debian lacks even sysctl and /etc/protocols, which
 	# `ip rule ... ipproto icmp` reads)
-	libcmocka-dev iproute2 util-linux procps netbase ethtool curl socat nginx-light iputils-ping
+	libcmocka-dev libclang-rt-14-dev iproute2 util-linux procps netbase ethtool curl socat nginx-light iputils-ping
 	python3 strace redis-server
 	prometheus # promtool: tests/netns/test_metrics.sh lints the exposition
 )

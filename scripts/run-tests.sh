@@ -59,7 +59,7 @@ for layer in unit bpf; do
 	done
 done
 
-for layer in docs netns e2e; do
+for layer in docs fuzz netns e2e; do
 	echo "=== tests/$layer"
 	for script in tests/"$layer"/test_*.sh; do
 		[ -f "$script" ] || continue

@@ -32,12 +32,15 @@ struct pkt_spec {
 	__u16 ethertype;       /* override the EtherType (e.g. ARP) */
 };
 
+/* data starts 2 bytes into a 4-byte aligned struct, so the IP header after
+ * the 14-byte Ethernet header is 4-byte aligned for the casts to it. */
 struct pkt {
+	__u8 headroom[2];
 	__u8 data[PKT_MAX];
 	__u32 len;
 	__u32 l3_off, l4_off; /* where the headers start, to corrupt them in tests */
 	__u32 quote_off;      /* an ICMP error's quoted IP header (pkt_build_icmp) */
-};
+} __attribute__((aligned(4)));
 
 void pkt_build(struct pkt *p, const struct pkt_spec *spec);
 

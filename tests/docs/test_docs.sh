@@ -29,5 +29,10 @@ done
 	bad "README's command reference is stale: run make docs"
 cmp -s <(printf '%s\n' "$man") "$BUILD/siobpf.8" && head -1 "$BUILD/siobpf.8" | grep -q '^\.TH SIOBPF 8' &&
 	ok "build/siobpf.8 is the generated man page" || bad "build/siobpf.8 is missing or stale: run make"
+# The README says every command takes --pin-dir: those without maps too.
+for c in help version; do
+	"$BUILD/siobpf" "$c" --pin-dir /nonexistent >/dev/null 2>&1 &&
+		ok "siobpf $c --pin-dir DIR exits 0" || bad "siobpf $c --pin-dir DIR fails (exit $?)"
+done
 echo "# $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

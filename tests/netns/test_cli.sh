@@ -577,8 +577,19 @@ rejects "a vip set with one bad option applies none of them" 1 "--prefix must be
 rejects "vip add --sticky cookie exits 1 naming the value" 1 "--sticky@@'cookie'" siobpf vip add 10.77.100.4:80 --sticky cookie
 rejects "vip add --probe smtp exits 1 naming the value" 1 "--probe@@'smtp'" siobpf vip add 10.77.100.4:80 --probe smtp
 rejects "vip add --forward nat exits 1 naming the value" 1 "--forward@@'nat'" siobpf vip add 10.77.100.4:80 --forward nat
-rejects "vip add --probe-path without a leading / exits 1" 1 "--probe-path must start with '/'" \
+rejects "vip add --probe-path without a leading / exits 1" 1 "--probe-path \"health\" must start with '/'" \
 	siobpf vip add 10.77.100.4:80 --probe-path health
+rejects "vip add --probe-path with a space names the character and its position" 1 \
+	"--probe-path \"/a b\": character ' ' at position 3 is not allowed in a URL path" \
+	siobpf vip add 10.77.100.4:80 --probe-path "/a b"
+rejects "vip add --probe-path with bytes that are not UTF-8 exits 1" 1 "character \\xff at position 3" \
+	siobpf vip add 10.77.100.4:80 --probe-path "$(printf '/a\377')"
+rejects "vip add --probe socketio with a query in its path exits 1" 1 \
+	"character '?' at position 3 is not allowed in a socketio probe path" \
+	siobpf vip add 10.77.100.4:80 --probe socketio --probe-path "/s?EIO=3"
+rejects "backend add --probe socketio on its VIP's path with a query exits 1" 1 \
+	"--probe-path@@character '?'" \
+	siobpf backend add $V4 10.77.1.9 --probe socketio --probe-path "/s?x"
 rejects "vip add --persist -1 exits 1 naming the range" 1 "--persist must be a number from 0 to 31536000, not '-1'" \
 	siobpf vip add 10.77.100.4:80 --persist -1
 rejects "vip add --seed 2^32 exits 1 naming the range" 1 "--seed must be a number from 0 to 4294967295" \

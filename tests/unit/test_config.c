@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include <stdbool.h>
+#include <yaml.h>
 
 #include "config.h"
 #include "probe_settings.h"
@@ -181,7 +183,7 @@ static void test_bad_values_are_refused_at_the_value(void **state)
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {type: ping}\n", 3, 19,
 			"probe type must be tcp, http, socketio or none, not 'ping'");
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {path: health}\n", 3, 19,
-			"probe path must start with '/'");
+			"probe path \"health\" must start with '/'");
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {rise: 0}\n", 3, 19,
 			"probe rise must be a number from 1 to 100, not '0'");
 	expect_error_at("vips:\n  - vip: 10.0.0.1\n", 2, 10, "bad VIP '10.0.0.1': a VIP needs a port");
@@ -340,16 +342,16 @@ static void test_written_file_reads_back_to_the_same_text(void **state)
 
 	/* Strings YAML would misread are quoted: IPv6 in flow, odd paths. */
 	assert_int_equal(parse("vips:\n  - vip: \"[fd00::1]:80\"\n"
-			       "    probe: {type: http, path: \"/socket.io/?EIO=4&x=\\\"a b\\\"\"}\n"
+			       "    probe: {type: http, path: \"/socket.io/?EIO=4&x=a b\"}\n"
 			       "    backends:\n      - {address: \"fd00::2\", weight: 3}\n",
 			       &cfg, &err), -EINVAL); /* a path with a space is refused... */
 	assert_int_equal(parse("vips:\n  - vip: \"[fd00::1]:80\"\n"
-			       "    probe: {type: http, path: \"/socket.io/?EIO=4&x=\\\"a\\\\b\\\"\"}\n"
+			       "    probe: {type: http, path: \"/socket.io/?EIO=4&x='a':b,c;d=!$(*)+@%20~\"}\n"
 			       "    backends:\n      - {address: \"fd00::2\", weight: 3,"
-			       " probe: {port: 81, path: '/x#y', status: 204, method: OPTIONS, interval: 900,"
+			       " probe: {port: 81, path: '/x:y', status: 204, method: OPTIONS, interval: 900,"
 			       " timeout: 100, rise: 1, fall: 9}}\n",
 			       &cfg, &err), 0);
-	assert_string_equal(cfg.vips[0].e.cfg.probe_path, "/socket.io/?EIO=4&x=\"a\\b\"");
+	assert_string_equal(cfg.vips[0].e.cfg.probe_path, "/socket.io/?EIO=4&x='a':b,c;d=!$(*)+@%20~");
 	assert_round_trip(&cfg);
 	config_free(&cfg);
 }
@@ -418,6 +420,415 @@ static void test_every_vip_setting_formats_to_text_it_parses(void **state)
 	config_free(&cfg);
 }
 
+/* The value of the first "path" key in text, as libyaml itself reads it. */
+static char *yaml_path_value(const char *text)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	bool want = false, done = false;
+	char *value = NULL;
+
+	assert_true(yaml_parser_initialize(&parser));
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev))
+			fail_msg("libyaml cannot read the written file: %s", parser.problem);
+		if (ev.type == YAML_SCALAR_EVENT) {
+			const char *v = (const char *)ev.data.scalar.value;
+
+			if (want) {
+				value = malloc(ev.data.scalar.length + 1);
+				memcpy(value, v, ev.data.scalar.length + 1);
+				done = true;
+			}
+			want = !strcmp(v, "path");
+		}
+		done = done || ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return value;
+}
+
+/* The writer escapes what YAML will not take raw, whatever the input rule
+ * lets in: libyaml reads back the very bytes. */
+static void test_writer_escapes_characters_yaml_does_not_take_raw(void **state)
+{
+	static const char *const paths[] = {
+		"/nel\xc2\x85x",           /* U+0085: \N, a line break if raw */
+		"/c1\xc2\x80\xc2\x9f",     /* other C1 controls */
+		"/bom\xef\xbb\xbfx",       /* U+FEFF */
+		"/nc\xef\xbf\xbe\xef\xbf\xbf", /* U+FFFE, U+FFFF */
+		"/ls\xe2\x80\xa8ps\xe2\x80\xa9", /* U+2028, U+2029: line breaks in YAML 1.1 */
+		"/del\x7f\ttab\"q\\b",
+		"/ok\xc3\xa9\xc2\xa0\xf0\x9f\x98\x80", /* printable: written as they are */
+	};
+	struct config_error err;
+	struct config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char *text, *back;
+
+		assert_int_equal(parse(example, &cfg, &err), 0);
+		snprintf(cfg.vips[0].e.cfg.probe_path, SIOBPF_PROBE_PATH_MAX, "%s", paths[i]);
+		text = written(&cfg);
+		back = yaml_path_value(text);
+		if (!back || strcmp(back, paths[i]))
+			fail_msg("path %zu read back as '%s' from:\n%s", i, back ? back : "(none)", text);
+		free(back);
+		free(text);
+		config_free(&cfg);
+	}
+}
+
+static void test_writer_refuses_bytes_that_are_not_utf8(void **state)
+{
+	static const char *const paths[] = {"/\xff", "/\xc0\xaf", "/\xed\xa0\x80", "/\xe2\x82",
+					    "/\xf4\x90\x80\x80"};
+	struct config_error err;
+	struct config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		assert_int_equal(parse(example, &cfg, &err), 0);
+		snprintf(cfg.vips[0].e.cfg.probe_path, SIOBPF_PROBE_PATH_MAX, "%s", paths[i]);
+		assert_int_equal(config_write(out, &cfg), -EILSEQ);
+		fclose(out);
+		free(buf);
+		config_free(&cfg);
+	}
+}
+
+/* The URL rule: what it takes, and what it refuses with which message. */
+static void test_probe_path_rule_names_the_character_and_its_place(void **state)
+{
+	static const char *const good[] = {
+		"/", "/health", "/a/b/", "/a//b", "/%2F%7e", "/-._~!$&'()*+,;=:@",
+		"/q?x=1&y=/?z", "/q?%20",
+	};
+	static const struct {
+		const char *path;
+		int kind;
+		const char *why;
+	} bad[] = {
+		{"/a b", SIOBPF_PROBE_HTTP, "\"/a b\": character ' ' at position 3 is not allowed in a URL path"},
+		{"health", SIOBPF_PROBE_HTTP, "\"health\" must start with '/'"},
+		{"", SIOBPF_PROBE_HTTP, "\"\" must start with '/'"},
+		{"/a#b", SIOBPF_PROBE_HTTP, "character '#' at position 3 is not allowed in a URL path"},
+		{"/a?b#c", SIOBPF_PROBE_HTTP, "character '#' at position 5 is not allowed"},
+		{"/x\xc2\x85", SIOBPF_PROBE_HTTP, "\"/x\\xc2\\x85\": character \\xc2 at position 3"},
+		{"/x\x7f", SIOBPF_PROBE_HTTP, "character \\x7f at position 3"},
+		{"/t\tab", SIOBPF_PROBE_HTTP, "character \\x09 at position 3"},
+		{"/q\"", SIOBPF_PROBE_HTTP, "character '\"' at position 3"},
+		{"/%4", SIOBPF_PROBE_HTTP, "character '%' at position 2 is not followed by two hex digits"},
+		{"/%zz", SIOBPF_PROBE_HTTP, "character '%' at position 2 is not followed by two hex digits"},
+		{"//host", SIOBPF_PROBE_HTTP, "character '/' at position 2 is not allowed here"},
+		{"/[v]", SIOBPF_PROBE_HTTP, "character '[' at position 2"},
+		{"/s?EIO=3", SIOBPF_PROBE_SOCKETIO,
+		 "character '?' at position 3 is not allowed in a socketio probe path"},
+	};
+	char why[200], longer[SIOBPF_PROBE_PATH_MAX + 2];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (probe_path_check(good[i], SIOBPF_PROBE_HTTP, why, sizeof(why)))
+			fail_msg("'%s' refused: %s", good[i], why);
+	assert_int_equal(probe_path_check("/socket.io/", SIOBPF_PROBE_SOCKETIO, why, sizeof(why)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = 0;
+		if (probe_path_check(bad[i].path, bad[i].kind, why, sizeof(why)) != -EINVAL ||
+		    !strstr(why, bad[i].why))
+			fail_msg("path %zu: expected -EINVAL with '%s', got '%s'", i, bad[i].why, why);
+	}
+	memset(longer, 'a', sizeof(longer));
+	longer[0] = '/';
+	longer[SIOBPF_PROBE_PATH_MAX] = 0;
+	assert_int_equal(probe_path_check(longer, SIOBPF_PROBE_HTTP, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "must be shorter than 108"));
+	longer[SIOBPF_PROBE_PATH_MAX - 1] = 0;
+	assert_int_equal(probe_path_check(longer, SIOBPF_PROBE_HTTP, why, sizeof(why)), 0);
+}
+
+static void test_file_refuses_paths_by_the_url_rule_at_the_path(void **state)
+{
+	(void)state;
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {type: http, path: \"/a b\"}\n", 3, 31,
+			"probe path \"/a b\": character ' ' at position 3 is not allowed in a URL path");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {path: \"/\\u0085\"}\n", 3, 19,
+			"character \\xc2 at position 2");
+	/* The query rule needs the kind, which may come after the path. */
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {path: /s?x, type: socketio}\n", 3, 19,
+			"VIP 10.0.0.1:80/tcp: probe path \"/s?x\": character '?' at position 3 is not "
+			"allowed in a socketio probe path");
+	/* A backend's socketio probe on its VIP's path with a query. */
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {type: http, path: /s?x}\n"
+			"    backends:\n      - {address: 10.0.0.2, probe: {type: socketio}}\n", 5, 36,
+			"backend 10.0.0.2 of VIP 10.0.0.1:80/tcp: probe path \"/s?x\": character '?'");
+}
+
+static void collect_problem(void *ctx, const char *problem)
+{
+	char *all = ctx;
+
+	snprintf(all + strlen(all), 1024 - strlen(all), "%s|", problem);
+}
+
+/* Maps written by an older siobpf may hold what the rule now refuses. */
+static void test_check_names_the_vip_and_backend_of_a_stored_bad_path(void **state)
+{
+	struct config_error err;
+	struct config cfg;
+	char all[1024] = "";
+
+	(void)state;
+	assert_int_equal(parse(example, &cfg, &err), 0);
+	assert_int_equal(config_check(&cfg, collect_problem, all), 0);
+	strcpy(cfg.vips[0].e.cfg.probe_path, "/he alth");
+	cfg.vips[0].backends[1].has_probe = true;
+	backend_config_init(&cfg.vips[0].backends[1].probe, 0);
+	memset(cfg.vips[0].backends[1].probe.probe_path, 'x', SIOBPF_PROBE_PATH_MAX); /* no NUL */
+	assert_int_equal(config_check(&cfg, collect_problem, all), 2);
+	assert_non_null(strstr(all, "VIP 10.77.100.1:80/tcp: probe path \"/he alth\": character ' ' "
+				    "at position 4 is not allowed in a URL path|"));
+	assert_non_null(strstr(all, "backend 10.77.1.2 of VIP 10.77.100.1:80/tcp: probe path"));
+	assert_non_null(strstr(all, "must be shorter than 108"));
+	config_free(&cfg);
+}
+
+/* --- property: random settings write and read back to the same struct --- */
+
+static const char path_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				 "-._~!$&'()*+,;=:@/";
+
+static unsigned rnd(unsigned n)
+{
+	return (unsigned)random() % n;
+}
+
+/* A random path the rule accepts, of up to `max` bytes. */
+static void random_path(char *buf, size_t max, bool query)
+{
+	size_t n = 1, want = 1 + rnd((unsigned)max - 1);
+	bool in_query = false;
+
+	buf[0] = '/';
+	while (n < want) {
+		unsigned pick = rnd(20);
+
+		if (pick == 0 && n + 3 <= want) {
+			n += (size_t)sprintf(buf + n, "%%%02X", rnd(256));
+		} else if (pick == 1 && query && !in_query) {
+			buf[n++] = '?';
+			in_query = true;
+		} else if (pick == 2 && in_query) {
+			buf[n++] = rnd(2) ? '?' : '/';
+		} else {
+			buf[n] = path_chars[rnd(sizeof(path_chars) - 1)];
+			if (n == 1 && buf[n] == '/') /* "//" names a host */
+				buf[n] = 'a';
+			n++;
+		}
+	}
+	buf[n] = 0;
+}
+
+static void set_vip(struct vip_entry *e, const char *name, const char *text)
+{
+	char why[200];
+
+	if (vip_setting_parse(e, name, text, why, sizeof(why)))
+		fail_msg("%s '%s' refused: %s", name, text, why);
+}
+
+static void set_own(struct siobpf_backend_config *c, const char *name, const char *text)
+{
+	char why[200];
+
+	if (backend_probe_setting_parse(c, name, text, why, sizeof(why)))
+		fail_msg("backend %s '%s' refused: %s", name, text, why);
+}
+
+static void random_vip(struct config_vip *v, unsigned index)
+{
+	static const char *const kinds[] = {"tcp", "http", "socketio", "none"};
+	char text[SIOBPF_PROBE_PATH_MAX + 16];
+	const char *why;
+	bool v6 = rnd(2), vip_query;
+	unsigned kind = rnd(4);
+
+	memset(v, 0, sizeof(*v));
+	if (v6)
+		snprintf(text, sizeof(text), "[fd00::%x]:%u%s", index + 1, 1 + rnd(65535),
+			 rnd(2) ? "/udp" : "/tcp");
+	else
+		snprintf(text, sizeof(text), "10.0.%u.%u:%u%s", index / 200, index % 200 + 1,
+			 1 + rnd(65535), rnd(2) ? "/udp" : "/tcp");
+	assert_int_equal(vip_parse(text, &v->e.key, &why), 0);
+	state_vip_defaults(&v->e.key, &v->e.vip, &v->e.cfg);
+	set_vip(&v->e, "sticky", rnd(2) ? "ip" : "ip-port");
+	snprintf(text, sizeof(text), "%u", rnd(v6 ? 129 : 33));
+	set_vip(&v->e, "prefix", text);
+	snprintf(text, sizeof(text), "%u", rnd(31536001));
+	set_vip(&v->e, "persist", text);
+	snprintf(text, sizeof(text), "%u", (unsigned)random());
+	set_vip(&v->e, "seed", text);
+	set_vip(&v->e, "probe", kinds[kind]);
+	/* A query only where no probe of this VIP can be socketio. */
+	vip_query = kind != SIOBPF_PROBE_SOCKETIO && rnd(2);
+	random_path(text, SIOBPF_PROBE_PATH_MAX - 1, vip_query);
+	set_vip(&v->e, "probe-path", text);
+	if (rnd(2)) {
+		snprintf(text, sizeof(text), "%u", 1 + rnd(65535));
+		set_vip(&v->e, "probe-port", text);
+	}
+	snprintf(text, sizeof(text), "%u", 100 + rnd(500));
+	set_vip(&v->e, "probe-status", text);
+	set_vip(&v->e, "probe-method", method_names[rnd(METHOD_NAMES)]);
+	/* Every timeout at most every interval, at either level. */
+	snprintf(text, sizeof(text), "%u", 1000 + rnd(3599001));
+	set_vip(&v->e, "interval", text);
+	snprintf(text, sizeof(text), "%u", 10 + rnd(991));
+	set_vip(&v->e, "timeout", text);
+	snprintf(text, sizeof(text), "%u", 1 + rnd(100));
+	set_vip(&v->e, "rise", text);
+	snprintf(text, sizeof(text), "%u", 1 + rnd(100));
+	set_vip(&v->e, "fall", text);
+
+	v->nbackends = rnd(4);
+	v->backends = calloc(v->nbackends + 1, sizeof(*v->backends));
+	for (size_t i = 0; i < v->nbackends; i++) {
+		struct config_backend *b = &v->backends[i];
+		unsigned own_kind = vip_query ? rnd(2) * 2 + 1 /* http or none */ : rnd(4);
+		bool socketio;
+
+		snprintf(text, sizeof(text), v6 ? "fd01::%x:%zx" : "10.1.%u.%zu", index, i + 1);
+		assert_int_equal(addr_parse(text, &b->addr, &why), 0);
+		b->weight = 1 + rnd(SIOBPF_MAX_WEIGHT);
+		b->state = rnd(4) == 3 ? CONFIG_STATE_KEEP : (int)rnd(3);
+		backend_config_init(&b->probe, 0);
+		b->has_probe = rnd(2);
+		if (!b->has_probe)
+			continue;
+		if (rnd(2))
+			set_own(&b->probe, "probe", kinds[own_kind]);
+		socketio = b->probe.probe == SIOBPF_PROBE_SOCKETIO ||
+			   (b->probe.probe == SIOBPF_PROBE_INHERIT && kind == SIOBPF_PROBE_SOCKETIO);
+		if (rnd(2)) {
+			random_path(text, SIOBPF_PROBE_PATH_MAX - 1, !socketio && rnd(2));
+			set_own(&b->probe, "probe-path", text);
+		}
+		if (rnd(2)) {
+			snprintf(text, sizeof(text), "%u", 1 + rnd(65535));
+			set_own(&b->probe, "probe-port", text);
+		}
+		if (rnd(2)) {
+			snprintf(text, sizeof(text), "%u", 100 + rnd(500));
+			set_own(&b->probe, "probe-status", text);
+		}
+		if (rnd(2))
+			set_own(&b->probe, "probe-method", method_names[rnd(METHOD_NAMES)]);
+		if (rnd(2)) {
+			snprintf(text, sizeof(text), "%u", 1000 + rnd(3599001));
+			set_own(&b->probe, "interval", text);
+		}
+		if (rnd(2)) {
+			snprintf(text, sizeof(text), "%u", 10 + rnd(991));
+			set_own(&b->probe, "timeout", text);
+		}
+		if (rnd(2)) {
+			snprintf(text, sizeof(text), "%u", 1 + rnd(100));
+			set_own(&b->probe, "rise", text);
+		}
+		if (rnd(2)) {
+			snprintf(text, sizeof(text), "%u", 1 + rnd(100));
+			set_own(&b->probe, "fall", text);
+		}
+	}
+}
+
+static void assert_same_config(const struct config *a, const struct config *b)
+{
+	assert_int_equal(a->nvips, b->nvips);
+	for (size_t v = 0; v < a->nvips; v++) {
+		const struct config_vip *x = &a->vips[v], *y = &b->vips[v];
+
+		assert_memory_equal(&x->e, &y->e, sizeof(x->e));
+		assert_int_equal(x->nbackends, y->nbackends);
+		for (size_t i = 0; i < x->nbackends; i++) {
+			const struct config_backend *p = &x->backends[i], *q = &y->backends[i];
+
+			assert_memory_equal(&p->addr, &q->addr, sizeof(p->addr));
+			assert_int_equal(p->weight, q->weight);
+			assert_int_equal(p->state, q->state);
+			assert_int_equal(p->has_probe, q->has_probe);
+			if (p->has_probe)
+				assert_memory_equal(&p->probe, &q->probe, sizeof(p->probe));
+		}
+	}
+}
+
+static void test_random_settings_write_and_read_back_to_the_same_struct(void **state)
+{
+	(void)state;
+	srandom(20240611);
+	for (int round = 0; round < 400; round++) {
+		struct config cfg = {0}, back;
+		struct config_error err;
+		char *text;
+
+		cfg.nvips = 1 + rnd(3);
+		cfg.vips = calloc(cfg.nvips, sizeof(*cfg.vips));
+		for (size_t v = 0; v < cfg.nvips; v++)
+			random_vip(&cfg.vips[v], (unsigned)v);
+		text = written(&cfg);
+		if (config_parse(text, strlen(text), &back, &err))
+			fail_msg("round %d: the written file is refused at %d:%d: %s\n%s", round,
+				 err.at.line, err.at.column, err.msg, text);
+		assert_same_config(&cfg, &back);
+		free(text);
+		config_free(&back);
+		config_free(&cfg);
+	}
+}
+
+/* Whatever bytes a path holds, the rule refuses it or it reads back as itself. */
+static void test_any_accepted_path_bytes_read_back_as_themselves(void **state)
+{
+	struct config_error err;
+	struct config cfg, back;
+	char path[24], why[200];
+
+	(void)state;
+	srandom(7);
+	for (int round = 0; round < 20000; round++) {
+		size_t n = 1 + rnd(sizeof(path) - 2);
+		char *text;
+
+		path[0] = '/';
+		for (size_t i = 1; i < n; i++)
+			path[i] = (char)(1 + rnd(255));
+		path[n] = 0;
+		assert_int_equal(parse(example, &cfg, &err), 0);
+		if (vip_setting_parse(&cfg.vips[0].e, "probe-path", path, why, sizeof(why))) {
+			config_free(&cfg);
+			continue;
+		}
+		text = written(&cfg);
+		if (config_parse(text, strlen(text), &back, &err))
+			fail_msg("accepted path refused once written at %d:%d: %s\n%s", err.at.line,
+				 err.at.column, err.msg, text);
+		assert_string_equal(back.vips[0].e.cfg.probe_path, path);
+		free(text);
+		config_free(&back);
+		config_free(&cfg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +848,13 @@ int main(void)
 		cmocka_unit_test(test_probe_down_backend_is_written_without_state),
 		cmocka_unit_test(test_written_empty_configuration),
 		cmocka_unit_test(test_every_vip_setting_formats_to_text_it_parses),
+		cmocka_unit_test(test_writer_escapes_characters_yaml_does_not_take_raw),
+		cmocka_unit_test(test_writer_refuses_bytes_that_are_not_utf8),
+		cmocka_unit_test(test_probe_path_rule_names_the_character_and_its_place),
+		cmocka_unit_test(test_file_refuses_paths_by_the_url_rule_at_the_path),
+		cmocka_unit_test(test_check_names_the_vip_and_backend_of_a_stored_bad_path),
+		cmocka_unit_test(test_random_settings_write_and_read_back_to_the_same_struct),
+		cmocka_unit_test(test_any_accepted_path_bytes_read_back_as_themselves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "health.h"
+#include "probe.h"
 #include "probe_settings.h"
 
 #define UP SIOBPF_BACKEND_UP
@@ -189,6 +190,18 @@ static void test_override_timeout_above_interval_is_refused(void **state)
 	assert_int_equal(probe_settings_check(&s, why, sizeof(why)), 0);
 }
 
+/* libcurl's message is reported as libcurl wrote it; strerror's is lowercased. */
+static void test_probe_failure_keeps_libcurls_message_as_is(void **state)
+{
+	char buf[160];
+
+	(void)state;
+	probe_failure_text("URL using bad/illegal format or missing URL", 0, buf, sizeof(buf));
+	assert_string_equal(buf, "URL using bad/illegal format or missing URL");
+	probe_failure_text("Couldn't connect to server", ECONNREFUSED, buf, sizeof(buf));
+	assert_string_equal(buf, "connection refused");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_backend_override_replaces_only_its_fields),
 		cmocka_unit_test(test_socketio_probe_asks_the_engine_io_path_by_default),
 		cmocka_unit_test(test_override_timeout_above_interval_is_refused),
+		cmocka_unit_test(test_probe_failure_keeps_libcurls_message_as_is),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

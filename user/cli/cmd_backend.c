@@ -107,6 +107,10 @@ static int probe_check(const struct backend_cmd *c, const struct siobpf_backend_
 		pr_err("backend %s: %s; give --timeout or --interval", c->addr_text, why);
 		return -EINVAL;
 	}
+	if (probe_path_stored_check(&c->vip, own, why, sizeof(why))) {
+		pr_err("backend %s: --probe-path %s", c->addr_text, why);
+		return -EINVAL;
+	}
 	probe_settings_format(&s, desc, len);
 	return 0;
 }

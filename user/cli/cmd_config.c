@@ -58,6 +58,12 @@ out:
 	return rc;
 }
 
+static void save_problem(void *ctx, const char *problem)
+{
+	(void)ctx;
+	pr_err("%s", problem);
+}
+
 int cmd_save(struct cli_args *args)
 {
 	struct dataplane dp;
@@ -72,6 +78,12 @@ int cmd_save(struct cli_args *args)
 	pins_release(&dp, lock_fd);
 	if (err) {
 		pr_err("reading the maps failed: %s", strerror(-err));
+		return EXIT_FAIL;
+	}
+	/* A file apply would refuse is no backup: name what to fix instead. */
+	if (config_check(&cfg, save_problem, NULL)) {
+		pr_err("nothing saved: fix the settings above, then save again");
+		config_free(&cfg);
 		return EXIT_FAIL;
 	}
 	err = config_write(stdout, &cfg);

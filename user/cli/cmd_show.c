@@ -124,7 +124,7 @@ static json_object *vip_json(const struct vip_entry *e, const struct backend_ent
 	probe = json_object_new_object();
 	json_object_object_add(probe, "type", jstr(name_of(probe_names, PROBE_NAMES, e->cfg.probe)));
 	json_object_object_add(probe, "port", jint(e->cfg.probe_port ? e->cfg.probe_port : ntohs(e->key.port)));
-	json_object_object_add(probe, "path", jstr(e->cfg.probe_path));
+	json_object_object_add(probe, "path", json_object_new_string_len(e->cfg.probe_path, (int)strnlen(e->cfg.probe_path, SIOBPF_PROBE_PATH_MAX)));
 	json_object_object_add(probe, "status", jint(e->cfg.http_status));
 	json_object_object_add(probe, "method",
 			       jstr(name_of(method_names, METHOD_NAMES, e->cfg.probe_method)));
@@ -173,8 +173,8 @@ static void vip_text(const struct vip_entry *e, const struct backend_entry *b,
 	       e->cfg.probe_port ? e->cfg.probe_port : ntohs(e->key.port), e->cfg.interval_ms,
 	       e->cfg.timeout_ms, e->cfg.rise, e->cfg.fall);
 	if (e->cfg.probe == SIOBPF_PROBE_HTTP)
-		printf(" %s %s expect %u", name_of(method_names, METHOD_NAMES, e->cfg.probe_method),
-		       e->cfg.probe_path, e->cfg.http_status);
+		printf(" %s %.*s expect %u", name_of(method_names, METHOD_NAMES, e->cfg.probe_method),
+		       SIOBPF_PROBE_PATH_MAX, e->cfg.probe_path, e->cfg.http_status);
 	printf("\n");
 	if (!nb)
 		printf("    no backends: traffic to this VIP is dropped\n");
@@ -221,6 +221,31 @@ static json_object *ifaces_json(struct dataplane *dp)
 	return list;
 }
 
+/* Settings the rules of this siobpf refuse, from maps an older one wrote:
+ * a warning each, naming the VIP or backend and the way out. */
+static void warn_stored_problems(const struct show_state *s)
+{
+	char why[200], text[ADDR_TEXT_MAX], addr[ADDR_TEXT_MAX];
+
+	for (size_t v = 0; v < s->nvips; v++) {
+		const struct vip_entry *e = &s->vips[v];
+
+		vip_format(&e->key, text, sizeof(text));
+		if (probe_path_stored_check(e, NULL, why, sizeof(why)))
+			pr_warn("VIP %s: probe path %s; set one with `siobpf vip set %s --probe-path PATH`",
+				text, why, text);
+		for (size_t i = s->first[v]; i < s->first[v + 1]; i++) {
+			const struct backend_entry *b = &s->backends[i];
+
+			if (!s->own[i].in_use || !probe_path_stored_check(e, &s->own[i], why, sizeof(why)))
+				continue;
+			addr_format(b->b.family, b->b.addr, addr, sizeof(addr));
+			pr_warn("backend %s of VIP %s: probe path %s; set one with `siobpf backend set %s "
+				"%s --probe-path PATH`", addr, text, why, text, addr);
+		}
+	}
+}
+
 int cmd_status(struct cli_args *args)
 {
 	struct show_state s = {0};
@@ -235,6 +260,7 @@ int cmd_status(struct cli_args *args)
 		pr_err("reading the maps failed: %s", strerror(-err));
 		goto out;
 	}
+	warn_stored_problems(&s);
 	ifaces = ifaces_json(&dp);
 	if (cli_flag(args, "json")) {
 		json_object *root = json_object_new_object(), *vips = json_object_new_array();

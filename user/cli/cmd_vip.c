@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "output.h"
 #include "pins.h"
+#include "probe_settings.h"
 #include "settings.h"
 #include "state.h"
 
@@ -42,6 +43,10 @@ static int apply_vip_options(const struct cli_args *args, struct vip_entry *e)
 	}
 	if (vip_settings_check(e, why, sizeof(why))) {
 		pr_err("%s", why);
+		return -EINVAL;
+	}
+	if (probe_path_stored_check(e, NULL, why, sizeof(why))) {
+		pr_err("--probe-path %s", why);
 		return -EINVAL;
 	}
 	return n;

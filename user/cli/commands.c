@@ -133,9 +133,11 @@ const struct command commands[] = {
 	 "completions directory.",
 	 {{"markdown", NULL, "command reference as Markdown"},
 	  {"man", NULL, "man page (troff)"},
-	  {"bash-completion", NULL, "bash completion script (commands, options, values, VIPs)"}},
+	  {"bash-completion", NULL, "bash completion script (commands, options, values, VIPs)"},
+	  {"pin-dir", "DIR", "accepted like every command's; unused"}},
 	 cmd_help},
-	{"version", "", 0, 0, "show the version", NULL, {{0}}, cmd_version},
+	{"version", "", 0, 0, "show the version", NULL,
+	 {{"pin-dir", "DIR", "accepted like every command's; unused"}}, cmd_version},
 };
 
 const size_t command_count = sizeof(commands) / sizeof(commands[0]);

@@ -300,6 +300,31 @@ static int vip_pair(struct parser *p, void *ctx, int key, const yaml_node_t *key
 	return 0;
 }
 
+/* The probe path in force, now that the probe's kind is known, for the VIP
+ * and for each backend with its own probe (at its path, or its block). */
+static int paths_check(struct parser *p, const struct config_vip *vip, const yaml_node_t *node,
+		       const char *text)
+{
+	const yaml_node_t *probe, *path = NULL;
+	char why[200], atext[ADDR_TEXT_MAX];
+
+	if (probe_path_stored_check(&vip->e, NULL, why, sizeof(why))) {
+		probe = mapping_get(p, node, "probe");
+		if (probe)
+			path = mapping_get(p, probe, "path");
+		return fail(p, path ? path : probe ? probe : node, "VIP %s: probe path %s", text, why);
+	}
+	for (size_t i = 0; i < vip->nbackends; i++) {
+		const struct config_backend *be = &vip->backends[i];
+
+		if (!be->has_probe || !probe_path_stored_check(&vip->e, &be->probe, why, sizeof(why)))
+			continue;
+		addr_format(be->addr.family, be->addr.a, atext, sizeof(atext));
+		return fail_at(p, be->probe_at, "backend %s of VIP %s: probe path %s", atext, text, why);
+	}
+	return 0;
+}
+
 static int vip_entry_parse(struct parser *p, struct config *cfg, const yaml_node_t *node)
 {
 	struct config_vip *vip = &cfg->vips[cfg->nvips];
@@ -356,7 +381,7 @@ static int vip_entry_parse(struct parser *p, struct config *cfg, const yaml_node
 			return fail_at(p, be->probe_at, "backend %s of VIP %s: %s", atext, text, why);
 		}
 	}
-	return 0;
+	return paths_check(p, vip, node, text);
 }
 
 static const char *const top_keys[] = {"vips", NULL};
@@ -503,38 +528,119 @@ void config_free(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+int config_check(const struct config *cfg, config_problem_fn fn, void *ctx)
+{
+	char why[200], msg[400], vtext[ADDR_TEXT_MAX], atext[ADDR_TEXT_MAX];
+	int problems = 0;
+
+	for (size_t v = 0; v < cfg->nvips; v++) {
+		const struct config_vip *vip = &cfg->vips[v];
+
+		vip_format(&vip->e.key, vtext, sizeof(vtext));
+		if (probe_path_stored_check(&vip->e, NULL, why, sizeof(why))) {
+			snprintf(msg, sizeof(msg), "VIP %s: probe path %s", vtext, why);
+			fn(ctx, msg);
+			problems++;
+		}
+		for (size_t i = 0; i < vip->nbackends; i++) {
+			const struct config_backend *be = &vip->backends[i];
+
+			if (!be->has_probe || !probe_path_stored_check(&vip->e, &be->probe, why, sizeof(why)))
+				continue;
+			addr_format(be->addr.family, be->addr.a, atext, sizeof(atext));
+			snprintf(msg, sizeof(msg), "backend %s of VIP %s: probe path %s", atext, vtext, why);
+			fn(ctx, msg);
+			problems++;
+		}
+	}
+	return problems;
+}
+
 /* --- writing --- */
 
-/* Plain when YAML reads it back as the same string in this context (flow:
- * inside {...}, where ':' would split a pair); otherwise double-quoted. */
-static void put_str(FILE *out, const char *s, bool flow)
+/* The code point of the UTF-8 sequence at s, its length in *n; -1 (and *n
+ * 1) for a byte that does not start one (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+static long utf8_decode(const unsigned char *s, int *n)
+{
+	static const long min[] = {0, 0, 0x80, 0x800, 0x10000};
+	long cp;
+	int len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
+		: s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : 0;
+
+	*n = 1;
+	if (!len)
+		return -1;
+	cp = len == 1 ? s[0] : s[0] & (0x3f >> (len - 1));
+	for (int i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*n = len;
+	return cp;
+}
+
+/* Writes s as a YAML scalar: plain when YAML reads it back as the same
+ * string in this context (flow: inside {...}, where ':' would split a
+ * pair); otherwise double-quoted, with every character YAML does not take
+ * as it is (C0 and C1 controls, U+0085, the line and paragraph separators,
+ * U+FEFF, U+FFFE, U+FFFF) escaped. -EILSEQ when s is not UTF-8: a byte that
+ * is not can only be written as the character of that number. */
+static int put_str(FILE *out, const char *s, bool flow)
 {
 	bool plain = *s && (strchr("/.", *s) || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
 			    (*s >= 'A' && *s <= 'Z'));
+	int rc = 0, n;
 
 	for (const char *c = s; plain && *c; c++)
 		plain = (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 			strchr("._/-", *c) || (*c == ':' && !flow && c[1] && c[1] != ' ');
 	if (plain) {
 		fputs(s, out);
-		return;
+		return 0;
 	}
 	fputc('"', out);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fprintf(out, "\\%c", *c);
-		else if (*c < 0x20 || *c == 0x7f)
+	for (const unsigned char *c = (const unsigned char *)s; *c; c += n) {
+		long cp = utf8_decode(c, &n);
+
+		if (cp < 0) {
 			fprintf(out, "\\x%02x", *c);
-		else
-			fputc(*c, out);
+			rc = -EILSEQ;
+		} else if (cp == '"' || cp == '\\') {
+			fprintf(out, "\\%c", (int)cp);
+		} else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0 && cp != 0x85)) {
+			fprintf(out, "\\x%02lx", cp);
+		} else if (cp == 0x85) {
+			fputs("\\N", out);
+		} else if (cp == 0x2028 || cp == 0x2029) {
+			fputs(cp == 0x2028 ? "\\L" : "\\P", out);
+		} else if (cp == 0xfeff || cp == 0xfffe || cp == 0xffff) {
+			fprintf(out, "\\u%04lX", cp);
+		} else {
+			fwrite(c, 1, (size_t)n, out);
+		}
 	}
 	fputc('"', out);
+	return rc;
+}
+
+/* A probe path as the maps hold it, which may lack its NUL. */
+static int put_bounded(FILE *out, const char path[SIOBPF_PROBE_PATH_MAX])
+{
+	char text[SIOBPF_PROBE_PATH_MAX + 1];
+
+	snprintf(text, sizeof(text), "%.*s", SIOBPF_PROBE_PATH_MAX, path);
+	return put_str(out, text, true);
 }
 
 /* Only the fields a backend sets itself; the rest are its VIP's. */
-static void write_backend_probe(FILE *out, const struct siobpf_backend_config *c)
+static int write_backend_probe(FILE *out, const struct siobpf_backend_config *c)
 {
 	const char *sep = "";
+	int rc = 0;
 
 	fprintf(out, ", probe: {");
 	if (c->probe != SIOBPF_PROBE_INHERIT) {
@@ -547,7 +653,7 @@ static void write_backend_probe(FILE *out, const struct siobpf_backend_config *c
 	}
 	if (c->probe_path[0]) {
 		fprintf(out, "%spath: ", sep);
-		put_str(out, c->probe_path, true);
+		rc = put_bounded(out, c->probe_path);
 		sep = ", ";
 	}
 	if (c->http_status) {
@@ -573,12 +679,14 @@ static void write_backend_probe(FILE *out, const struct siobpf_backend_config *c
 	if (c->fall)
 		fprintf(out, "%sfall: %u", sep, c->fall);
 	fprintf(out, "}");
+	return rc;
 }
 
-static void write_vip(FILE *out, const struct config_vip *v)
+static int write_vip(FILE *out, const struct config_vip *v)
 {
 	const struct vip_entry *e = &v->e;
 	char text[ADDR_TEXT_MAX];
+	int rc;
 
 	vip_format(&e->key, text, sizeof(text));
 	fprintf(out, "  - vip: ");
@@ -590,7 +698,7 @@ static void write_vip(FILE *out, const struct config_vip *v)
 	if (e->cfg.probe_port) /* 0: the VIP's own port */
 		fprintf(out, ", port: %u", e->cfg.probe_port);
 	fprintf(out, ", path: ");
-	put_str(out, e->cfg.probe_path, true);
+	rc = put_bounded(out, e->cfg.probe_path);
 	fprintf(out, ", status: %u, method: %s, interval: %u, timeout: %u, rise: %u, fall: %u}\n",
 		e->cfg.http_status, name_of(method_names, METHOD_NAMES, e->cfg.probe_method),
 		e->cfg.interval_ms, e->cfg.timeout_ms, e->cfg.rise, e->cfg.fall);
@@ -604,23 +712,27 @@ static void write_vip(FILE *out, const struct config_vip *v)
 		fprintf(out, ", weight: %u", b->weight);
 		if (b->state != CONFIG_STATE_KEEP)
 			fprintf(out, ", state: %s", name_of(state_names, STATE_NAMES, b->state));
-		if (b->has_probe)
-			write_backend_probe(out, &b->probe);
+		if (b->has_probe && write_backend_probe(out, &b->probe))
+			rc = -EILSEQ;
 		if (b->probe_down && b->state == CONFIG_STATE_KEEP)
 			fprintf(out, "}  # down by its probe, which brings it back up\n");
 		else
 			fprintf(out, "}\n");
 	}
+	return rc;
 }
 
 int config_write(FILE *out, const struct config *cfg)
 {
+	int rc = 0;
+
 	fprintf(out, "# siobpf configuration: `siobpf apply -f FILE` makes the running state match it.\n"
 		     "# A backend without a state keeps the one it has (its probe's).\n");
 	fprintf(out, "vips:%s\n", cfg->nvips ? "" : " []");
 	for (size_t i = 0; i < cfg->nvips; i++)
-		write_vip(out, &cfg->vips[i]);
-	return fflush(out) || ferror(out) ? -EIO : 0;
+		if (write_vip(out, &cfg->vips[i]))
+			rc = -EILSEQ;
+	return fflush(out) || ferror(out) ? -EIO : rc;
 }
 
 /* --- files --- */

@@ -51,9 +51,16 @@ struct config_error {
 /* Parses and validates a whole file's text with the CLI's defaults and
  * rules. -EINVAL with err set on the first problem; *cfg is then empty. */
 int config_parse(const char *text, size_t len, struct config *cfg, struct config_error *err);
-/* Writes cfg as YAML that config_parse reads back to the same cfg. */
+/* Writes cfg as YAML that config_parse reads back to the same cfg;
+ * -EILSEQ (the rest written) when a string in it is not UTF-8. */
 int config_write(FILE *out, const struct config *cfg);
 void config_free(struct config *cfg);
+
+/* Checks what config_parse checks but maps written by an older siobpf may
+ * break (the probe path rule): calls fn with each problem, a sentence that
+ * names the VIP or backend. Returns the number of problems. */
+typedef void (*config_problem_fn)(void *ctx, const char *problem);
+int config_check(const struct config *cfg, config_problem_fn fn, void *ctx);
 
 /* Reads and parses a file ("-": standard input). On failure errbuf holds
  * "PATH:LINE:COLUMN: problem" (or "PATH: problem"). */

@@ -146,6 +146,24 @@ void probe_settings_format(const struct probe_settings *s, char *buf, size_t len
 			 s->interval_ms, s->timeout_ms, s->rise, s->fall);
 }
 
+int probe_path_stored_check(const struct vip_entry *vip, const struct siobpf_backend_config *own,
+			    char *why, size_t len)
+{
+	const char *raw = own && own->in_use ? own->probe_path : vip->cfg.probe_path;
+	char path[SIOBPF_PROBE_PATH_MAX + 1];
+	struct probe_settings s;
+
+	/* The maps hold the whole buffer: it may lack its NUL. */
+	memcpy(path, raw, SIOBPF_PROBE_PATH_MAX);
+	path[SIOBPF_PROBE_PATH_MAX] = 0;
+	if (path[0] && probe_path_check(path, -1, why, len))
+		return -EINVAL;
+	probe_settings_resolve(vip, own, &s);
+	if (s.kind == SIOBPF_PROBE_NONE || s.kind == SIOBPF_PROBE_TCP)
+		return 0;
+	return probe_path_check(s.path, s.kind, why, len);
+}
+
 int backend_config_get(struct dataplane *dp, __u32 id, struct siobpf_backend_config *c)
 {
 	if (id >= SIOBPF_MAX_BACKENDS)

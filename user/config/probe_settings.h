@@ -52,6 +52,12 @@ int probe_settings_check(const struct probe_settings *s, char *why, size_t len);
 /* "http GET /health port 8080 expect 200 every 200ms timeout 100ms rise 2 fall 3" */
 void probe_settings_format(const struct probe_settings *s, char *buf, size_t len);
 
+/* Checks the probe path in force by the URL rule (settings.h), for the VIP
+ * (own NULL) or one of its backends: what the CLI and the file refuse may
+ * still be in maps an older siobpf wrote. why: "\"/a b\": character ...". */
+int probe_path_stored_check(const struct vip_entry *vip, const struct siobpf_backend_config *own,
+			    char *why, size_t len);
+
 /* The override stored for backend id; *c is zeroed (in_use 0) when none. */
 int backend_config_get(struct dataplane *dp, __u32 id, struct siobpf_backend_config *c);
 int backend_config_put(struct dataplane *dp, __u32 id, const struct siobpf_backend_config *c);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* The rules of VIP and backend settings; see settings.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,6 +78,94 @@ static int range_parse(const char *text, long min, long max, long *out, char *wh
 	return -EINVAL;
 }
 
+/* A path as a message shows it: printable ASCII, the rest as \xNN. */
+static void path_show(const char *path, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	for (const unsigned char *c = (const unsigned char *)path; *c && used + 5 < len; c++) {
+		if (used >= 48) {
+			used += (size_t)snprintf(buf + used, len - used, "...");
+			break;
+		}
+		if (*c > 0x20 && *c < 0x7f && *c != '"' && *c != '\\')
+			buf[used++] = (char)*c;
+		else if (*c == ' ')
+			buf[used++] = ' ';
+		else
+			used += (size_t)snprintf(buf + used, len - used, "\\x%02x", *c);
+	}
+	buf[used < len ? used : len - 1] = 0;
+}
+
+static bool is_pchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-._~!$&'()*+,;=:@", c));
+}
+
+static bool is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* RFC 3986: path-absolute, then for http an optional "?" query. */
+int probe_path_check(const char *path, int kind, char *why, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)path;
+	const char *problem = "is not allowed in a URL path";
+	char shown[64], ch[8];
+	bool query = false;
+	size_t i, n = strlen(path);
+
+	path_show(path, shown, sizeof(shown));
+	if (n >= SIOBPF_PROBE_PATH_MAX) {
+		snprintf(why, len, "\"%s\" is %zu bytes: it must be shorter than %d", shown, n,
+			 SIOBPF_PROBE_PATH_MAX);
+		return -EINVAL;
+	}
+	if (s[0] != '/') {
+		snprintf(why, len, "\"%s\" must start with '/'", shown);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			if (is_hex(s[i + 1]) && is_hex(s[i + 2])) {
+				i += 2;
+				continue;
+			}
+			problem = "is not followed by two hex digits (%HH)";
+			break;
+		}
+		if (is_pchar(s[i]) || s[i] == '/') {
+			if (i == 1 && s[i] == '/' && !query) {
+				problem = "is not allowed here: a path starting with \"//\" would name a host";
+				break;
+			}
+			continue;
+		}
+		if (s[i] == '?' && query)
+			continue;
+		if (s[i] == '?' && kind != SIOBPF_PROBE_SOCKETIO) {
+			query = true;
+			continue;
+		}
+		if (s[i] == '?')
+			problem = "is not allowed in a socketio probe path (the probe adds its own query)";
+		break;
+	}
+	if (i == n)
+		return 0;
+	if (s[i] > 0x20 && s[i] < 0x7f)
+		snprintf(ch, sizeof(ch), "'%c'", s[i]);
+	else if (s[i] == ' ')
+		snprintf(ch, sizeof(ch), "' '");
+	else
+		snprintf(ch, sizeof(ch), "\\x%02x", s[i]);
+	snprintf(why, len, "\"%s\": character %s at position %zu %s", shown, ch, i + 1, problem);
+	return -EINVAL;
+}
+
 int vip_setting_parse(struct vip_entry *e, const char *name, const char *text, char *why,
 		      size_t len)
 {
@@ -95,12 +184,9 @@ int vip_setting_parse(struct vip_entry *e, const char *name, const char *text, c
 		if (choice_parse(text, rule->names, rule->count, &choice, why, len))
 			return -EINVAL;
 	} else if (field == F_PROBE_PATH) {
-		if (text[0] != '/' || strlen(text) >= SIOBPF_PROBE_PATH_MAX || strpbrk(text, " \t\r\n")) {
-			snprintf(why, len,
-				 "must start with '/', hold no spaces and be shorter than %d bytes, not '%.40s'",
-				 SIOBPF_PROBE_PATH_MAX, text);
+		/* The probe's kind may come later: its own rule is checked with the others. */
+		if (probe_path_check(text, -1, why, len))
 			return -EINVAL;
-		}
 	} else {
 		long max = field == F_PREFIX ? (e->key.family == SIOBPF_FAMILY_IPV6 ? 128 : 32) : rule->max;
 

@@ -25,6 +25,13 @@ void vip_setting_format(const struct vip_entry *e, const char *name, char *buf, 
  * message is a whole sentence. */
 int vip_settings_check(const struct vip_entry *e, char *why, size_t len);
 
+/* Checks a probe path: an absolute URL path (RFC 3986 path-absolute:
+ * unreserved, sub-delims, ':', '@', %HH and '/'), then an optional "?query"
+ * unless kind is SIOBPF_PROBE_SOCKETIO, whose probe adds its own; never '#'.
+ * kind -1: not known yet (a query is allowed). why names the character and
+ * its 1-based position: "\"/a b\": character ' ' at position 3 is not ...". */
+int probe_path_check(const char *path, int kind, char *why, size_t len);
+
 /* Backend settings "weight" and "state". -ENOENT: no such setting. */
 int backend_setting_parse(struct siobpf_backend *b, const char *name, const char *text, char *why,
 			  size_t len);

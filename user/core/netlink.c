@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Routes, neighbours and link addresses from rtnetlink; see netlink.h. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
@@ -42,10 +43,62 @@ struct nl_attrs {
 	unsigned int max;
 };
 
-/* -errno after a failed call, never 0 even if the call left errno unset. */
+/* The largest errno a netlink ack may carry (the kernel's MAX_ERRNO). */
+#define NL_MAX_ERRNO 4095
+
+/* -errno after a failed call, never 0 even if the call left errno unset,
+ * and -EIO for a value that is no errno (an ack's INT_MIN cannot be negated). */
 static int neg_errno(void)
 {
-	return errno ? -errno : -EIO;
+	return errno > 0 && errno <= NL_MAX_ERRNO ? -errno : -EIO;
+}
+
+/*
+ * Checks a received buffer before libmnl walks it: mnl_nlmsg_ok (1.0.4)
+ * compares nlmsg_len as an int, so a length of 2^31 or more passes it and
+ * the walk leaves the buffer. Every message must fit what remains, and an
+ * ack's error must be an errno (libmnl negates it).
+ */
+static int reply_check(const char *buf, size_t len)
+{
+	if (len > INT_MAX)
+		return -EMSGSIZE;
+	while (len >= sizeof(struct nlmsghdr)) {
+		struct nlmsghdr nlh;
+		size_t step;
+
+		memcpy(&nlh, buf, sizeof(nlh));
+		if (nlh.nlmsg_len < sizeof(nlh) || nlh.nlmsg_len > len)
+			return -EBADMSG;
+		if (nlh.nlmsg_type == NLMSG_ERROR && nlh.nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+			int error;
+
+			memcpy(&error, buf + NLMSG_HDRLEN, sizeof(error));
+			if (error < -NL_MAX_ERRNO || error > NL_MAX_ERRNO)
+				return -EPROTO;
+		}
+		step = NLMSG_ALIGN(nlh.nlmsg_len);
+		if (step >= len)
+			break;
+		buf += step;
+		len -= step;
+	}
+	return 0;
+}
+
+/* One received buffer through cb: < 0 -errno, 0 the ack (done), 1 more to read. */
+static int reply_run(const char *buf, size_t len, unsigned int seq, unsigned int portid,
+		     mnl_cb_t cb, void *data)
+{
+	int ret = reply_check(buf, len);
+
+	if (ret)
+		return ret;
+	errno = 0;
+	ret = mnl_cb_run(buf, len, seq, portid, cb, data);
+	if (ret < 0)
+		return neg_errno();
+	return ret > MNL_CB_STOP ? 1 : 0;
 }
 
 static int nl_open(struct nl *nl)
@@ -79,7 +132,7 @@ static void nl_close(struct nl *nl)
 static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	char buf[NL_BUF_SIZE] NL_ALIGNED;
-	int ret = MNL_CB_OK;
+	int ret = 1;
 	ssize_t n;
 
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
@@ -93,11 +146,10 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 				continue;
 			return neg_errno();
 		}
-		errno = 0;
-		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, nl->portid, cb, data);
+		ret = reply_run(buf, (size_t)n, nlh->nlmsg_seq, nl->portid, cb, data);
 		if (ret < 0)
-			return neg_errno();
-	} while (ret > MNL_CB_STOP);
+			return ret;
+	} while (ret > 0);
 	return 0;
 }
 
@@ -442,4 +494,40 @@ int nl_link_mac(int ifindex, __u8 mac[6])
 		return -EOPNOTSUPP;
 	memcpy(mac, r.mac, 6);
 	return 0;
+}
+
+int nl_reply_parse(enum nl_reply kind, const void *buf, size_t len, unsigned int seq,
+		   unsigned int portid, struct nl_reply_info *out)
+{
+	struct route_reply route = { 0 };
+	struct neigh_reply neigh = { 0 };
+	struct link_reply link = { 0 };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	switch (kind) {
+	case NL_REPLY_ROUTE:
+		ret = reply_run(buf, len, seq, portid, route_cb, &route);
+		out->found = route.found;
+		out->type = route.type;
+		out->ifindex = route.oif;
+		out->has_gateway = route.gateway;
+		break;
+	case NL_REPLY_NEIGH:
+		ret = reply_run(buf, len, seq, portid, neigh_cb, &neigh);
+		out->found = neigh.found;
+		out->state = neigh.state;
+		out->has_mac = neigh.has_mac;
+		memcpy(out->mac, neigh.mac, 6);
+		break;
+	case NL_REPLY_LINK:
+		ret = reply_run(buf, len, seq, portid, link_cb, &link);
+		out->found = link.found;
+		out->has_mac = link.has_mac;
+		memcpy(out->mac, link.mac, 6);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return ret;
 }

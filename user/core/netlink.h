@@ -7,6 +7,7 @@
 #define SIOBPF_NETLINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "siobpf/abi.h"
@@ -39,5 +40,25 @@ int nl_neigh_resolve(int family, const __u32 addr[4], int ifindex, int timeout_m
 /* MAC address of an interface (RTM_GETLINK, IFLA_ADDRESS). -ENODEV when there
  * is no such interface, -EOPNOTSUPP when it has no 6-byte address. */
 int nl_link_mac(int ifindex, __u8 mac[6]);
+
+/* For tests and fuzzers: one received buffer (8-byte aligned) as the reply
+ * to a route, neighbour or link request with that seq and portid, through
+ * the same checks and callbacks. Returns -errno (-EBADMSG for a message
+ * longer than the buffer, -EPROTO for an ack whose error is no errno), 0 at
+ * the ack, 1 when more would be read; out holds what the callbacks found. */
+enum nl_reply { NL_REPLY_ROUTE, NL_REPLY_NEIGH, NL_REPLY_LINK };
+
+struct nl_reply_info {
+	bool found;
+	__u8 type;   /* route: rtm_type */
+	int ifindex; /* route: RTA_OIF */
+	bool has_gateway;
+	__u16 state; /* neighbour: ndm_state */
+	bool has_mac;
+	__u8 mac[6];
+};
+
+int nl_reply_parse(enum nl_reply kind, const void *buf, size_t len, unsigned int seq,
+		   unsigned int portid, struct nl_reply_info *out);
 
 #endif /* SIOBPF_NETLINK_H */

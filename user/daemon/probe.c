@@ -250,19 +250,28 @@ static void body_excerpt(const struct probe *p, char *buf, size_t len)
 	buf[n] = 0;
 }
 
+void probe_failure_text(const char *curl_text, int os_errno, char *buf, size_t len)
+{
+	/* strerror's "Connection refused" reads as part of a sentence lowercased;
+	 * libcurl's messages are kept as they are ("URL using bad/illegal ..."). */
+	if (os_errno) {
+		snprintf(buf, len, "%s", strerror(os_errno));
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+	} else {
+		snprintf(buf, len, "%s", curl_text);
+	}
+}
+
 static void transport_failure(const struct probe *p, CURLcode code, char *reason, size_t len)
 {
 	long os_errno = 0;
-	const char *text;
 
 	if (code == CURLE_OPERATION_TIMEDOUT) {
 		snprintf(reason, len, "timeout after %u ms", p->s.timeout_ms);
 		return;
 	}
 	curl_easy_getinfo(p->easy, CURLINFO_OS_ERRNO, &os_errno);
-	text = os_errno ? strerror((int)os_errno) : curl_easy_strerror(code);
-	snprintf(reason, len, "%s", text);
-	reason[0] = (char)tolower((unsigned char)reason[0]);
+	probe_failure_text(curl_easy_strerror(code), (int)os_errno, reason, len);
 }
 
 /* The verdict of a finished check. */

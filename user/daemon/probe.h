@@ -7,6 +7,7 @@
 #define SIOBPF_PROBE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "probe_settings.h"
@@ -39,5 +40,9 @@ void probe_cancel(struct probe_engine *pe, struct probe **handle);
  * readable, then advances every probe and reports those that finished.
  * *extra_ready tells whether extra_fd is readable. */
 int probe_engine_run(struct probe_engine *pe, int timeout_ms, int extra_fd, bool *extra_ready);
+
+/* A transport failure as a probe reports it: the OS error (strerror,
+ * first letter lowercased) when there is one, else libcurl's text as is. */
+void probe_failure_text(const char *curl_text, int os_errno, char *buf, size_t len);
 
 #endif /* SIOBPF_PROBE_H */
