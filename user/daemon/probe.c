@@ -219,14 +219,13 @@ static void socketio_close(struct probe_engine *pe, const struct probe *check, c
 	probe_add(pe, p);
 }
 
-/* The session id of an Engine.IO handshake body `0{"sid":"...",...}`; only
- * URL-safe characters are taken. */
-static bool handshake_sid(const char *body, char *sid, size_t len)
+bool probe_socketio_sid(const char *body, char *sid, size_t len)
 {
-	const char *s = body + strlen("0{\"sid\":");
+	static const char handshake[] = "0{\"sid\":\"";
+	const char *s = body + sizeof(handshake) - 1;
 	size_t n = 0;
 
-	if (*s++ != '"')
+	if (strncmp(body, handshake, sizeof(handshake) - 1))
 		return false;
 	while (s[n] && s[n] != '"' && n + 1 < len) {
 		if (!isalnum((unsigned char)s[n]) && s[n] != '-' && s[n] != '_')
@@ -240,13 +239,14 @@ static bool handshake_sid(const char *body, char *sid, size_t len)
 	return true;
 }
 
-/* A short, printable excerpt of the body for a failure reason. */
-static void body_excerpt(const struct probe *p, char *buf, size_t len)
+void probe_body_excerpt(const char *body, size_t body_len, char *buf, size_t len)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < p->body_len && n + 1 < len && n < 24; i++)
-		buf[n++] = isprint((unsigned char)p->body[i]) ? p->body[i] : '.';
+	if (!len)
+		return;
+	for (size_t i = 0; i < body_len && n + 1 < len && n < 24; i++)
+		buf[n++] = isprint((unsigned char)body[i]) ? body[i] : '.';
 	buf[n] = 0;
 }
 
@@ -277,7 +277,6 @@ static void transport_failure(const struct probe *p, CURLcode code, char *reason
 /* The verdict of a finished check. */
 static void judge(struct probe_engine *pe, struct probe *p, CURLcode code, struct probe_result *r)
 {
-	static const char handshake[] = "0{\"sid\":";
 	long status = 0;
 	curl_off_t us = 0;
 	char sid[SID_MAX], excerpt[32];
@@ -304,9 +303,8 @@ static void judge(struct probe_engine *pe, struct probe *p, CURLcode code, struc
 				 status);
 			return;
 		}
-		if (strncmp(p->body, handshake, sizeof(handshake) - 1) ||
-		    !handshake_sid(p->body, sid, sizeof(sid))) {
-			body_excerpt(p, excerpt, sizeof(excerpt));
+		if (!probe_socketio_sid(p->body, sid, sizeof(sid))) {
+			probe_body_excerpt(p->body, p->body_len, excerpt, sizeof(excerpt));
 			snprintf(r->reason, sizeof(r->reason),
 				 "not an Engine.IO handshake: body starts '%s', expected '0{\"sid\":'", excerpt);
 			return;

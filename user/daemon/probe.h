@@ -41,6 +41,14 @@ void probe_cancel(struct probe_engine *pe, struct probe **handle);
  * *extra_ready tells whether extra_fd is readable. */
 int probe_engine_run(struct probe_engine *pe, int timeout_ms, int extra_fd, bool *extra_ready);
 
+/* The socketio probe's judgement of a handshake body (NUL-terminated): true
+ * when it starts `0{"sid":"ID"` with ID of 1 to len - 1 URL-safe characters
+ * (letters, digits, '-', '_'), copied to sid. */
+bool probe_socketio_sid(const char *body, char *sid, size_t len);
+/* The first 24 bytes of a body for a failure reason, each unprintable byte
+ * as '.'; buf is always terminated (when len > 0). */
+void probe_body_excerpt(const char *body, size_t body_len, char *buf, size_t len);
+
 /* A transport failure as a probe reports it: the OS error (strerror,
  * first letter lowercased) when there is one, else libcurl's text as is. */
 void probe_failure_text(const char *curl_text, int os_errno, char *buf, size_t len);
