@@ -93,13 +93,18 @@ $(BUILD)/siobpf.bash-completion: $(BUILD)/siobpf
 docs: $(BUILD)/siobpf
 	$(Q)scripts/readme-commands.sh $(BUILD)/siobpf README.md
 
+# PREFIX=/usr for a distribution package; the unit names $(PREFIX)/sbin.
 PREFIX ?= /usr/local
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 install: all
 	install -D -m 0755 $(BUILD)/siobpf $(DESTDIR)$(PREFIX)/sbin/siobpf
 	install -D -m 0644 $(BUILD)/siobpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/siobpf.8
 	install -D -m 0644 $(BUILD)/siobpf.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/siobpf
 	install -D -m 0755 scripts/backend-setup.sh $(DESTDIR)$(PREFIX)/sbin/siobpf-backend-setup
-	install -D -m 0644 contrib/siobpf.service $(DESTDIR)$(PREFIX)/lib/systemd/system/siobpf.service
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' 'contrib/siobpf@.service.in' > '$(DESTDIR)$(SYSTEMD_UNIT_DIR)/siobpf@.service'
+	chmod 0644 '$(DESTDIR)$(SYSTEMD_UNIT_DIR)/siobpf@.service'
+	install -D -m 0644 contrib/siobpf.example.yaml $(DESTDIR)$(PREFIX)/share/doc/siobpf/examples/siobpf.yaml
 
 tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf $(BUILD)/siobpf.8 $(BUILD)/siobpf.bash-completion $(BUILD)/tests/xdp_pass.bpf.o
 

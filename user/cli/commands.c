@@ -116,7 +116,7 @@ const struct command commands[] = {
 	 {{"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_save},
 	{"run", "", 0, 0, "run the daemon: health probes, backend MACs, configuration, metrics",
-	 "Stays in the foreground and logs to stderr, for systemd (contrib/siobpf.service). Probes "
+	 "Stays in the foreground and logs to stderr, for systemd (siobpf@IFACE.service). Probes "
 	 "every backend as its VIP says (or its own --probe settings): a backend that fails --fall "
 	 "probes in a row goes down, one the probe took down comes back up after --rise passes; an "
 	 "operator's drain or down is never overridden. Follows backend MAC changes in the "
