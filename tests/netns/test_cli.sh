@@ -566,8 +566,6 @@ if [ "$ms" -ge 2500 ] && [ "$ms" -le 8000 ]; then pass "the unanswered ARP is gi
 	fail "the unanswered ARP is given up after the resolve timeout (took ${ms} ms, expected about 3000)"; fi
 rejects "vip add --timeout above --interval exits 1 naming both" 1 "the probe timeout (3000 ms) must not exceed the interval (2000 ms)" \
 	siobpf vip add 10.77.100.4:80 --timeout 3000
-rejects "vip set --interval below the timeout exits 1 naming both" 1 "the probe timeout (1000 ms) must not exceed the interval (500 ms)" \
-	siobpf vip set $V4 --interval 500
 rejects "vip add --prefix 33 on IPv4 exits 1 naming the range" 1 "--prefix must be a number from 0 to 32, not '33'" \
 	siobpf vip add 10.77.100.4:80 --prefix 33
 rejects "vip set --prefix 129 on IPv6 exits 1 naming the range" 1 "--prefix must be a number from 0 to 128, not '129'" \
@@ -626,6 +624,64 @@ rejects "vip set with nothing to change exits 2" 2 "nothing to change" siobpf vi
 rejects "backend set with nothing to change exits 2" 2 "nothing to change" siobpf backend set $V4 10.77.1.1
 rejects "an option of another command exits 2" 2 "unknown option '--weight' for 'vip add'" siobpf vip add 10.77.100.4:80 --weight 2
 ip -n "$SIO_NS-lb" route del 198.51.100.0/24
+
+# ================================================================ probe timeout
+section "probe timeout"
+
+# A timeout nobody set is derived from the interval in force (capped at
+# 1000 ms) and never refused; only a timeout that was set above the interval
+# in force is, naming the VIP and backend. PT probes every 300 ms, PD has the
+# defaults, PE a timeout of its own.
+PT=10.77.100.5:80/tcp
+PD=10.77.100.6:80/tcp
+PE=10.77.100.7:80/tcp
+# saved VIP: the VIP's block of `siobpf save`, from its "- vip:" line to the next.
+saved() { siobpf save | awk -v v="  - vip: $1" '$0 == v {f = 1; next} /^  - vip: /{f = 0} f'; }
+
+expect_run "vip add --interval 300 alone exits 0 (its timeout is derived, not a 1000 ms default)" 0 "VIP $PT added" \
+	vip add $PT --interval 300
+expect_eq "status --json shows the derived timeout of a VIP probed every 300 ms: 300 ms, marked derived" \
+	'[300, 300, true]' "$(stat "[vip('$PT')['probe'][k] for k in ('interval', 'timeout', 'timeout_derived')]" 2>&1)"
+run status
+check "status (text) shows the VIP's timeout as 300ms (derived)" grep -qF "every 300ms timeout 300ms (derived) rise" "$T/out"
+saved $PT >"$T/saved"
+check "save prints the VIP's interval 300 and no timeout, which nobody set" \
+	bash -c "grep -qF 'interval: 300, rise: 2, fall: 3}' '$T/saved' && ! grep -q timeout '$T/saved'"
+must vip add $PD
+must backend add $PD 10.77.1.2
+expect_run "backend set --interval 300 under a VIP with the default interval exits 0, its timeout derived" 0 \
+	"backend 10.77.1.2 of VIP $PD: probe tcp port 80 every 300ms timeout 300ms (derived) rise 2 fall 3 (its own)" \
+	backend set $PD 10.77.1.2 --interval 300
+expect_eq "status --json shows the backend's own interval and the timeout derived from it" \
+	'[300, 300, true, true, 2000, 1000, true]' \
+	"$(stat "[be('$PD', '10.77.1.2')['probe'][k] for k in ('interval', 'timeout', 'timeout_derived')] + [be('$PD', '10.77.1.2')['probe_own']] + [vip('$PD')['probe'][k] for k in ('interval', 'timeout', 'timeout_derived')]" 2>&1)"
+saved $PD >"$T/saved"
+check "save prints the backend's own interval and no timeout" \
+	bash -c "grep -qF '{address: 10.77.1.2, weight: 1, state: up, probe: {interval: 300}}' '$T/saved' && ! grep -q timeout '$T/saved'"
+
+rejects "vip add --timeout 500 --interval 300 exits 1 naming the VIP and both values" 1 \
+	"VIP $PE: the probe timeout (500 ms) must not exceed the interval (300 ms)" \
+	siobpf vip add $PE --timeout 500 --interval 300
+rejects "vip set --timeout 500 on a VIP probed every 300 ms exits 1 naming it" 1 \
+	"VIP $PT: the probe timeout (500 ms) must not exceed the interval (300 ms)" siobpf vip set $PT --timeout 500
+must backend add $PT 10.77.1.1
+rejects "backend set --timeout 500 under its VIP's 300 ms interval exits 1 naming the backend, the VIP and whose each is" 1 \
+	"backend 10.77.1.1 of VIP $PT: the probe timeout (500 ms, its own) must not exceed the interval (300 ms, its VIP's)" \
+	siobpf backend set $PT 10.77.1.1 --timeout 500
+rejects "backend add --timeout 500 --interval 300 exits 1 naming the backend and the VIP" 1 \
+	"backend 10.77.1.3 of VIP $PT: the probe timeout (500 ms) must not exceed the interval (300 ms)" \
+	siobpf backend add $PT 10.77.1.3 --timeout 500 --interval 300
+rejects "vip set --timeout 500 above a backend's own 300 ms interval exits 1 naming that backend" 1 \
+	"VIP $PD: backend 10.77.1.2: the probe timeout (500 ms, its VIP's) must not exceed the interval (300 ms, its own)" \
+	siobpf vip set $PD --timeout 500
+must vip add $PE --timeout 500
+rejects "vip set --interval 300 on a VIP whose timeout is 500 exits 1 naming it" 1 \
+	"VIP $PE: the probe timeout (500 ms) must not exceed the interval (300 ms)" siobpf vip set $PE --interval 300
+must backend add $PE 10.77.1.3 --timeout 800
+rejects "vip set --interval 300 under a backend's own 800 ms timeout exits 1 naming that backend" 1 \
+	"VIP $PE: backend 10.77.1.3: the probe timeout (800 ms, its own) must not exceed the interval (300 ms, its VIP's)" \
+	siobpf vip set $PE --interval 300 --timeout 300
+for v in $PT $PD $PE; do must vip del $v; done
 
 # ================================================================ lookup agrees with the kernel
 section "lookup agrees with the kernel"

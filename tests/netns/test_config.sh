@@ -335,11 +335,58 @@ check "a probe block left out drops the backend's own settings" \
 	grep -qF "backend 10.77.1.3 changed: its own probe settings removed" "$T/out"
 check "after probe changes every client keeps its backend" sticky_kept "$V4" "$T/t4" "b2"
 
+# ---------------------------------------------------------------- a probe timeout nobody set
+
+# W probes every 300 ms and sets no timeout; W2 has the defaults and a
+# backend probed every 300 ms: both timeouts are derived (300 ms), neither
+# is refused, and save writes no timeout for them.
+W=$VIP4:8080/tcp
+W2=$VIP4:8081/tcp
+# saved VIP: the VIP's block of `siobpf save`, from its "- vip:" line to the next.
+saved() { siobpf save | awk -v v="  - vip: $1" '$0 == v {f = 1; next} /^  - vip: /{f = 0} f'; }
+cat "$T/c7.yaml" - >"$T/c10.yaml" <<EOF
+  - vip: $W
+    probe: {interval: 300}
+    backends:
+      - {address: 10.77.1.1}
+  - vip: $W2
+    backends:
+      - {address: 10.77.1.1, probe: {interval: 300}}
+EOF
+run apply -f "$T/c10.yaml"
+expect_eq "apply of a VIP with only interval 300, and of a backend with only interval 300, exits 0" 0 "$RC"
+[ "$RC" -eq 0 ] || sed 's/^/# /' "$T/err"
+expect_eq "status shows the VIP's timeout derived from its interval: 300 ms" '[300, 300, true]' \
+	"$(stat "[vip('$W')['probe'][k] for k in ('interval', 'timeout', 'timeout_derived')]" 2>&1)"
+expect_eq "status shows the backend's timeout derived from its own interval, its VIP's from the default" \
+	'[300, 300, true, 2000, 1000, true]' \
+	"$(stat "[be('$W2', '10.77.1.1')['probe'][k] for k in ('interval', 'timeout', 'timeout_derived')] + [vip('$W2')['probe'][k] for k in ('interval', 'timeout', 'timeout_derived')]" 2>&1)"
+saved "$W" >"$T/saved"
+check "save prints the VIP's interval 300 and no timeout" \
+	bash -c "grep -qF 'interval: 300, rise: 2, fall: 3}' '$T/saved' && ! grep -q timeout '$T/saved'"
+saved "$W2" >"$T/saved"
+check "save prints the backend's own interval and no timeout" \
+	bash -c "grep -qF '{address: 10.77.1.1, weight: 1, state: up, probe: {interval: 300}}' '$T/saved' && ! grep -q timeout '$T/saved'"
+siobpf save >"$T/s4.yaml"
+run apply -f "$T/s4.yaml"
+check "apply of that save (it holds both VIPs) changes nothing" \
+	bash -c "grep -qxF '  - vip: $W2' '$T/s4.yaml' && grep -qF 'matches the running state: nothing changed' '$T/out'"
+run apply -f "$T/c7.yaml"
+check "applying the file without them removes both VIPs" \
+	bash -c "grep -qF 'VIP $W removed' '$T/out' && grep -qF 'VIP $W2 removed' '$T/out' && [ '$(stat "[v['vip'] for v in d['vips'] if v['vip'] in ('$W', '$W2')]")' = '[]' ]"
+
 # ---------------------------------------------------------------- bad files
+
+bad be_timeout "vips:" "  - vip: $V4" "    probe: {interval: 300}" "    backends:" "      - {address: 10.77.1.2, probe: {timeout: 500}}"
+rejects "a backend timeout above its VIP's interval is refused, saying whose each is" "$T/be_timeout.yaml" \
+	"$T/be_timeout.yaml:5:37: backend 10.77.1.2 of VIP $V4: the probe timeout (500 ms, its own) must not exceed the interval (300 ms, its VIP's)"
+bad vip_timeout "vips:" "  - vip: $V4" "    probe: {timeout: 500}" "    backends:" "      - {address: 10.77.1.2, probe: {interval: 300}}"
+rejects "a VIP timeout above a backend's own interval is refused, naming the backend" "$T/vip_timeout.yaml" \
+	"$T/vip_timeout.yaml:5:37: backend 10.77.1.2 of VIP $V4: the probe timeout (500 ms, its VIP's) must not exceed the interval (300 ms, its own)"
 
 bad probe_timeout "vips:" "  - vip: $V4" "    backends:" "      - {address: 10.77.1.2, probe: {timeout: 2500}}"
 rejects "a backend probe whose timeout exceeds its VIP's interval is refused" "$T/probe_timeout.yaml" \
-	"$T/probe_timeout.yaml:4:37: backend 10.77.1.2 of VIP $V4: the probe timeout (2500 ms) must not exceed the interval (2000 ms)"
+	"$T/probe_timeout.yaml:4:37: backend 10.77.1.2 of VIP $V4: the probe timeout (2500 ms, its own) must not exceed the interval (2000 ms, its VIP's)"
 bad unknown_key "vips:" "  - vip: $V4" "    backends:" "      - {address: 10.77.1.2, weigth: 2}"
 rejects "a file with an unknown key is refused at its line and column" "$T/unknown_key.yaml" \
 	"$T/unknown_key.yaml:4:30: unknown key 'weigth' in a backend"

@@ -207,9 +207,8 @@ static void test_probe_timeout_above_interval_is_refused_at_the_timeout(void **s
 	(void)state;
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {interval: 1000, timeout: 1500}\n", 3, 38,
 			"the probe timeout (1500 ms) must not exceed the interval (1000 ms)");
-	/* The default timeout (1000) against a shorter interval: at the probe. */
-	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {interval: 500}\n", 3, 12,
-			"the probe timeout (1000 ms) must not exceed the interval (500 ms)");
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {interval: 300, timeout: 500}\n", 3, 37,
+			"VIP 10.0.0.1:80/tcp: the probe timeout (500 ms) must not exceed the interval (300 ms)");
 }
 
 static void test_duplicates_are_refused_with_the_first_place(void **state)
@@ -300,7 +299,8 @@ static void test_backend_probe_block_overrides_fields(void **state)
 	/* Merged with the VIP's interval (2000 by default), 2500 is too long. */
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n"
 			"      - {address: 10.0.0.2, probe: {timeout: 2500}}\n",
-			4, 36, "backend 10.0.0.2 of VIP 10.0.0.1:80/tcp: the probe timeout (2500 ms)");
+			4, 36, "backend 10.0.0.2 of VIP 10.0.0.1:80/tcp: the probe timeout (2500 ms, its own) "
+			       "must not exceed the interval (2000 ms, its VIP's)");
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends:\n"
 			"      - {address: 10.0.0.2, probe: {type: icmp}}\n",
 			4, 43, "probe type must be tcp, http, socketio or none, not 'icmp'");
@@ -391,6 +391,71 @@ static void test_written_empty_configuration(void **state)
 	assert_round_trip(&cfg);
 }
 
+/* Only what the file sets is stored and written back: a timeout it leaves
+ * out stays unset (derived from the interval), whatever the interval. */
+static void test_vip_with_only_an_interval_keeps_no_timeout_and_saves_none(void **state)
+{
+	struct config_error err;
+	struct config cfg;
+	char *text;
+
+	(void)state;
+	if (parse("vips:\n  - vip: 10.0.0.1:80\n    probe: {interval: 300}\n"
+		  "  - vip: 10.0.0.2:80\n", &cfg, &err))
+		fail_msg("a VIP with only interval 300 is refused at %d:%d: %s", err.at.line, err.at.column,
+			 err.msg);
+	assert_int_equal(cfg.vips[0].e.cfg.interval_ms, 300);
+	assert_int_equal(cfg.vips[0].e.cfg.timeout_ms, 0);
+	assert_int_equal(cfg.vips[1].e.cfg.timeout_ms, 0);
+	text = written(&cfg);
+	if (strstr(text, "timeout"))
+		fail_msg("save wrote a timeout nobody set:\n%s", text);
+	assert_non_null(strstr(text, "interval: 300, rise: 2, fall: 3}\n"));
+	assert_round_trip(&cfg);
+	free(text);
+	config_free(&cfg);
+
+	/* One that is set is written, even when it equals the derived value. */
+	assert_int_equal(parse("vips:\n  - vip: 10.0.0.1:80\n    probe: {interval: 300, timeout: 300}\n",
+			       &cfg, &err), 0);
+	text = written(&cfg);
+	assert_non_null(strstr(text, "interval: 300, timeout: 300, rise: 2, fall: 3}\n"));
+	assert_round_trip(&cfg);
+	free(text);
+	config_free(&cfg);
+}
+
+static void test_backend_timeout_is_checked_against_the_interval_in_force(void **state)
+{
+	struct config_error err;
+	struct config cfg;
+	char *text;
+
+	(void)state;
+	/* A backend's own interval alone: its timeout is derived from it. */
+	if (parse("vips:\n  - vip: 10.0.0.1:80\n    backends:\n"
+		  "      - {address: 10.0.0.2, probe: {interval: 300}}\n", &cfg, &err))
+		fail_msg("a backend with only interval 300 is refused at %d:%d: %s", err.at.line,
+			 err.at.column, err.msg);
+	assert_int_equal(cfg.vips[0].backends[0].probe.timeout_ms, 0);
+	text = written(&cfg);
+	assert_non_null(strstr(text, "- {address: 10.0.0.2, weight: 1, probe: {interval: 300}}\n"));
+	assert_null(strstr(text, "timeout"));
+	free(text);
+	config_free(&cfg);
+
+	/* The backend's timeout against the VIP's interval it inherits. */
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {interval: 300}\n    backends:\n"
+			"      - {address: 10.0.0.2, probe: {timeout: 500}}\n",
+			5, 36, "backend 10.0.0.2 of VIP 10.0.0.1:80/tcp: the probe timeout (500 ms, its own) "
+			       "must not exceed the interval (300 ms, its VIP's)");
+	/* The VIP's timeout against the backend's own interval. */
+	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {timeout: 500}\n    backends:\n"
+			"      - {address: 10.0.0.2, probe: {interval: 300}}\n",
+			5, 36, "backend 10.0.0.2 of VIP 10.0.0.1:80/tcp: the probe timeout (500 ms, its VIP's) "
+			       "must not exceed the interval (300 ms, its own)");
+}
+
 /* What apply compares is the text of each setting: every setting's text
  * must read back to the same value. */
 static void test_every_vip_setting_formats_to_text_it_parses(void **state)
@@ -411,6 +476,8 @@ static void test_every_vip_setting_formats_to_text_it_parses(void **state)
 			vip_setting_format(&e, vip_settings[i], text, sizeof(text));
 			if (!strcmp(vip_settings[i], "probe-port") && !e.cfg.probe_port)
 				continue; /* "default": the VIP's port, as in back already */
+			if (!strcmp(vip_settings[i], "timeout") && !e.cfg.timeout_ms)
+				continue; /* "derived": unset, as in back already */
 			if (vip_setting_parse(&back, vip_settings[i], text, why, sizeof(why)))
 				fail_msg("%s '%s' does not parse: %s", vip_settings[i], text, why);
 		}
@@ -847,6 +914,8 @@ int main(void)
 		cmocka_unit_test(test_written_file_reads_back_to_the_same_text),
 		cmocka_unit_test(test_probe_down_backend_is_written_without_state),
 		cmocka_unit_test(test_written_empty_configuration),
+		cmocka_unit_test(test_vip_with_only_an_interval_keeps_no_timeout_and_saves_none),
+		cmocka_unit_test(test_backend_timeout_is_checked_against_the_interval_in_force),
 		cmocka_unit_test(test_every_vip_setting_formats_to_text_it_parses),
 		cmocka_unit_test(test_writer_escapes_characters_yaml_does_not_take_raw),
 		cmocka_unit_test(test_writer_refuses_bytes_that_are_not_utf8),

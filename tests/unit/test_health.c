@@ -4,9 +4,11 @@
  * settings merged with its VIP's. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
@@ -180,6 +182,7 @@ static void test_override_timeout_above_interval_is_refused(void **state)
 
 	(void)state;
 	vip_of(&vip);
+	vip.cfg.timeout_ms = 1000; /* set on the VIP, not derived */
 	backend_config_init(&own, 1);
 	backend_probe_setting_parse(&own, "interval", "200", why, sizeof(why));
 	probe_settings_resolve(&vip, &own, &s);
@@ -202,6 +205,90 @@ static void test_probe_failure_keeps_libcurls_message_as_is(void **state)
 	assert_string_equal(buf, "connection refused");
 }
 
+/* Resolves vip (with own, or NULL) and asserts the timeout in force, that
+ * it passes the check, and whether status would mark it derived. */
+static void expect_timeout(const struct vip_entry *vip, const struct siobpf_backend_config *own,
+			   unsigned want, bool derived)
+{
+	struct probe_settings s;
+	char why[160], desc[256], shown[48];
+
+	probe_settings_resolve(vip, own, &s);
+	probe_settings_format(&s, desc, sizeof(desc));
+	snprintf(shown, sizeof(shown), "timeout %ums%s rise", want, derived ? " (derived)" : "");
+	if (s.timeout_ms != want || probe_settings_check(&s, why, sizeof(why)) || !strstr(desc, shown))
+		fail_msg("interval %u: expected timeout %u ms (%s) that passes; got %u ms, '%s'",
+			 s.interval_ms, want, derived ? "derived" : "set", s.timeout_ms, desc);
+}
+
+static void test_unset_timeout_is_the_interval_in_force_capped_at_one_second(void **state)
+{
+	struct siobpf_backend_config own;
+	struct vip_entry vip;
+	char why[160];
+
+	(void)state;
+	vip_of(&vip);
+	assert_int_equal(vip.cfg.timeout_ms, 0); /* a new VIP stores no timeout */
+	expect_timeout(&vip, NULL, 1000, true);  /* the default 2000 ms interval */
+	vip.cfg.interval_ms = 300;
+	expect_timeout(&vip, NULL, 300, true);
+	vip.cfg.interval_ms = 1000;
+	expect_timeout(&vip, NULL, 1000, true);
+	vip.cfg.interval_ms = 50;
+	expect_timeout(&vip, NULL, 50, true);
+
+	/* A backend's own interval is the one in force for it. */
+	vip.cfg.interval_ms = 2000;
+	backend_config_init(&own, 1);
+	assert_int_equal(backend_probe_setting_parse(&own, "interval", "300", why, sizeof(why)), 0);
+	expect_timeout(&vip, &own, 300, true);
+	vip.cfg.interval_ms = 200; /* the VIP's shorter interval is not this backend's */
+	expect_timeout(&vip, &own, 300, true);
+	assert_int_equal(backend_probe_setting_parse(&own, "interval", "5000", why, sizeof(why)), 0);
+	expect_timeout(&vip, &own, 1000, true);
+
+	/* A timeout set at either level is kept as it is. */
+	vip.cfg.timeout_ms = 150;
+	expect_timeout(&vip, NULL, 150, false);
+	expect_timeout(&vip, &own, 150, false);
+	assert_int_equal(backend_probe_setting_parse(&own, "timeout", "4000", why, sizeof(why)), 0);
+	expect_timeout(&vip, &own, 4000, false);
+}
+
+static void test_set_timeout_above_the_interval_in_force_names_whose_each_is(void **state)
+{
+	struct siobpf_backend_config own;
+	struct probe_settings s;
+	struct vip_entry vip;
+	char why[160];
+
+	(void)state;
+	/* The backend's --timeout 500 against the VIP's 300 ms interval. */
+	vip_of(&vip);
+	vip.cfg.interval_ms = 300;
+	backend_config_init(&own, 1);
+	backend_probe_setting_parse(&own, "timeout", "500", why, sizeof(why));
+	probe_settings_resolve(&vip, &own, &s);
+	assert_int_equal(probe_settings_check(&s, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "the probe timeout (500 ms, its own) must not exceed the interval (300 ms, its VIP's)");
+
+	/* The VIP's timeout 500 against the backend's --interval 300. */
+	vip_of(&vip);
+	vip.cfg.timeout_ms = 500;
+	backend_config_init(&own, 1);
+	backend_probe_setting_parse(&own, "interval", "300", why, sizeof(why));
+	probe_settings_resolve(&vip, &own, &s);
+	assert_int_equal(probe_settings_check(&s, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "the probe timeout (500 ms, its VIP's) must not exceed the interval (300 ms, its own)");
+
+	/* Both the backend's: no need to say whose. */
+	backend_probe_setting_parse(&own, "timeout", "400", why, sizeof(why));
+	probe_settings_resolve(&vip, &own, &s);
+	assert_int_equal(probe_settings_check(&s, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "the probe timeout (400 ms) must not exceed the interval (300 ms)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +303,8 @@ int main(void)
 		cmocka_unit_test(test_socketio_probe_asks_the_engine_io_path_by_default),
 		cmocka_unit_test(test_override_timeout_above_interval_is_refused),
 		cmocka_unit_test(test_probe_failure_keeps_libcurls_message_as_is),
+		cmocka_unit_test(test_unset_timeout_is_the_interval_in_force_capped_at_one_second),
+		cmocka_unit_test(test_set_timeout_above_the_interval_in_force_names_whose_each_is),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

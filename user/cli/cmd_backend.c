@@ -104,7 +104,8 @@ static int probe_check(const struct backend_cmd *c, const struct siobpf_backend_
 
 	probe_settings_resolve(&c->vip, own, &s);
 	if (probe_settings_check(&s, why, sizeof(why))) {
-		pr_err("backend %s: %s; give --timeout or --interval", c->addr_text, why);
+		pr_err("backend %s of VIP %s: %s; give --timeout or --interval", c->addr_text, c->vip_text,
+		       why);
 		return -EINVAL;
 	}
 	if (probe_path_stored_check(&c->vip, own, why, sizeof(why))) {

@@ -29,6 +29,12 @@ static json_object *jint(long long v)
 	return json_object_new_int64(v);
 }
 
+/* Whether a probe's timeout was derived from its interval (nobody set one). */
+static json_object *jderived(const struct probe_settings *s)
+{
+	return json_object_new_boolean(s->timeout_from == PROBE_FROM_INTERVAL);
+}
+
 void print_json(json_object *root)
 {
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
@@ -98,6 +104,7 @@ static json_object *probe_json(const struct probe_settings *s)
 	json_object_object_add(probe, "status", jint(s->status));
 	json_object_object_add(probe, "interval", jint(s->interval_ms));
 	json_object_object_add(probe, "timeout", jint(s->timeout_ms));
+	json_object_object_add(probe, "timeout_derived", jderived(s));
 	json_object_object_add(probe, "rise", jint(s->rise));
 	json_object_object_add(probe, "fall", jint(s->fall));
 	return probe;
@@ -108,7 +115,9 @@ static json_object *vip_json(const struct vip_entry *e, const struct backend_ent
 {
 	json_object *o = json_object_new_object(), *list = json_object_new_array(), *probe;
 	char text[ADDR_TEXT_MAX], addr[ADDR_TEXT_MAX];
+	struct probe_settings vs;
 
+	probe_settings_resolve(e, NULL, &vs); /* the timeout in force, when derived */
 	vip_format(&e->key, text, sizeof(text));
 	addr_format(e->key.family, e->key.addr, addr, sizeof(addr));
 	json_object_object_add(o, "vip", jstr(text));
@@ -129,7 +138,8 @@ static json_object *vip_json(const struct vip_entry *e, const struct backend_ent
 	json_object_object_add(probe, "method",
 			       jstr(name_of(method_names, METHOD_NAMES, e->cfg.probe_method)));
 	json_object_object_add(probe, "interval", jint(e->cfg.interval_ms));
-	json_object_object_add(probe, "timeout", jint(e->cfg.timeout_ms));
+	json_object_object_add(probe, "timeout", jint(vs.timeout_ms));
+	json_object_object_add(probe, "timeout_derived", jderived(&vs));
 	json_object_object_add(probe, "rise", jint(e->cfg.rise));
 	json_object_object_add(probe, "fall", jint(e->cfg.fall));
 	json_object_object_add(o, "probe", probe);
@@ -163,15 +173,18 @@ static void vip_text(const struct vip_entry *e, const struct backend_entry *b,
 		     const struct siobpf_backend_config *own, size_t nb)
 {
 	char text[ADDR_TEXT_MAX], addr[ADDR_TEXT_MAX];
+	struct probe_settings vs;
 
+	probe_settings_resolve(e, NULL, &vs);
 	vip_format(&e->key, text, sizeof(text));
 	printf("vip %s  sticky %s/%u  persist %us  forward %s  seed %u\n", text,
 	       name_of(sticky_names, STICKY_NAMES, e->vip.sticky), e->vip.prefix, e->vip.persist_sec,
 	       name_of(forward_names, FORWARD_NAMES, e->vip.forward), e->vip.hash_seed);
-	printf("    probe %s port %u every %ums timeout %ums rise %u fall %u",
+	printf("    probe %s port %u every %ums timeout %ums%s rise %u fall %u",
 	       name_of(probe_names, PROBE_NAMES, e->cfg.probe),
 	       e->cfg.probe_port ? e->cfg.probe_port : ntohs(e->key.port), e->cfg.interval_ms,
-	       e->cfg.timeout_ms, e->cfg.rise, e->cfg.fall);
+	       vs.timeout_ms, vs.timeout_from == PROBE_FROM_INTERVAL ? " (derived)" : "", e->cfg.rise,
+	       e->cfg.fall);
 	if (e->cfg.probe == SIOBPF_PROBE_HTTP)
 		printf(" %s %.*s expect %u", name_of(method_names, METHOD_NAMES, e->cfg.probe_method),
 		       SIOBPF_PROBE_PATH_MAX, e->cfg.probe_path, e->cfg.http_status);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* siobpf vip add, set, del. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,26 +24,29 @@ static int parse_vip_arg(const char *text, struct siobpf_vip_key *key)
 	return 0;
 }
 
-/* Applies the VIP options to *e. Returns the number of options applied, or
- * -EINVAL after printing the problem; *e is then unusable. */
-static int apply_vip_options(const struct cli_args *args, struct vip_entry *e)
+/* Applies the VIP options to *e (named `text` in messages; `adding`: a new
+ * VIP, whose timeout may yet be left out). Returns the number of options
+ * applied, or -EINVAL after printing the problem; *e is then unusable. */
+static int apply_vip_options(const struct cli_args *args, struct vip_entry *e, const char *text,
+			     bool adding)
 {
 	char why[256];
 	int n = 0;
 
 	for (int i = 0; i < VIP_SETTINGS; i++) {
-		const char *text = cli_opt(args, vip_settings[i]);
+		const char *value = cli_opt(args, vip_settings[i]);
 
-		if (!text)
+		if (!value)
 			continue;
-		if (vip_setting_parse(e, vip_settings[i], text, why, sizeof(why))) {
+		if (vip_setting_parse(e, vip_settings[i], value, why, sizeof(why))) {
 			pr_err("--%s %s", vip_settings[i], why);
 			return -EINVAL;
 		}
 		n++;
 	}
 	if (vip_settings_check(e, why, sizeof(why))) {
-		pr_err("%s", why);
+		pr_err("VIP %s: %s; give a --timeout of at most the interval%s, or a longer --interval", text,
+		       why, adding ? " (or none: it then follows the interval)" : "");
 		return -EINVAL;
 	}
 	if (probe_path_stored_check(e, NULL, why, sizeof(why))) {
@@ -62,11 +66,11 @@ int cmd_vip_add(struct cli_args *args)
 	if (parse_vip_arg(args->pos[0], &e.key))
 		return EXIT_FAIL;
 	state_vip_defaults(&e.key, &e.vip, &e.cfg);
-	if (apply_vip_options(args, &e) < 0)
+	vip_format(&e.key, text, sizeof(text));
+	if (apply_vip_options(args, &e, text, true) < 0)
 		return EXIT_FAIL;
 	if (pins_open(&dp, true, &lock_fd))
 		return EXIT_FAIL;
-	vip_format(&e.key, text, sizeof(text));
 	if (state_vip_find(&dp, &e.key, &existing) == 0) {
 		pr_err("VIP %s already exists: change it with `siobpf vip set %s`", text, text);
 		goto out;
@@ -104,6 +108,26 @@ static int open_vip(struct cli_args *args, struct dataplane *dp, int *lock_fd, s
 	return 0;
 }
 
+/* The probes of the VIP's backends with their own settings, under the VIP's
+ * new settings: a backend's own timeout must still fit the interval it
+ * inherits, and the VIP's timeout the interval a backend sets. Prints the
+ * problem. */
+static int backends_check(struct dataplane *dp, const struct vip_entry *next, const char *text)
+{
+	struct backend_entry bad;
+	char why[256], addr[ADDR_TEXT_MAX];
+	int err = probe_settings_check_backends(dp, next, &bad, why, sizeof(why));
+
+	if (err == -EINVAL) {
+		addr_format(bad.b.family, bad.b.addr, addr, sizeof(addr));
+		pr_err("VIP %s: backend %s: %s; change the backend's probe first (`siobpf backend set %s "
+		       "%s --timeout MS`, or --probe-inherit)", text, addr, why, text, addr);
+	} else if (err) {
+		pr_err("reading the backends of VIP %s failed: %s", text, strerror(-err));
+	}
+	return err;
+}
+
 int cmd_vip_set(struct cli_args *args)
 {
 	struct vip_entry old, next;
@@ -114,10 +138,15 @@ int cmd_vip_set(struct cli_args *args)
 	if (open_vip(args, &dp, &lock_fd, &old, text, sizeof(text)))
 		return EXIT_FAIL;
 	next = old;
-	n = apply_vip_options(args, &next);
+	n = apply_vip_options(args, &next, text, false);
 	if (n == 0)
 		rc = usage_error(args->cmd, "nothing to change: give at least one option");
 	if (n <= 0)
+		goto out;
+	/* Only a change of timing can break a backend's probe: other changes are
+	 * not refused for what the backends hold. */
+	if ((next.cfg.interval_ms != old.cfg.interval_ms || next.cfg.timeout_ms != old.cfg.timeout_ms) &&
+	    backends_check(&dp, &next, text))
 		goto out;
 	err = state_vip_update(&dp, &old, &next);
 	if (err) {

@@ -15,7 +15,7 @@
 	{"probe-port", "N", "port to probe (default: the VIP's port)"},                           \
 	{"probe-status", "N", "status the http probe expects (default 200)"},                     \
 	{"interval", "MS", "probe interval in milliseconds (default 2000)"},                      \
-	{"timeout", "MS", "probe timeout in milliseconds (default 1000, at most the interval)"},   \
+	{"timeout", "MS", "probe timeout in milliseconds, at most the interval; unset, it is derived: the interval in force for each backend, capped at 1000"}, \
 	{"rise", "N", "successes that bring a backend up (default 2)"},                           \
 	{"fall", "N", "failures that take a backend down (default 3)"}
 
@@ -27,7 +27,7 @@
 	{"probe-status", "N", "status the http probe expects"},                                    \
 	{"probe-method", "GET|HEAD|OPTIONS", "method of the http probe"},                          \
 	{"interval", "MS", "probe interval in milliseconds"},                                      \
-	{"timeout", "MS", "probe timeout in milliseconds (at most the interval)"},                 \
+	{"timeout", "MS", "probe timeout in milliseconds, at most the interval in force; unset, the VIP's applies, or if that is unset too it is derived: the interval in force, capped at 1000"}, \
 	{"rise", "N", "successes that bring the backend up"},                                      \
 	{"fall", "N", "failures that take the backend down"}
 

@@ -699,9 +699,11 @@ static int write_vip(FILE *out, const struct config_vip *v)
 		fprintf(out, ", port: %u", e->cfg.probe_port);
 	fprintf(out, ", path: ");
 	rc = put_bounded(out, e->cfg.probe_path);
-	fprintf(out, ", status: %u, method: %s, interval: %u, timeout: %u, rise: %u, fall: %u}\n",
-		e->cfg.http_status, name_of(method_names, METHOD_NAMES, e->cfg.probe_method),
-		e->cfg.interval_ms, e->cfg.timeout_ms, e->cfg.rise, e->cfg.fall);
+	fprintf(out, ", status: %u, method: %s, interval: %u", e->cfg.http_status,
+		name_of(method_names, METHOD_NAMES, e->cfg.probe_method), e->cfg.interval_ms);
+	if (e->cfg.timeout_ms) /* 0: nobody set it, so it follows the interval */
+		fprintf(out, ", timeout: %u", e->cfg.timeout_ms);
+	fprintf(out, ", rise: %u, fall: %u}\n", e->cfg.rise, e->cfg.fall);
 	fprintf(out, "    backends:%s\n", v->nbackends ? "" : " []");
 	for (size_t i = 0; i < v->nbackends; i++) {
 		const struct config_backend *b = &v->backends[i];

@@ -89,7 +89,8 @@ void probe_settings_resolve(const struct vip_entry *vip, const struct siobpf_bac
 	out->port = v->probe_port ? v->probe_port : ntohs(vip->key.port);
 	out->status = v->http_status ? v->http_status : 200;
 	out->interval_ms = v->interval_ms ? v->interval_ms : 2000;
-	out->timeout_ms = v->timeout_ms ? v->timeout_ms : 1000;
+	out->timeout_ms = v->timeout_ms;
+	out->interval_from = out->timeout_from = PROBE_FROM_VIP;
 	if (own && own->in_use) {
 		if (own->probe != SIOBPF_PROBE_INHERIT && own->probe < PROBE_NAMES)
 			out->kind = own->probe;
@@ -103,12 +104,21 @@ void probe_settings_resolve(const struct vip_entry *vip, const struct siobpf_bac
 			out->port = own->probe_port;
 		if (own->http_status)
 			out->status = own->http_status;
-		if (own->interval_ms)
+		if (own->interval_ms) {
 			out->interval_ms = own->interval_ms;
-		if (own->timeout_ms)
+			out->interval_from = PROBE_FROM_BACKEND;
+		}
+		if (own->timeout_ms) {
 			out->timeout_ms = own->timeout_ms;
+			out->timeout_from = PROBE_FROM_BACKEND;
+		}
 		if (own->probe_path[0])
 			path = own->probe_path;
+	}
+	/* Set at neither level: from the interval this backend is probed at. */
+	if (!out->timeout_ms) {
+		out->timeout_ms = probe_timeout_derived(out->interval_ms);
+		out->timeout_from = PROBE_FROM_INTERVAL;
 	}
 	/* A socketio probe asks Engine.IO's endpoint unless told where it is. */
 	if (out->kind == SIOBPF_PROBE_SOCKETIO && (!path[0] || !strcmp(path, "/")))
@@ -116,34 +126,75 @@ void probe_settings_resolve(const struct vip_entry *vip, const struct siobpf_bac
 	snprintf(out->path, sizeof(out->path), "%.*s", (int)sizeof(out->path) - 1, path[0] ? path : "/");
 }
 
+__u32 probe_timeout_derived(__u32 interval_ms)
+{
+	return interval_ms < PROBE_TIMEOUT_DERIVED_MAX_MS ? interval_ms : PROBE_TIMEOUT_DERIVED_MAX_MS;
+}
+
+static const char *origin_name(__u8 from)
+{
+	return from == PROBE_FROM_BACKEND ? "its own" : "its VIP's";
+}
+
 int probe_settings_check(const struct probe_settings *s, char *why, size_t len)
 {
-	if (s->timeout_ms > s->interval_ms) {
-		snprintf(why, len, "the probe timeout (%u ms) must not exceed the interval (%u ms)",
-			 s->timeout_ms, s->interval_ms);
-		return -EINVAL;
+	bool whose = s->timeout_from != s->interval_from;
+
+	if (s->timeout_from == PROBE_FROM_INTERVAL || s->timeout_ms <= s->interval_ms)
+		return 0;
+	snprintf(why, len, "the probe timeout (%u ms%s%s) must not exceed the interval (%u ms%s%s)",
+		 s->timeout_ms, whose ? ", " : "", whose ? origin_name(s->timeout_from) : "",
+		 s->interval_ms, whose ? ", " : "", whose ? origin_name(s->interval_from) : "");
+	return -EINVAL;
+}
+
+int probe_settings_check_backends(struct dataplane *dp, const struct vip_entry *vip,
+				  struct backend_entry *bad, char *why, size_t len)
+{
+	struct backend_entry *list = calloc(SIOBPF_MAX_BACKENDS, sizeof(*list));
+	size_t n = 0;
+	int err;
+
+	if (!list)
+		return -ENOMEM;
+	err = state_backend_list(dp, vip->vip.id, list, SIOBPF_MAX_BACKENDS, &n);
+	for (size_t i = 0; !err && i < n; i++) {
+		struct siobpf_backend_config own;
+		struct probe_settings s;
+
+		err = backend_config_get(dp, list[i].id, &own);
+		if (err)
+			break;
+		if (!backend_config_applies(&own, list[i].b.generation))
+			continue; /* the VIP's own probe: checked with the VIP */
+		probe_settings_resolve(vip, &own, &s);
+		err = probe_settings_check(&s, why, len);
+		if (err)
+			*bad = list[i];
 	}
-	return 0;
+	free(list);
+	return err;
 }
 
 void probe_settings_format(const struct probe_settings *s, char *buf, size_t len)
 {
 	const char *kind = name_of(probe_names, PROBE_NAMES, s->kind);
+	const char *derived = s->timeout_from == PROBE_FROM_INTERVAL ? " (derived)" : "";
 
 	if (s->kind == SIOBPF_PROBE_NONE) {
 		snprintf(buf, len, "none");
 		return;
 	}
 	if (s->kind == SIOBPF_PROBE_HTTP)
-		snprintf(buf, len, "http %s %s port %u expect %u every %ums timeout %ums rise %u fall %u",
+		snprintf(buf, len, "http %s %s port %u expect %u every %ums timeout %ums%s rise %u fall %u",
 			 name_of(method_names, METHOD_NAMES, s->method), s->path, s->port, s->status,
-			 s->interval_ms, s->timeout_ms, s->rise, s->fall);
+			 s->interval_ms, s->timeout_ms, derived, s->rise, s->fall);
 	else if (s->kind == SIOBPF_PROBE_SOCKETIO)
-		snprintf(buf, len, "socketio %s port %u every %ums timeout %ums rise %u fall %u", s->path,
-			 s->port, s->interval_ms, s->timeout_ms, s->rise, s->fall);
+		snprintf(buf, len, "socketio %s port %u every %ums timeout %ums%s rise %u fall %u", s->path,
+			 s->port, s->interval_ms, s->timeout_ms, derived, s->rise, s->fall);
 	else
-		snprintf(buf, len, "%s port %u every %ums timeout %ums rise %u fall %u", kind, s->port,
-			 s->interval_ms, s->timeout_ms, s->rise, s->fall);
+		snprintf(buf, len, "%s port %u every %ums timeout %ums%s rise %u fall %u", kind, s->port,
+			 s->interval_ms, s->timeout_ms, derived, s->rise, s->fall);
 }
 
 int probe_path_stored_check(const struct vip_entry *vip, const struct siobpf_backend_config *own,

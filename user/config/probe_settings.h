@@ -21,6 +21,18 @@ extern const char *const method_names[METHOD_NAMES];
 #define BACKEND_PROBE_SETTINGS 9
 extern const char *const backend_probe_settings[BACKEND_PROBE_SETTINGS];
 
+/* A timeout nobody set is derived from the interval in force: the
+ * interval, at most this. HAProxy likewise uses `inter` as the check
+ * timeout when `timeout check` is unset. */
+#define PROBE_TIMEOUT_DERIVED_MAX_MS 1000
+
+/* Where a resolved interval or timeout comes from. */
+enum probe_origin {
+	PROBE_FROM_VIP = 0,      /* the VIP's setting (for the interval, maybe its default) */
+	PROBE_FROM_BACKEND = 1,  /* the backend's own */
+	PROBE_FROM_INTERVAL = 2, /* a timeout nobody set, derived from the interval */
+};
+
 /* What a probe does, every field resolved (port and path included). */
 struct probe_settings {
 	__u8 kind;   /* enum siobpf_probe_kind */
@@ -31,8 +43,13 @@ struct probe_settings {
 	__u16 status;
 	__u32 interval_ms;
 	__u32 timeout_ms;
+	__u8 interval_from; /* enum probe_origin */
+	__u8 timeout_from;  /* enum probe_origin */
 	char path[SIOBPF_PROBE_PATH_MAX];
 };
+
+/* The timeout of a probe whose timeout nobody set. */
+__u32 probe_timeout_derived(__u32 interval_ms);
 
 /* An override that inherits every field (in_use set, nothing else). */
 void backend_config_init(struct siobpf_backend_config *c, __u32 generation);
@@ -44,13 +61,23 @@ int backend_probe_setting_parse(struct siobpf_backend_config *c, const char *nam
 				char *why, size_t len);
 
 /* The settings in force for a backend of vip: the VIP's, field by field
- * replaced by the backend's own when `own` applies (NULL: none). */
+ * replaced by the backend's own when `own` applies (NULL: none, or the
+ * VIP's own probe). A timeout set at neither level is derived from the
+ * interval in force (probe_timeout_derived). */
 void probe_settings_resolve(const struct vip_entry *vip, const struct siobpf_backend_config *own,
 			    struct probe_settings *out);
-/* Checks what depends on both levels (timeout <= interval); a sentence. */
+/* Checks what depends on both levels: a timeout that was set must not
+ * exceed the interval in force (a derived one never does). A sentence that
+ * says whose each value is when they come from different levels. */
 int probe_settings_check(const struct probe_settings *s, char *why, size_t len);
-/* "http GET /health port 8080 expect 200 every 200ms timeout 100ms rise 2 fall 3" */
+/* "http GET /health port 8080 expect 200 every 200ms timeout 100ms rise 2 fall 3",
+ * with "timeout 200ms (derived)" for a timeout nobody set. */
 void probe_settings_format(const struct probe_settings *s, char *buf, size_t len);
+/* The probe of every backend of vip that has its own settings, checked
+ * against vip as given (a change not yet written). -EINVAL: *bad is the
+ * first that fails and why says how; another -errno: the maps were not read. */
+int probe_settings_check_backends(struct dataplane *dp, const struct vip_entry *vip,
+				  struct backend_entry *bad, char *why, size_t len);
 
 /* Checks the probe path in force by the URL rule (settings.h), for the VIP
  * (own NULL) or one of its backends: what the CLI and the file refuse may

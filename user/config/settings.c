@@ -247,7 +247,12 @@ void vip_setting_format(const struct vip_entry *e, const char *name, char *buf, 
 		break;
 	case F_PROBE_STATUS: snprintf(buf, len, "%u", e->cfg.http_status); break;
 	case F_INTERVAL: snprintf(buf, len, "%u", e->cfg.interval_ms); break;
-	case F_TIMEOUT: snprintf(buf, len, "%u", e->cfg.timeout_ms); break;
+	case F_TIMEOUT:
+		if (e->cfg.timeout_ms)
+			snprintf(buf, len, "%u", e->cfg.timeout_ms);
+		else
+			snprintf(buf, len, "derived");
+		break;
 	case F_RISE: snprintf(buf, len, "%u", e->cfg.rise); break;
 	case F_FALL: snprintf(buf, len, "%u", e->cfg.fall); break;
 	default: snprintf(buf, len, "?"); break;
@@ -256,12 +261,11 @@ void vip_setting_format(const struct vip_entry *e, const char *name, char *buf, 
 
 int vip_settings_check(const struct vip_entry *e, char *why, size_t len)
 {
-	if (e->cfg.timeout_ms > e->cfg.interval_ms) {
-		snprintf(why, len, "the probe timeout (%u ms) must not exceed the interval (%u ms)",
-			 e->cfg.timeout_ms, e->cfg.interval_ms);
-		return -EINVAL;
-	}
-	return 0;
+	struct probe_settings s;
+
+	/* An unset timeout is derived to fit: only one the user gave can fail. */
+	probe_settings_resolve(e, NULL, &s);
+	return probe_settings_check(&s, why, len);
 }
 
 int backend_setting_parse(struct siobpf_backend *b, const char *name, const char *text, char *why,

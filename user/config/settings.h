@@ -19,10 +19,11 @@ extern const char *const vip_settings[VIP_SETTINGS];
 int vip_setting_parse(struct vip_entry *e, const char *name, const char *text, char *why,
 		      size_t len);
 /* A VIP setting's value as text, as vip_setting_parse reads it ("default"
- * for a probe port that follows the VIP's). */
+ * for a probe port that follows the VIP's, "derived" for a timeout left
+ * unset). */
 void vip_setting_format(const struct vip_entry *e, const char *name, char *buf, size_t len);
-/* Checks the settings that depend on each other (timeout <= interval). The
- * message is a whole sentence. */
+/* Checks the settings that depend on each other (a timeout the user set
+ * must not exceed the interval). The message is a whole sentence. */
 int vip_settings_check(const struct vip_entry *e, char *why, size_t len);
 
 /* Checks a probe path: an absolute URL path (RFC 3986 path-absolute:

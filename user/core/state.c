@@ -21,7 +21,7 @@ void state_vip_defaults(const struct siobpf_vip_key *key, struct siobpf_vip *vip
 	prefix_mask(key->family, vip->prefix, vip->mask);
 	cfg->probe = SIOBPF_PROBE_TCP;
 	cfg->interval_ms = 2000;
-	cfg->timeout_ms = 1000;
+	cfg->timeout_ms = 0; /* unset: derived from the interval in force */
 	cfg->rise = 2;
 	cfg->fall = 3;
 	cfg->http_status = 200;

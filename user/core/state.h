@@ -21,7 +21,9 @@ struct backend_entry {
 	struct siobpf_backend b;
 };
 
-/* Defaults of a new VIP (HAProxy's familiar probe timing). */
+/* Defaults of a new VIP (HAProxy's familiar probe timing). The timeout is
+ * left unset: each backend's is derived from its interval in force
+ * (probe_settings_resolve). */
 void state_vip_defaults(const struct siobpf_vip_key *key, struct siobpf_vip *vip,
 			struct siobpf_vip_config *cfg);
 

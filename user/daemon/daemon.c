@@ -485,7 +485,8 @@ static __u32 refresh_targets(struct run *r, __u64 now)
 		}
 		own = backend_config_applies(&r->cfgs[id], b->generation) ? &r->cfgs[id] : NULL;
 		probe_settings_resolve(&d->vips[b->vip_id], own, &s);
-		if (s.timeout_ms > s.interval_ms) /* the VIP's interval shrank under an override */
+		/* The CLI and apply refuse this; maps written otherwise may still hold it. */
+		if (s.timeout_ms > s.interval_ms)
 			s.timeout_ms = s.interval_ms;
 		if (fresh || s.interval_ms != t->s.interval_ms)
 			t->due_ns = first_due(id, s.interval_ms, now);
