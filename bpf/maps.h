@@ -113,4 +113,13 @@ struct {
 	__type(value, struct siobpf_iface);
 } sio_ifaces SEC(".maps");
 
+/* The maps' layout (struct siobpf_meta, SIOBPF_LAYOUT), never read by the
+ * program: a newer siobpf finds here what it must migrate. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct siobpf_meta);
+} sio_meta SEC(".maps");
+
 #endif /* SIOBPF_BPF_MAPS_H */

@@ -24,6 +24,24 @@
 #define SIOBPF_STICKY_ENTRIES (1u << 20)
 #endif
 
+/* The layout of the pinned maps, as a whole: raised whenever a map's type,
+ * key, value or size changes, so that a newer siobpf recognises maps pinned
+ * by an older one and migrates them on `reload` (user/core/migrate.c)
+ * instead of failing to reuse them. A change keeps a map's name and key
+ * and only appends to its value (the migration copies the old value's
+ * bytes and zeroes the rest), or it gives migrate.c a conversion.
+ *   1  siobpf 0.1.0 (its maps carry no sio_meta)
+ *   2  sio_meta; siobpf_backend_config gains drain_deadline */
+#define SIOBPF_LAYOUT 2
+#define SIOBPF_META_MAGIC 0x53494f42u /* "SIOB" */
+
+/* sio_meta's one entry, written by user space when it creates the maps. */
+struct siobpf_meta {
+	__u32 magic;  /* SIOBPF_META_MAGIC; 0 in maps just created */
+	__u32 layout; /* SIOBPF_LAYOUT of the siobpf that created the maps */
+};
+_Static_assert(sizeof(struct siobpf_meta) == 8, "siobpf_meta layout");
+
 /* A ring slot that names no backend (the VIP has nothing in service). */
 #define SIOBPF_NO_BACKEND 0xffffffffu
 
@@ -203,8 +221,12 @@ struct siobpf_backend_config {
 	__u8 in_use;
 	__u8 pad[3];
 	char probe_path[SIOBPF_PROBE_PATH_MAX]; /* NUL-terminated */
+	__u32 pad2;
+	/* Layout 2: when a drain ends by itself (`backend set --state drain
+	 * --drain-timeout`), as CLOCK_REALTIME seconds; 0: no deadline. */
+	__u64 drain_deadline;
 };
-_Static_assert(sizeof(struct siobpf_backend_config) == 132, "siobpf_backend_config layout");
+_Static_assert(sizeof(struct siobpf_backend_config) == 144, "siobpf_backend_config layout");
 
 /* An interface siobpf is attached to (user space only). Keyed by ifindex. */
 struct siobpf_iface {

@@ -12,6 +12,7 @@
 #include <xdp/libxdp.h>
 
 #include "cli.h"
+#include "migrate.h"
 #include "pins.h"
 #include "vip_table.h"
 
@@ -71,10 +72,51 @@ static const char *mode_name(enum xdp_attach_mode mode)
 	return mode == XDP_MODE_SKB ? "generic" : "native";
 }
 
+static int swap_for_migration(int ifindex, __u8 mode, int prog_fd, void *ctx);
+
+/* Maps pinned by an older siobpf become maps of this one's layout, and
+ * every interface that uses them gets this program (migrate.h). */
+static int migrate(struct dataplane *dp, int layout)
+{
+	struct migrate_report rep;
+	int err = migrate_pins(dp, globals.pin_dir, swap_for_migration, NULL, &rep);
+
+	if (err) {
+		pr_err("migrating the maps in %s from layout %d to %d failed: %s", globals.pin_dir, layout,
+		       SIOBPF_LAYOUT, strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < dataplane_map_count(); i++)
+		if (rep.entries[i])
+			pr_info("  %s: %zu entries", dataplane_map_name(i), rep.entries[i]);
+	printf("maps in %s migrated from layout %d to %d: %zu sticky entries, %zu more made during "
+	       "the swap; %u interface%s given the new program\n",
+	       globals.pin_dir, layout, SIOBPF_LAYOUT, rep.sticky, rep.late_sticky,
+	       rep.interfaces, rep.interfaces == 1 ? "" : "s");
+	return 0;
+}
+
+/* Loads this binary's program with the pinned maps: reused as they are
+ * when they are of this layout, migrated when they are older. 0, 1 when it
+ * migrated (every interface in the pin directory already runs the new
+ * program), or -errno. */
 static int load_program(struct dataplane *dp)
 {
-	int err = dataplane_load(dp, &(struct dataplane_opts){.pin_dir = globals.pin_dir});
+	int layout = dataplane_pinned_layout(globals.pin_dir), err;
 
+	if (layout < 0) {
+		pr_err("cannot read the layout of the maps in %s: %s", globals.pin_dir, strerror(-layout));
+		return layout;
+	}
+	if (layout > SIOBPF_LAYOUT) {
+		pr_err("the maps in %s are of layout %d, from a newer siobpf (this one knows up to %d): "
+		       "use that siobpf, or unload it everywhere first",
+		       globals.pin_dir, layout, SIOBPF_LAYOUT);
+		return -EPROTONOSUPPORT;
+	}
+	if (layout && layout < SIOBPF_LAYOUT)
+		return migrate(dp, layout) ?: 1;
+	err = dataplane_load(dp, &(struct dataplane_opts){.pin_dir = globals.pin_dir});
 	if (err) {
 		pr_err("loading the BPF program failed: %s%s", strerror(-err),
 		       err == -EINVAL ? " (maps pinned by an incompatible siobpf version? "
@@ -134,7 +176,7 @@ int cmd_load(struct cli_args *args)
 		       ifname, at.other, ifname);
 		goto out;
 	}
-	if (load_program(&dp))
+	if (load_program(&dp) < 0)
 		goto out;
 	prog = xdp_program__from_fd(dp.prog_fd);
 	err = (int)libxdp_get_error(prog);
@@ -216,9 +258,11 @@ int cmd_reload(struct cli_args *args)
 		pr_err("siobpf is not attached to %s: use `siobpf load %s`", ifname, ifname);
 		goto out;
 	}
-	if (load_program(&dp))
+	err = load_program(&dp);
+	if (err < 0)
 		goto out;
-	err = replace_program(ifindex, &at, dp.prog_fd);
+	/* A migration has already swapped every interface of the pin directory. */
+	err = err ? 0 : replace_program(ifindex, &at, dp.prog_fd);
 	if (err) {
 		pr_err("replacing the program on %s failed: %s; the old one still runs", ifname, strerror(-err));
 		goto out;
@@ -229,6 +273,19 @@ out:
 	attached_release(&at);
 	pins_release(&dp, lock_fd);
 	return rc;
+}
+
+static int swap_for_migration(int ifindex, __u8 mode, int prog_fd, void *ctx)
+{
+	struct attached at;
+	int err;
+
+	(void)mode; /* the attached program says which */
+	(void)ctx;
+	attached_query(ifindex, &at);
+	err = at.ours ? replace_program(ifindex, &at, prog_fd) : 1;
+	attached_release(&at);
+	return err;
 }
 
 static bool ifaces_empty(struct dataplane *dp)

@@ -70,12 +70,47 @@ static const struct {
 	{"sio_vip_cfg", offsetof(struct dataplane, vip_cfg_fd)},
 	{"sio_be_cfg", offsetof(struct dataplane, be_cfg_fd)},
 	{"sio_ifaces", offsetof(struct dataplane, ifaces_fd)},
+	{"sio_meta", offsetof(struct dataplane, meta_fd)}, /* last: written last by a migration */
 };
 #define MAP_COUNT (sizeof(map_fds) / sizeof(map_fds[0]))
 
 static int *map_fd_slot(struct dataplane *dp, size_t i)
 {
 	return (int *)((char *)dp + map_fds[i].fd_offset);
+}
+
+size_t dataplane_map_count(void)
+{
+	return MAP_COUNT;
+}
+
+const char *dataplane_map_name(size_t i)
+{
+	return i < MAP_COUNT ? map_fds[i].name : NULL;
+}
+
+int *dataplane_map_fd(struct dataplane *dp, size_t i)
+{
+	return map_fd_slot(dp, i);
+}
+
+static int meta_read(int fd, struct siobpf_meta *meta)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(fd, &key, meta) ? -errno : 0;
+}
+
+/* Maps just created carry a zero sio_meta: say which layout they are. */
+static int meta_claim(int fd)
+{
+	struct siobpf_meta meta, mine = {.magic = SIOBPF_META_MAGIC, .layout = SIOBPF_LAYOUT};
+	__u32 key = 0;
+	int err = meta_read(fd, &meta);
+
+	if (err || meta.magic)
+		return err;
+	return bpf_map_update_elem(fd, &key, &mine, BPF_ANY) ? -errno : 0;
 }
 
 void dataplane_init(struct dataplane *dp)
@@ -142,6 +177,11 @@ int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 	for (size_t i = 0; i < MAP_COUNT; i++)
 		*map_fd_slot(dp, i) =
 			bpf_map__fd(bpf_object__find_map_by_name(skel->obj, map_fds[i].name));
+	err = meta_claim(dp->meta_fd);
+	if (err) {
+		dataplane_close(dp);
+		return err;
+	}
 	return 0;
 fail:
 	siobpf_bpf__destroy(skel);
@@ -172,9 +212,48 @@ int dataplane_open_pinned(struct dataplane *dp, const char *dir)
 		}
 		*map_fd_slot(dp, i) = fd;
 	}
+	if (!err) {
+		struct siobpf_meta meta;
+
+		err = meta_read(dp->meta_fd, &meta);
+		if (!err && (meta.magic != SIOBPF_META_MAGIC || meta.layout < SIOBPF_LAYOUT))
+			err = -ENOMSG;
+		else if (!err && meta.layout > SIOBPF_LAYOUT)
+			err = -EPROTONOSUPPORT;
+	}
 	if (err)
 		dataplane_close(dp);
 	return err;
+}
+
+int dataplane_pinned_layout(const char *dir)
+{
+	char path[PATH_MAX];
+	struct siobpf_meta meta;
+	int fd, err;
+
+	err = pin_path(path, sizeof(path), dir, "sio_meta");
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0 && errno == ENOENT) {
+		/* No sio_meta: siobpf 0.1.0's maps, or none at all. */
+		err = pin_path(path, sizeof(path), dir, map_fds[0].name);
+		if (err)
+			return err;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -errno;
+		close(fd);
+		return 1;
+	}
+	if (fd < 0)
+		return -errno;
+	err = meta_read(fd, &meta);
+	close(fd);
+	if (err)
+		return err;
+	return meta.magic == SIOBPF_META_MAGIC ? (int)meta.layout : -EPROTO;
 }
 
 int dataplane_unpin(const char *dir)

@@ -26,6 +26,7 @@ struct dataplane {
 	int vip_cfg_fd;
 	int be_cfg_fd;
 	int ifaces_fd;
+	int meta_fd;
 	int ncpus;
 };
 
@@ -42,8 +43,19 @@ void dataplane_init(struct dataplane *dp);
  * program replacement) and missing ones are pinned. */
 int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts);
 /* Opens the maps pinned in dir, without a program. -ENOENT: nothing pinned;
- * -ENOMSG: some maps missing (pinned by an older siobpf: reload adds them). */
+ * -ENOMSG: maps of an older layout, or some missing (pinned by an older
+ * siobpf: reload migrates them); -EPROTONOSUPPORT: maps of a newer layout. */
 int dataplane_open_pinned(struct dataplane *dp, const char *dir);
+/* The layout of the maps pinned in dir (SIOBPF_LAYOUT when they are this
+ * siobpf's; 1 for maps without sio_meta), 0 when nothing is pinned, or
+ * -errno. */
+int dataplane_pinned_layout(const char *dir);
+
+/* Every map by index (0 .. dataplane_map_count() - 1): its pinned name and
+ * its fd in dp, for code that treats all maps alike (migration). */
+size_t dataplane_map_count(void);
+const char *dataplane_map_name(size_t i);
+int *dataplane_map_fd(struct dataplane *dp, size_t i);
 /* Removes every map pin from dir (the maps live on while in use). */
 int dataplane_unpin(const char *dir);
 void dataplane_close(struct dataplane *dp);

@@ -114,8 +114,11 @@ static int open_pins(struct dataplane *dp, bool lock, bool allow_missing, int *l
 		if (err == -ENOENT)
 			return not_loaded(dir);
 		if (err == -ENOMSG)
-			pr_err("the maps in %s lack some that this siobpf uses (an older siobpf pinned them): "
-			       "run `siobpf reload IFACE` to add them", dir);
+			pr_err("the maps in %s were pinned by an older siobpf: run `siobpf reload IFACE` "
+			       "to migrate them", dir);
+		else if (err == -EPROTONOSUPPORT)
+			pr_err("the maps in %s were pinned by a newer siobpf (a layout after %d): use "
+			       "that siobpf", dir, SIOBPF_LAYOUT);
 		else
 			pr_err("cannot open the maps in %s: %s", dir, strerror(-err));
 	}
