@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* siobpf run: backend state changes from probe results (transitions.c). */
+#ifndef SIOBPF_TRANSITIONS_H
+#define SIOBPF_TRANSITIONS_H
+
+#include <linux/types.h>
+
+#include "run.h"
+
+enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_MAC };
+
+void adopt_record(struct target *t, const struct siobpf_backend *b);
+void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, const char *why);
+/* The probe engine's callback: ctx is the run, owner the target. */
+void on_probe_done(void *ctx, void *owner, const struct probe_result *res);
+
+#endif /* SIOBPF_TRANSITIONS_H */
