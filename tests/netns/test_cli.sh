@@ -815,7 +815,7 @@ section "reload after an upgrade"
 st_before=$(status_json)
 rm "$SIOBPF_PIN_DIR/sio_vip_index"
 expect_run "with a map missing from the pins, vip add exits 1 and says to reload" 1 \
-	"lack some that this siobpf uses@@run \`siobpf reload IFACE\` to add them" vip add 10.77.100.9:80/tcp
+	"were pinned by an older siobpf@@run \`siobpf reload IFACE\` to migrate them" vip add 10.77.100.9:80/tcp
 expect_run "reload eth0 over pins missing a map exits 0" 0 "siobpf reloaded on eth0" reload eth0
 [ -e "$SIOBPF_PIN_DIR/sio_vip_index" ] && pass "the reload pinned sio_vip_index again" ||
 	fail "the reload pinned sio_vip_index again"

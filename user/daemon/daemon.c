@@ -92,8 +92,12 @@ static void loop(struct run *r)
 				on_maps_open(r);
 				warned = false;
 			} else if (!warned && err == -ENOMSG) {
-				pr_warn("the maps in %s lack some that this siobpf uses (an older siobpf pinned "
-					"them): waiting for `siobpf reload IFACE`", globals.pin_dir);
+				pr_warn("the maps in %s were pinned by an older siobpf: waiting for `siobpf "
+					"reload IFACE` to migrate them", globals.pin_dir);
+				warned = true;
+			} else if (!warned && err == -EPROTONOSUPPORT) {
+				pr_warn("the maps in %s were pinned by a newer siobpf: waiting for them to be "
+					"replaced (this siobpf cannot use them)", globals.pin_dir);
 				warned = true;
 			} else if (!warned) {
 				pr_warn("siobpf is not loaded (no maps in %s): waiting for `siobpf load IFACE`",
