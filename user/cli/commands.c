@@ -42,7 +42,8 @@ const struct command commands[] = {
 	{"reload", "IFACE", 1, 1, "replace the program on an interface, keeping all state",
 	 "Loads the program from this binary with the pinned maps and swaps it in "
 	 "atomically: VIPs, backends, rings, sticky entries and counters survive. This is "
-	 "the upgrade path.",
+	 "the upgrade path: maps pinned by an older siobpf (an older layout) are migrated "
+	 "to new maps under traffic, and every interface that uses them gets the new program.",
 	 {{"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_reload},
 	{"unload", "IFACE", 1, 1, "detach siobpf from an interface",
