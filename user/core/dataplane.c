@@ -418,7 +418,8 @@ int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)
 	return err;
 }
 
-int dataplane_ring_rebuild(struct dataplane *dp, const struct siobpf_vip *vip)
+int dataplane_ring_rebuild_as(struct dataplane *dp, const struct siobpf_vip *vip, __u32 id,
+			      const struct siobpf_backend *record)
 {
 	struct maglev_backend *members;
 	struct siobpf_backend *table;
@@ -436,13 +437,15 @@ int dataplane_ring_rebuild(struct dataplane *dp, const struct siobpf_vip *vip)
 	err = dataplane_backends_read(dp, table);
 	if (err)
 		goto out;
-	for (__u32 id = 0; id < SIOBPF_MAX_BACKENDS; id++) {
-		const struct siobpf_backend *b = &table[id];
+	if (record && id < SIOBPF_MAX_BACKENDS)
+		table[id] = *record;
+	for (__u32 i = 0; i < SIOBPF_MAX_BACKENDS; i++) {
+		const struct siobpf_backend *b = &table[i];
 
 		if (!b->in_use || b->vip_id != vip->id)
 			continue;
 		members[count] = (struct maglev_backend){
-			.id = id, .family = b->family, .state = b->state, .weight = b->weight,
+			.id = i, .family = b->family, .state = b->state, .weight = b->weight,
 		};
 		memcpy(members[count].addr, b->addr, sizeof(b->addr));
 		count++;
@@ -455,6 +458,11 @@ out:
 	free(table);
 	free(ring);
 	return err;
+}
+
+int dataplane_ring_rebuild(struct dataplane *dp, const struct siobpf_vip *vip)
+{
+	return dataplane_ring_rebuild_as(dp, vip, SIOBPF_MAX_BACKENDS, NULL);
 }
 
 static int percpu_sum(int fd, __u32 id, size_t words, int ncpus, __u64 *sum)

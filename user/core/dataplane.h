@@ -77,6 +77,10 @@ int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *k
 
 /* Rebuilds a VIP's ring from the backend table and swaps it in at once. */
 int dataplane_ring_rebuild(struct dataplane *dp, const struct siobpf_vip *vip);
+/* The same, as if backend id's record already were *record: the ring a
+ * change will need, installed before the change is written. */
+int dataplane_ring_rebuild_as(struct dataplane *dp, const struct siobpf_vip *vip, __u32 id,
+			      const struct siobpf_backend *record);
 /* Swaps in a ring of SIOBPF_RING_SIZE backend ids. */
 int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring);
 /* Copies a VIP's ring; -ENOENT when the VIP has none. */

@@ -79,6 +79,25 @@ static int traffic_zero(int fd, __u32 id, int ncpus)
 	return err;
 }
 
+/* Marks the VIP ids that backend records still name. A VIP id is reused
+ * only once no record names it (DESIGN §7): a `vip del` killed between
+ * unpublishing the VIP and freeing its backends leaves such records, and a
+ * new VIP given that id would inherit them. */
+static int ids_named_by_backends(struct dataplane *dp, bool used[SIOBPF_MAX_VIPS])
+{
+	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	int err;
+
+	if (!table)
+		return -ENOMEM;
+	err = dataplane_backends_read(dp, table);
+	for (__u32 id = 0; !err && id < SIOBPF_MAX_BACKENDS; id++)
+		if (table[id].in_use && table[id].vip_id < SIOBPF_MAX_VIPS)
+			used[table[id].vip_id] = true;
+	free(table);
+	return err;
+}
+
 int state_vip_add(struct dataplane *dp, struct vip_entry *entry)
 {
 	bool used[SIOBPF_MAX_VIPS] = {false};
@@ -97,6 +116,8 @@ int state_vip_add(struct dataplane *dp, struct vip_entry *entry)
 		used[all[i].vip.id] = true;
 	}
 	free(all);
+	if (!err)
+		err = ids_named_by_backends(dp, used);
 	if (err)
 		return err;
 	for (id = 0; id < SIOBPF_MAX_VIPS && used[id]; id++)
@@ -240,16 +261,33 @@ int state_backend_find(struct dataplane *dp, __u32 vip_id, const struct addr *ad
 	return -ENOENT;
 }
 
-/* Writes a backend and rebuilds its VIP's ring; on failure puts the
- * previous record back. */
+/* Whether the ring may name b for new clients: the builder takes only
+ * backends that are up (a drained or down one's slots go to the others). */
+static bool takes_new_clients(const struct siobpf_backend *b)
+{
+	return b->in_use && b->state == SIOBPF_BACKEND_UP;
+}
+
+/* Writes a backend and its VIP's ring in the order that leaves no packet
+ * without a backend (DESIGN §7): a backend that stops taking new clients
+ * leaves the ring first, and its record changes after, so no new client is
+ * sent to a record that turns it away; any other change writes the record
+ * first, so the ring names only complete records. On failure the previous
+ * record and ring are put back. */
 static int backend_write(struct dataplane *dp, const struct vip_entry *vip, __u32 id,
 			 const struct siobpf_backend *next, const struct siobpf_backend *prev)
 {
-	int err = dataplane_backend_put(dp, id, next);
+	int err;
 
-	if (err)
-		return err;
-	err = dataplane_ring_rebuild(dp, &vip->vip);
+	if (takes_new_clients(prev) && !takes_new_clients(next)) {
+		err = dataplane_ring_rebuild_as(dp, &vip->vip, id, next);
+		if (!err)
+			err = dataplane_backend_put(dp, id, next);
+	} else {
+		err = dataplane_backend_put(dp, id, next);
+		if (!err)
+			err = dataplane_ring_rebuild(dp, &vip->vip);
+	}
 	if (err) {
 		dataplane_backend_put(dp, id, prev);
 		dataplane_ring_rebuild(dp, &vip->vip);
