@@ -13,7 +13,10 @@
 #     state before or after the change in progress (or in the steady state
 #     between changes): each flood client's sticky entry names the backend
 #     it was sent to and the time it was made (last seen, one packet each),
-#     which the check compares with the timeline of the changes.
+#     which the check compares with the timeline of the changes;
+#  3. a VIP that `apply` adds with its backends, while the flood is already
+#     sending to it, goes live with its complete ring: no frame is dropped
+#     for want of a backend, and the clients spread over all its backends.
 #
 # The flood's sources (fd77:1:8000::/80) are routed nowhere, and the frames
 # carry no valid TCP checksum, so the backends drop them and answer nothing.
@@ -39,16 +42,16 @@ cp "$BUILD/siobpf" "$TOP/build/" && cp "$BUILD/tests/xdp_pass.bpf.o" "$TOP/build
 export BUILD=$TOP/build
 
 cat >"$TOP/flood.py" <<'PY'
-# flood IFACE DST_MAC VIP STOPFILE COUNTFILE: SYN frames to VIP:80, each from
-# the next address of fd77:1:8000::/80, until STOPFILE exists.
+# flood IFACE DST_MAC VIP PORT STOPFILE COUNTFILE: SYN frames to VIP:PORT,
+# each from the next address of fd77:1:8000::/80, until STOPFILE exists.
 import os, socket, struct, sys
 
-iface, dst_mac, vip, stop, countfile = sys.argv[1:6]
+iface, dst_mac, vip, port, stop, countfile = sys.argv[1:7]
 src_mac = open("/sys/class/net/%s/address" % iface).read().strip()
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((iface, 0))
 eth = bytes.fromhex(dst_mac.replace(":", "")) + bytes.fromhex(src_mac.replace(":", "")) + b"\x86\xdd"
-tcp = struct.pack("!HHIIBBHHH", 40000, 80, 1, 0, 5 << 4, 0x02, 64240, 0, 0)
+tcp = struct.pack("!HHIIBBHHH", 40000, int(port), 1, 0, 5 << 4, 0x02, 64240, 0, 0)
 base = socket.inet_pton(socket.AF_INET6, "fd77:1:8000::")
 ip6 = struct.pack("!IHBB", 6 << 28, len(tcp), 6, 64)
 dst = socket.inet_pton(socket.AF_INET6, vip)
@@ -179,7 +182,7 @@ for mode in native generic; do
 	drops0=$(counter drop_no_backend)
 	tx0=$(counter tx)
 	rm -f "$TOP/stop" "$TOP/sent"
-	in_ns c python3 "$TOP/flood.py" eth0 "$lbmac" "$VIP6" "$TOP/stop" "$TOP/sent" &
+	in_ns c python3 "$TOP/flood.py" eth0 "$lbmac" "$VIP6" 80 "$TOP/stop" "$TOP/sent" &
 	SENDER_PID=$!
 	sleep 0.5
 	setup in_lb python3 "$TOP/changes.py" "$BUILD/siobpf" "$VIP" "$ROUNDS" "$TOP/changes.$mode"
@@ -203,6 +206,42 @@ for mode in native generic; do
 	check "$mode: the timeline check saw the flood's clients ($checked entries)" [ "${checked:-0}" -ge 10000 ]
 	expect_eq "$mode: every new client went to a backend taking new clients before or after the change" \
 		"0" "$(sed -n 's/.* wrong \([0-9]*\)$/\1/p' <<<"$summary")"
+
+	section "a new VIP from apply"
+	drops0=$(counter drop_no_backend)
+	rm -f "$TOP/stop" "$TOP/sent"
+	in_ns c python3 "$TOP/flood.py" eth0 "$lbmac" "$VIP6" 81 "$TOP/stop" "$TOP/sent" &
+	SENDER_PID=$!
+	sleep 0.3
+	{
+		siobpf save
+		printf '  - vip: "[%s]:81"\n    probe: {type: none}\n    backends:\n' "$VIP6"
+		for i in 1 2 3; do printf '      - address: fd77::1:%s\n' "$i"; done
+	} >"$TOP/apply.yaml"
+	setup siobpf apply -f "$TOP/apply.yaml"
+	sleep 1
+	: >"$TOP/stop"
+	wait "$SENDER_PID"
+	SENDER_PID=
+	expect_eq "$mode: apply of a new VIP under a flood to it drops no frame for want of a backend" \
+		"0" "$(($(counter drop_no_backend) - drops0))"
+	vip81=$(siobpf status --json | python3 -c 'import json,sys; print([v["id"] for v in json.load(sys.stdin)["vips"] if v["port"] == 81][0])')
+	setup bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_sticky" >"$TOP/dump81.$mode"
+	shares=$(python3 - "$TOP/dump81.$mode" "$vip81" <<'PY'
+import json, struct, sys
+counts = {}
+for e in json.load(open(sys.argv[1])):
+    key = bytes(int(x, 16) for x in e["key"])
+    if struct.unpack_from("<I", key, 0)[0] == int(sys.argv[2]):
+        b = struct.unpack_from("<I", bytes(int(x, 16) for x in e["value"]), 0)[0]
+        counts[b] = counts.get(b, 0) + 1
+n = sum(counts.values())
+print(n, " ".join("%.2f" % (c / n) for c in sorted(counts.values())) if n else "")
+PY
+)
+	echo "# $mode: the new VIP's clients and their shares by backend: $shares"
+	check "$mode: the new VIP's clients spread over its 3 backends, each with 25% or more ($shares)" \
+		python3 -c 'import sys; n, *s = sys.argv[1].split(); sys.exit(not (int(n) >= 1000 and len(s) == 3 and min(map(float, s)) >= 0.25))' "$shares"
 	teardown_topology
 done
 finish

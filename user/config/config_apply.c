@@ -442,8 +442,8 @@ static int vip_step_run(struct run *run, struct vip_step *s)
 
 	describe_vip(s, what, sizeof(what));
 	if (!run->dry_run) {
-		if (s->op == OP_ADD)
-			rc = state_vip_add(run->dp, &s->next);
+		if (s->op == OP_ADD) /* published once its backends are in (plan_run) */
+			rc = state_vip_prepare(run->dp, &s->next);
 		else if (s->op == OP_SET)
 			rc = state_vip_update(run->dp, &s->old, &s->next);
 		else
@@ -489,7 +489,8 @@ static int be_step_run(struct run *run, struct vip_step *v, struct be_step *s)
 }
 
 /* Removals first, so that ids freed by them are there for additions; then
- * each VIP's settings, its changed backends and its new ones. */
+ * each VIP's settings, its changed backends and its new ones, and a new VIP
+ * is published last. */
 static int plan_run(struct run *run, struct plan *plan)
 {
 	int rc;
@@ -515,6 +516,10 @@ static int plan_run(struct run *run, struct plan *plan)
 		for (size_t i = 0; i < s->nbe; i++)
 			if (s->be[i].op == OP_ADD && (rc = be_step_run(run, s, &s->be[i])))
 				return rc;
+		/* A new VIP goes live with its complete ring, not one backend at
+		 * a time (its first clients would all land on the first). */
+		if (s->op == OP_ADD && !run->dry_run && (rc = state_vip_publish(run->dp, &s->next)))
+			return run_step(run, "publish the VIP", s->src ? &s->src->at : NULL, rc);
 	}
 	return 0;
 }

@@ -98,7 +98,7 @@ static int ids_named_by_backends(struct dataplane *dp, bool used[SIOBPF_MAX_VIPS
 	return err;
 }
 
-int state_vip_add(struct dataplane *dp, struct vip_entry *entry)
+int state_vip_prepare(struct dataplane *dp, struct vip_entry *entry)
 {
 	bool used[SIOBPF_MAX_VIPS] = {false};
 	struct vip_entry *all;
@@ -135,14 +135,26 @@ int state_vip_add(struct dataplane *dp, struct vip_entry *entry)
 	if (!err && bpf_map_update_elem(dp->vip_cfg_fd, &id, &entry->cfg, BPF_ANY))
 		err = -errno;
 	if (!err)
-		err = dataplane_ring_rebuild(dp, &entry->vip); /* empty: drops until a backend comes */
-	if (!err)
-		err = dataplane_vip_put(dp, &entry->key, &entry->vip);
+		err = dataplane_ring_rebuild(dp, &entry->vip); /* empty until backends come */
+	return err;
+}
+
+int state_vip_publish(struct dataplane *dp, const struct vip_entry *entry)
+{
+	int err = dataplane_vip_put(dp, &entry->key, &entry->vip);
+
 	if (!err)
 		err = dataplane_vips_publish(dp);
 	if (err && !bpf_map_delete_elem(dp->vips_fd, &entry->key))
 		dataplane_vips_publish(dp);
 	return err;
+}
+
+int state_vip_add(struct dataplane *dp, struct vip_entry *entry)
+{
+	int err = state_vip_prepare(dp, entry);
+
+	return err ? err : state_vip_publish(dp, entry);
 }
 
 static bool key_shape_changed(const struct siobpf_vip *a, const struct siobpf_vip *b)

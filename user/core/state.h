@@ -31,8 +31,14 @@ void state_vip_defaults(const struct siobpf_vip_key *key, struct siobpf_vip *vip
 int state_vip_find(struct dataplane *dp, const struct siobpf_vip_key *key, struct vip_entry *out);
 /* All VIPs, ordered by id. *count is set; at most max. */
 int state_vip_list(struct dataplane *dp, struct vip_entry *out, size_t max, size_t *count);
-/* -ENOSPC when every VIP id is taken, -EEXIST when the VIP exists. */
+/* -ENOSPC when every VIP id is taken, -EEXIST when the VIP exists.
+ * state_vip_add is state_vip_prepare (an id, its settings and an empty
+ * ring; the program does not see the VIP yet) then state_vip_publish (the
+ * VIP in the table and the index). Between the two, backends can be added
+ * to the VIP, so that it goes live with its complete ring (DESIGN §7). */
 int state_vip_add(struct dataplane *dp, struct vip_entry *entry);
+int state_vip_prepare(struct dataplane *dp, struct vip_entry *entry);
+int state_vip_publish(struct dataplane *dp, const struct vip_entry *entry);
 /* Writes new settings for an existing VIP: rebuilds the ring when the seed
  * changed, forgets its sticky entries when the key shape changed. */
 int state_vip_update(struct dataplane *dp, const struct vip_entry *old, const struct vip_entry *next);
