@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "netlink.h"
 #include "pins.h"
+#include "settings.h"
 
 #define NS_PER_MS 1000000ull
 #define NS_PER_SEC 1000000000ull
@@ -369,18 +370,14 @@ static void neigh_refresh(struct run *r, __u32 id)
 
 /* Probe results */
 
-static void on_probe_done(void *ctx, void *owner, const struct probe_result *res)
+/* A probe's verdict into the backend's health; d->lock held. */
+static void probe_verdict(struct run *r, struct target *t, const struct probe_result *res)
 {
-	struct run *r = ctx;
-	struct target *t = owner;
 	__u32 id = (__u32)(t - r->d.targets);
 	enum health_action action;
 	bool was_healthy;
 	char why[256];
 
-	pthread_mutex_lock(&r->d.lock);
-	if (!t->present)
-		goto out;
 	t->probed = true;
 	t->last_ok = res->ok;
 	t->last_seconds = res->seconds;
@@ -406,7 +403,16 @@ static void on_probe_done(void *ctx, void *owner, const struct probe_result *res
 		pr_info("backend %s of VIP %s: probe %s (%s); its state %s is the operator's and stays",
 			t->addr_text, t->vip_text, t->h.healthy ? "passes again" : "fails", why,
 			name_of(state_names, STATE_NAMES, t->b.state));
-out:
+}
+
+static void on_probe_done(void *ctx, void *owner, const struct probe_result *res)
+{
+	struct run *r = ctx;
+	struct target *t = owner;
+
+	pthread_mutex_lock(&r->d.lock);
+	if (t->present)
+		probe_verdict(r, t, res);
 	pthread_mutex_unlock(&r->d.lock);
 }
 
@@ -491,6 +497,22 @@ static __u32 refresh_targets(struct run *r, __u64 now)
 		if (fresh || s.interval_ms != t->s.interval_ms)
 			t->due_ns = first_due(id, s.interval_ms, now);
 		if (fresh || memcmp(&s, &t->s, sizeof(s))) {
+			char why[sizeof(t->path_refused) - 32];
+
+			/* The CLI and apply refuse such a path; an older siobpf may have
+			 * stored it. No request is sent with it: the probe fails, and the
+			 * log says why and how to fix it, once per change. */
+			t->path_refused[0] = 0;
+			if ((s.kind == SIOBPF_PROBE_HTTP || s.kind == SIOBPF_PROBE_SOCKETIO) &&
+			    probe_path_check(s.path, s.kind, why, sizeof(why))) {
+				bool its_own = own && own->probe_path[0];
+
+				snprintf(t->path_refused, sizeof(t->path_refused), "probe path refused: %s", why);
+				pr_warn("backend %s of VIP %s: probe path %s; it is not probed and counts as failing "
+					"until `siobpf %s set %s%s%s --probe-path PATH`", t->addr_text, t->vip_text,
+					why, its_own ? "backend" : "vip", t->vip_text, its_own ? " " : "",
+					its_own ? t->addr_text : "");
+			}
 			probe_settings_format(&s, desc, sizeof(desc));
 			if (r->started)
 				pr_info("backend %s of VIP %s (%s): probe %s%s", t->addr_text, t->vip_text,
@@ -594,6 +616,13 @@ static __u64 scan(struct run *r, __u64 now)
 			/* No probe: a backend it had taken down is the operator's again. */
 			if (t->b.state == SIOBPF_BACKEND_DOWN && (t->b.flags & SIOBPF_BACKEND_F_PROBE_DOWN))
 				backend_change(r, id, CHANGE_UP, NULL, "probe set to none");
+			continue;
+		}
+		if (t->path_refused[0]) {
+			struct probe_result res = {.ok = false};
+
+			snprintf(res.reason, sizeof(res.reason), "%s", t->path_refused);
+			probe_verdict(r, t, &res);
 			continue;
 		}
 		err = probe_start(r->pe, &t->probe, t->b.family, t->b.addr, &t->s, t);
