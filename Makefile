@@ -150,6 +150,19 @@ fuzz-build: $(FUZZ_BIN)
 fuzz: fuzz-build
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/test_fuzz.sh
 
+# The unit and BPF tests built again under $(BUILD)/ubsan with UBSan: a
+# misaligned header cast or an overflow ends the test that made it (root:
+# the BPF tests load the program).
+UBSAN_CC := $(CC) -fsanitize=undefined -fno-sanitize-recover=all
+UBSAN_TESTS := $(patsubst $(BUILD)/%,$(BUILD)/ubsan/%,$(UNIT_BIN) $(BPFT_BIN))
+.PHONY: ubsan-tests
+ubsan-tests:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/ubsan CC='$(UBSAN_CC)' $(UBSAN_TESTS)
+	$(Q)failed=0; for t in $(UBSAN_TESTS); do \
+		if $$t >$$t.log 2>&1; then echo "ok - $$t"; \
+		else failed=1; echo "not ok - $$t:"; grep -m5 'runtime error' $$t.log || tail -5 $$t.log; fi; \
+	done; exit $$failed
+
 # Every layer; the last line is "N passed, N failed".
 test: tests
 	$(Q)BUILD=$(BUILD) scripts/run-tests.sh

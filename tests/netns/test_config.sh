@@ -10,7 +10,9 @@
 # untouched client (real HTTP clients, `lookup` says "sticky"); that a state
 # the file leaves out stays as it runs; and that bad files of every kind are
 # refused with their line and column while `status --json` stays
-# byte-identical.
+# byte-identical. A probe path the URL rule refuses, written into the maps
+# by an older siobpf, is named by `status` with its fix, makes `save` refuse
+# to write, and is never sent by `siobpf run`: the probe fails, saying why.
 SIO_NS=siocfg
 source "$(dirname "$0")/lib.sh"
 
@@ -21,7 +23,12 @@ V4=$VIP4:80/tcp
 V6="[$VIP6]:80/tcp"
 U4=$VIP4:5353/udp
 
+DAEMON_PID=
 cleanup() {
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
 	rm -rf "$T"
 	teardown_topology
 }
@@ -419,5 +426,75 @@ rejects "a file with a backend that cannot be resolved is refused whole" "$T/unr
 	"$T/unresolved.yaml:$(grep -n '10.77.1.99' "$T/unresolved.yaml" | cut -d: -f1):19: cannot learn the MAC of backend 10.77.1.99"
 run apply
 expect_eq "apply without -f is a usage error" 2 "$RC"
+
+# ---------------------------------------------------------------- stored paths the rule refuses
+
+# Where the path sits in each map's value, from the ABI header itself.
+cat >"$T/offsets.c" <<'EOF'
+#include <stddef.h>
+#include <stdio.h>
+#include "siobpf/abi.h"
+int main(void)
+{
+	printf("%zu %zu\n", offsetof(struct siobpf_vip_config, probe_path),
+	       offsetof(struct siobpf_backend_config, probe_path));
+	return 0;
+}
+EOF
+setup gcc -I"$ROOT/include" "$T/offsets.c" -o "$T/offsets"
+read -r VIP_PATH_AT BE_PATH_AT < <("$T/offsets")
+# store_path MAP ID OFFSET PATH: PATH written over the entry's path bytes, as
+# an older siobpf that had no URL rule could have stored it.
+store_path() {
+	python3 - "$SIOBPF_PIN_DIR/$1" "$2" "$3" "$4" <<'PY'
+import json, subprocess, sys
+pin, key, at, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].encode()
+kb = ["%02x" % b for b in key.to_bytes(4, "little")]
+cur = json.loads(subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", pin, "key", "hex"] + kb,
+                                capture_output=True, text=True, check=True).stdout)
+value = bytearray(int(b, 16) for b in cur["value"])
+value[at:at + 108] = path.ljust(108, b"\0")
+subprocess.run(["bpftool", "map", "update", "pinned", pin, "key", "hex"] + kb +
+               ["value", "hex"] + ["%02x" % b for b in value], check=True)
+PY
+}
+setup siobpf vip set "$V4" --probe http --probe-path /ok --interval 200 --timeout 100 --fall 2
+setup siobpf backend set "$V4" 10.77.1.3 --probe-path /ready
+setup store_path sio_vip_cfg "$(vip_id "$V4")" "$VIP_PATH_AT" '/health check'
+setup store_path sio_be_cfg "$(stat "be('$V4', '10.77.1.3')['id']")" "$BE_PATH_AT" '/ready#now'
+
+run status
+check "status warns of the VIP's stored path, naming the VIP, the character and the fix" grep -qF \
+	"warning: VIP $V4: probe path \"/health check\": character ' ' at position 8 is not allowed in a URL path; set one with \`siobpf vip set $V4 --probe-path PATH\`" "$T/err"
+check "status warns of the backend's stored path, naming the backend, the character and the fix" grep -qF \
+	"warning: backend 10.77.1.3 of VIP $V4: probe path \"/ready#now\": character '#' at position 7 is not allowed in a URL path; set one with \`siobpf backend set $V4 10.77.1.3 --probe-path PATH\`" "$T/err"
+expect_eq "status warns once for each, and still shows the state (exit 0)" "0 2" "$RC $(grep -c 'probe path' "$T/err")"
+run save
+expect_eq "save with stored paths the rule refuses exits 1 and writes nothing" "1 0" "$RC $(wc -c <"$T/out")"
+check "save names the VIP's and the backend's paths, and what to do" bash -c "grep -qF '/health check' '$T/err' && grep -qF 'backend 10.77.1.3' '$T/err' && grep -qF '/ready#now' '$T/err' && grep -qF 'nothing saved' '$T/err'"
+[ "$TESTS_FAILED" -eq 0 ] || sed 's/^/# /' "$T/err"
+
+# The daemon sends no request with such a path: the probe fails, saying why.
+nsenter --net="/run/netns/$SIO_NS-lb" "$BUILD/siobpf" run >"$T/daemon.log" 2>&1 &
+DAEMON_PID=$!
+for i in $(seq 50); do
+	[ "$(stat "be('$V4', '10.77.1.2')['state']")" = down ] && break
+	sleep 0.1
+done
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID"
+DAEMON_PID=
+check "siobpf run names the VIP's stored path and the fix once for its backend" grep -qF \
+	"warning: backend 10.77.1.2 of VIP $V4: probe path \"/health check\": character ' ' at position 8 is not allowed in a URL path; it is not probed and counts as failing until \`siobpf vip set $V4 --probe-path PATH\`" "$T/daemon.log"
+check "siobpf run names the backend's own stored path and its fix" grep -qF \
+	"warning: backend 10.77.1.3 of VIP $V4: probe path \"/ready#now\": character '#' at position 7 is not allowed in a URL path; it is not probed and counts as failing until \`siobpf backend set $V4 10.77.1.3 --probe-path PATH\`" "$T/daemon.log"
+check "the probe fails with the path's problem as its reason: the backend goes down" grep -qF \
+	"backend 10.77.1.2 of VIP $V4: up -> down (2 failures: probe path refused: \"/health check\"" "$T/daemon.log"
+expect_eq "each warning is logged once, not per probe" 2 "$(grep -c 'it is not probed' "$T/daemon.log")"
+siobpf vip set "$V4" --probe-path /ok >/dev/null
+siobpf backend set "$V4" 10.77.1.3 --probe-path /ready >/dev/null
+run save
+expect_eq "with both paths set again save exits 0 and warns of nothing" "0 0" "$RC $(wc -c <"$T/err")"
+[ "$TESTS_FAILED" -eq 0 ] || sed 's/^/# /' "$T/daemon.log"
 
 finish

@@ -15,7 +15,11 @@
 #     every query uses, a vip variable, unique panel ids, and the rows
 #     Overview, VIPs, Backends, Probes, Data path reasons;
 #  5. what the panels draw has values: traffic, new sticky entries, the
-#     three backend states (1 and 0), probe failures and the verdict reasons.
+#     three backend states (1 and 0), probe failures and the verdict reasons;
+#  6. a method other than GET and HEAD is answered 405 with an Allow header,
+#     a malformed request 400; both are counted in
+#     siobpf_metrics_requests_rejected_total, GET is still served, and 200
+#     of them add one line to the daemon's log, not 200.
 SIO_NS=siomet
 source "$(dirname "$0")/lib.sh"
 require curl nginx python3 nsenter promtool
@@ -366,6 +370,42 @@ out=$(python3 "$TOP/check.py" values "$TOP/scrape" "$VIPL")
 echo "$out" | sed 's/^/# /'
 check "traffic, new sticky entries, the three states, probe failures and reasons have values" \
 	grep -q 'problems 0$' <<<"$out"
+
+# 6. Requests it does not serve: answered, counted, logged at most once a minute.
+# rejected REASON: the counter's value in a fresh scrape ("" when absent).
+rejected() {
+	metrics_get | awk -v s="siobpf_metrics_requests_rejected_total{reason=\"$1\"}" '$1 == s {print $2}'
+}
+# raw TEXT: TEXT (printf escapes) on one connection; the answer's status line.
+raw() { printf "$1" | in_lb socat -t2 - "TCP:$METRICS" 2>/dev/null | head -1 | tr -d '\r'; }
+# answered405 HEADERS: a 405 whose Allow header names GET and HEAD.
+answered405() { tr -d '\r' <"$1" | grep -q '^HTTP/1.1 405 ' && tr -d '\r' <"$1" | grep -qix 'allow: GET, HEAD'; }
+# gained N: the lines the daemon's log gained after its first N, but state changes.
+gained() { tail -n +$(($1 + 1)) "$LOG" | grep -vc ' -> '; }
+method0=$(rejected method)
+malformed0=$(rejected malformed)
+log0=$(wc -l <"$LOG")
+in_lb curl -s --max-time 3 -D "$TOP/post" -o /dev/null -X POST --data 'x=1' "http://$METRICS/metrics"
+check "POST /metrics is answered 405 with Allow: GET, HEAD" answered405 "$TOP/post"
+in_lb curl -s --max-time 3 -D "$TOP/put" -o /dev/null -X PUT --data-binary @"$DASHBOARD" "http://$METRICS/metrics"
+check "PUT /metrics with a 40 kB body is answered 405 with Allow: GET, HEAD" answered405 "$TOP/put"
+expect_eq "a request with a made-up method is answered 405" "HTTP/1.1 405 Method Not Allowed" \
+	"$(raw 'BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n')"
+expect_eq "a request with a header line that is no header is answered 400" "HTTP/1.1 400 Bad Request" \
+	"$(raw 'GET /metrics HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n')"
+for i in $(seq 100); do
+	raw 'DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n' >/dev/null
+	raw 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n' >/dev/null
+done
+check "after 204 refused requests GET /metrics is still served" scrape
+expect_eq "siobpf_metrics_requests_rejected_total{reason=\"method\"} counts the POST, the PUT and 101 others" \
+	"$((${method0:-0} + 103))" "$(rejected method)"
+expect_eq "siobpf_metrics_requests_rejected_total{reason=\"malformed\"} counts the 101 malformed ones" \
+	"$((${malformed0:-0} + 101))" "$(rejected malformed)"
+expect_eq "204 refused requests add one line to the daemon's log (the next comes a minute later at most)" \
+	1 "$(gained "$log0")"
+check "that line names the refusal and the counter" grep -qF \
+	'warning: metrics: refused a POST request with 405; further refusals are counted in siobpf_metrics_requests_rejected_total' "$LOG"
 
 if [ "$TESTS_FAILED" -gt 0 ]; then
 	echo "# scrape:"

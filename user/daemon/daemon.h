@@ -22,6 +22,7 @@ struct target {
 	struct siobpf_backend b;  /* the record as last read or written */
 	struct probe_settings s;  /* in force: the VIP's, or the backend's own */
 	bool own;                 /* s has fields of the backend's own */
+	char path_refused[160];   /* why s.path breaks the URL rule; "" when it does not */
 	char vip_text[ADDR_TEXT_MAX];
 	char addr_text[ADDR_TEXT_MAX];
 	struct health h;

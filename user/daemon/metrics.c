@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Prometheus text exposition of the daemon's view and the maps' counters; see metrics.h. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,15 +10,88 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
+#include "cli.h"
 #include "metrics.h"
+
+/* Anyone who reaches the port can send bad requests: they are counted, and
+ * logged at most once per this interval (a line names the latest and how
+ * many came since the line before). */
+#define REFUSAL_LOG_NS (60ull * 1000000000ull)
+
+/* Why a request got no metrics; the label values of
+ * siobpf_metrics_requests_rejected_total. */
+enum refusal {
+	REFUSED_METHOD,    /* neither GET nor HEAD: answered 405 */
+	REFUSED_MALFORMED, /* the HTTP parser answered it (400, 413, 505...) */
+	REFUSALS,
+};
+static const char *const refusal_names[REFUSALS] = {"method", "malformed"};
 
 struct metrics_server {
 	struct MHD_Daemon *mhd;
 	struct daemon *d;
+	/* Atomics, not d->lock: MHD's callbacks may run on any of its threads. */
+	atomic_ullong refused[REFUSALS];
+	atomic_ullong log_due_ns;  /* the next refusal logged, CLOCK_MONOTONIC */
+	atomic_ullong unlogged;    /* refusals since the last line */
 };
+
+static unsigned long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+/* Counts a refusal (why >= 0) and logs what at most once an interval; MHD's
+ * other messages (why -1) share the limit. */
+static void refusal_note(struct metrics_server *ms, int why, const char *what)
+{
+	unsigned long long now = mono_ns(), due = atomic_load(&ms->log_due_ns), missed;
+
+	if (why >= 0 && why < REFUSALS)
+		atomic_fetch_add(&ms->refused[why], 1);
+	/* One thread wins the interval; the others only count. */
+	if (now < due || !atomic_compare_exchange_strong(&ms->log_due_ns, &due, now + REFUSAL_LOG_NS)) {
+		if (why >= 0)
+			atomic_fetch_add(&ms->unlogged, 1);
+		return;
+	}
+	missed = atomic_exchange(&ms->unlogged, 0);
+	if (missed)
+		pr_warn("metrics: %s; %llu more refused since the last such line "
+			"(siobpf_metrics_requests_rejected_total counts them all)", what, missed);
+	else
+		pr_warn("metrics: %s; further refusals are counted in "
+			"siobpf_metrics_requests_rejected_total and logged at most once a minute", what);
+}
+
+/* MHD's own messages, through the same limit: it logs every request it
+ * refuses, which would let anyone flood the daemon's log. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct metrics_server *ms = cls;
+	unsigned int status;
+	char text[256];
+	size_t n;
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	n = strcspn(text, "\r\n");
+	text[n] = 0;
+	/* MHD's wording for a request it answered itself with an error. */
+	if (sscanf(text, "Error processing request (HTTP response code is %u", &status) == 1) {
+		snprintf(text, sizeof(text), "refused a malformed request with %u", status);
+		refusal_note(ms, REFUSED_MALFORMED, text);
+		return;
+	}
+	refusal_note(ms, -1, text);
+}
+
 
 static void help_type(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -204,7 +279,18 @@ static void render_daemon(FILE *f, struct daemon *d)
 		(unsigned long long)d->config_failed);
 }
 
-char *metrics_render(struct daemon *d, size_t *len)
+/* The server's own counters; atomics, read without d->lock. */
+static void render_server(FILE *f, struct metrics_server *ms)
+{
+	help_type(f, "siobpf_metrics_requests_rejected_total", "counter",
+		  "Requests this endpoint refused, by reason (method: neither GET nor HEAD, answered 405; "
+		  "malformed: answered by the HTTP parser with 400, 413 or 505).");
+	for (int r = 0; r < REFUSALS; r++)
+		fprintf(f, "siobpf_metrics_requests_rejected_total{reason=\"%s\"} %llu\n", refusal_names[r],
+			(unsigned long long)atomic_load(&ms->refused[r]));
+}
+
+char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 {
 	static struct siobpf_traffic by_vip[SIOBPF_MAX_VIPS];
 	struct siobpf_traffic *by_id;
@@ -237,6 +323,8 @@ char *metrics_render(struct daemon *d, size_t *len)
 	}
 	fprintf(f, "# siobpf %s\n", SIOBPF_VERSION);
 	render_daemon(f, d);
+	if (ms)
+		render_server(f, ms);
 	for (int which = 0; which < 3; which++)
 		vip_traffic(f, d, by_vip, which);
 	for (int which = 0; which < 3; which++)
@@ -262,6 +350,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 			      size_t *upload_data_size, void **con_cls)
 {
 	static const char not_found[] = "siobpf serves its metrics on /metrics\n";
+	static const char not_allowed[] = "siobpf serves its metrics to GET and HEAD only\n";
 	struct metrics_server *ms = cls;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -273,14 +362,33 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 	(void)upload_data;
 	(void)upload_data_size;
 	(void)con_cls;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return MHD_NO;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		char what[96];
+		size_t i;
+
+		/* The method as sent may hold anything: shown up to a few safe characters. */
+		for (i = 0; method[i] && i < 16 && method[i] > 0x20 && method[i] < 0x7f; i++)
+			;
+		snprintf(what, sizeof(what), "refused a %.*s%s request with 405", (int)i, method,
+			 method[i] ? "..." : "");
+		refusal_note(ms, REFUSED_METHOD, what);
+		/* Answered before any body is read: MHD then closes the connection. */
+		resp = MHD_create_response_from_buffer(sizeof(not_allowed) - 1, (void *)not_allowed,
+						       MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+		ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
 	if (strcmp(url, "/metrics")) {
 		resp = MHD_create_response_from_buffer(sizeof(not_found) - 1, (void *)not_found,
 						       MHD_RESPMEM_PERSISTENT);
 		status = MHD_HTTP_NOT_FOUND;
 	} else {
-		text = metrics_render(ms->d, &len);
+		text = metrics_render(ms->d, ms, &len);
 		if (!text)
 			return MHD_NO;
 		resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
@@ -364,8 +472,9 @@ int metrics_start(struct metrics_server **out, const char *listen_text, struct d
 	ms->d = d;
 	ms->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 					   (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				   0, NULL, NULL, answer, ms, MHD_OPTION_LISTEN_SOCKET, fd,
-				   MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+				   0, NULL, NULL, answer, ms, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, ms,
+				   MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+				   MHD_OPTION_END);
 	if (!ms->mhd) {
 		close(fd);
 		free(ms);
@@ -381,5 +490,8 @@ void metrics_stop(struct metrics_server *ms)
 	if (!ms)
 		return;
 	MHD_stop_daemon(ms->mhd); /* closes the listening socket too */
+	if (atomic_load(&ms->unlogged))
+		pr_warn("metrics: %llu more requests refused since the last such line",
+			(unsigned long long)atomic_load(&ms->unlogged));
 	free(ms);
 }

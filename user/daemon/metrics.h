@@ -18,7 +18,8 @@ int metrics_start(struct metrics_server **ms, const char *listen, struct daemon 
 		  size_t len);
 void metrics_stop(struct metrics_server *ms);
 
-/* The exposition text (malloc'd, NUL-terminated); takes d->lock. */
-char *metrics_render(struct daemon *d, size_t *len);
+/* The exposition text (malloc'd, NUL-terminated); takes d->lock. With ms,
+ * the server's own counters too. */
+char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len);
 
 #endif /* SIOBPF_METRICS_H */

@@ -17,6 +17,7 @@
 #include "refresh.h"
 #include "run.h"
 #include "schedule.h"
+#include "settings.h"
 #include "transitions.h"
 
 /* Maps */
@@ -240,6 +241,22 @@ static __u32 refresh_targets(struct run *r, __u64 now)
 		if (fresh || s.interval_ms != t->s.interval_ms)
 			t->due_ns = first_due(id, s.interval_ms, now);
 		if (fresh || memcmp(&s, &t->s, sizeof(s))) {
+			char why[sizeof(t->path_refused) - 32];
+
+			/* The CLI and apply refuse such a path; an older siobpf may have
+			 * stored it. No request is sent with it: the probe fails, and the
+			 * log says why and how to fix it, once per change. */
+			t->path_refused[0] = 0;
+			if ((s.kind == SIOBPF_PROBE_HTTP || s.kind == SIOBPF_PROBE_SOCKETIO) &&
+			    probe_path_check(s.path, s.kind, why, sizeof(why))) {
+				bool its_own = own && own->probe_path[0];
+
+				snprintf(t->path_refused, sizeof(t->path_refused), "probe path refused: %s", why);
+				pr_warn("backend %s of VIP %s: probe path %s; it is not probed and counts as failing "
+					"until `siobpf %s set %s%s%s --probe-path PATH`", t->addr_text, t->vip_text,
+					why, its_own ? "backend" : "vip", t->vip_text, its_own ? " " : "",
+					its_own ? t->addr_text : "");
+			}
 			probe_settings_format(&s, desc, sizeof(desc));
 			if (r->started)
 				pr_info("backend %s of VIP %s (%s): probe %s%s", t->addr_text, t->vip_text,

@@ -72,6 +72,13 @@ __u64 schedule_scan(struct run *r, __u64 now)
 				backend_change(r, id, CHANGE_UP, NULL, "probe set to none");
 			continue;
 		}
+		if (t->path_refused[0]) {
+			struct probe_result res = {.ok = false};
+
+			snprintf(res.reason, sizeof(res.reason), "%s", t->path_refused);
+			probe_verdict(r, t, &res);
+			continue;
+		}
 		err = probe_start(r->pe, &t->probe, t->b.family, t->b.addr, &t->s, t);
 		if (err)
 			pr_warn("cannot start the probe of backend %s: %s", t->addr_text, strerror(-err));

@@ -159,18 +159,13 @@ void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, 
 
 /* Probe results */
 
-void on_probe_done(void *ctx, void *owner, const struct probe_result *res)
+void probe_verdict(struct run *r, struct target *t, const struct probe_result *res)
 {
-	struct run *r = ctx;
-	struct target *t = owner;
 	__u32 id = (__u32)(t - r->d.targets);
 	enum health_action action;
 	bool was_healthy;
 	char why[256];
 
-	pthread_mutex_lock(&r->d.lock);
-	if (!t->present)
-		goto out;
 	t->probed = true;
 	t->last_ok = res->ok;
 	t->last_seconds = res->seconds;
@@ -196,6 +191,15 @@ void on_probe_done(void *ctx, void *owner, const struct probe_result *res)
 		pr_info("backend %s of VIP %s: probe %s (%s); its state %s is the operator's and stays",
 			t->addr_text, t->vip_text, t->h.healthy ? "passes again" : "fails", why,
 			name_of(state_names, STATE_NAMES, t->b.state));
-out:
+}
+
+void on_probe_done(void *ctx, void *owner, const struct probe_result *res)
+{
+	struct run *r = ctx;
+	struct target *t = owner;
+
+	pthread_mutex_lock(&r->d.lock);
+	if (t->present)
+		probe_verdict(r, t, res);
 	pthread_mutex_unlock(&r->d.lock);
 }

@@ -11,6 +11,8 @@ enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_MAC };
 
 void adopt_record(struct target *t, const struct siobpf_backend *b);
 void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, const char *why);
+/* A probe's verdict into the target's health and state; d->lock held. */
+void probe_verdict(struct run *r, struct target *t, const struct probe_result *res);
 /* The probe engine's callback: ctx is the run, owner the target. */
 void on_probe_done(void *ctx, void *owner, const struct probe_result *res);
 
