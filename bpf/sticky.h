@@ -8,9 +8,9 @@
 #include "maps.h"
 
 /* The backend a live entry names, or NULL (no entry, or not live). With
- * refresh, the entry's age is refreshed at most once per
- * SIOBPF_STICKY_REFRESH_NS; packets that are not the client's own (ICMP
- * errors about its flows) look without it: they must not keep it alive. */
+ * refresh, the entry's last-seen time is rewritten when
+ * siobpf_sticky_refresh_due says so; packets that are not the client's own
+ * (ICMP errors about its flows) look without it: they must not keep it alive. */
 static __always_inline struct siobpf_backend *sticky_backend(const struct siobpf_vip *vip,
 							     const struct siobpf_sticky_key *key,
 							     __u64 now, int refresh, __u32 *backend_id)
@@ -24,7 +24,7 @@ static __always_inline struct siobpf_backend *sticky_backend(const struct siobpf
 	backend = bpf_map_lookup_elem(&sio_backends, &entry->backend_id);
 	if (!backend || !siobpf_sticky_live(vip, entry, backend, now))
 		return NULL;
-	if (refresh && now - entry->last_seen >= SIOBPF_STICKY_REFRESH_NS)
+	if (refresh && siobpf_sticky_refresh_due(vip, entry, now))
 		entry->last_seen = now;
 	*backend_id = entry->backend_id;
 	return backend;

@@ -46,7 +46,8 @@ _Static_assert(sizeof(struct siobpf_meta) == 8, "siobpf_meta layout");
 #define SIOBPF_NO_BACKEND 0xffffffffu
 
 /* Refresh a sticky entry's last-seen time at most this often: a write per
- * packet would bounce the entry's cache line between CPUs. */
+ * packet would bounce the entry's cache line between CPUs. A persistence
+ * under twice this refreshes at half the persistence (siobpf/decide.h). */
 #define SIOBPF_STICKY_REFRESH_NS 1000000000ull
 
 #define SIOBPF_FAMILY_IPV4 4

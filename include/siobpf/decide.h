@@ -36,6 +36,21 @@ SIOBPF_INLINE int siobpf_sticky_live(const struct siobpf_vip *vip, const struct 
 	       backend->generation == entry->generation && backend->vip_id == vip->id;
 }
 
+/* Whether a hit rewrites its entry's last-seen time. A client whose packets
+ * are g apart keeps its entry while g plus the refresh period stays under the
+ * persistence, so the period is SIOBPF_STICKY_REFRESH_NS (a bounded write
+ * rate, and gaps up to persistence - 1 s) but never more than half the
+ * persistence: with 1 s, an entry is refreshed from 0.5 s of age, so gaps up
+ * to 0.5 s keep it, for at most two writes a second. */
+SIOBPF_INLINE int siobpf_sticky_refresh_due(const struct siobpf_vip *vip,
+					    const struct siobpf_sticky *entry, __u64 now)
+{
+	__u64 half = (__u64)vip->persist_sec * (1000000000ull / 2);
+	__u64 period = half < SIOBPF_STICKY_REFRESH_NS ? half : SIOBPF_STICKY_REFRESH_NS;
+
+	return now - entry->last_seen >= period;
+}
+
 /* Whether a backend found on the ring may take a new client. */
 SIOBPF_INLINE int siobpf_backend_takes_new(const struct siobpf_vip *vip,
 					   const struct siobpf_backend *backend)

@@ -3,7 +3,8 @@
  * the user-space model (user/core/model.c, what `siobpf lookup` answers) must
  * choose the same backend, every one. The state includes weights, drained
  * and down backends, and planted sticky entries that are live, expired,
- * of an old generation, or for a down backend. */
+ * of an old generation, or for a down backend; the VIPs' persistences are
+ * long (300 s) and short (1 s), so both refresh rules are compared. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,13 +31,14 @@ struct vip_case {
 	__u8 prefix;
 	__u32 id;
 	int family;
+	__u32 persist_sec; /* 1 s: refreshed at half the persistence, not each second */
 };
 
 static const struct vip_case cases[] = {
-	{"10.0.0.100", SIOBPF_STICKY_IP, 32, 1, 4},
-	{"10.0.0.101", SIOBPF_STICKY_IP_PORT, 0, 2, 4},
-	{"2001:db8::100", SIOBPF_STICKY_IP, 64, 3, 6},
-	{"2001:db8::101", SIOBPF_STICKY_IP_PORT, 0, 4, 6},
+	{"10.0.0.100", SIOBPF_STICKY_IP, 32, 1, 4, 300},
+	{"10.0.0.101", SIOBPF_STICKY_IP_PORT, 0, 2, 4, 1},
+	{"2001:db8::100", SIOBPF_STICKY_IP, 64, 3, 6, 300},
+	{"2001:db8::101", SIOBPF_STICKY_IP_PORT, 0, 4, 6, 1},
 };
 
 static struct siobpf_vip vips[4];
@@ -68,7 +70,7 @@ static void setup_world(void)
 		const struct vip_case *c = &cases[v];
 
 		vip_add(&(struct vip_spec){.addr = c->addr, .port = 80, .id = c->id, .sticky = c->sticky,
-					   .prefix = c->prefix, .persist_sec = 300, .seed = 1000u + (__u32)v},
+					   .prefix = c->prefix, .persist_sec = c->persist_sec, .seed = 1000u + (__u32)v},
 			&vips[v]);
 		for (int i = 0; i < BACKENDS_PER_VIP; i++) {
 			char addr[64];
@@ -93,7 +95,7 @@ static void plant_random_entry(const struct siobpf_vip *vip, int v, const struct
 		.last_seen = dataplane_now(),
 	};
 
-	switch (rnd() % 4) {
+	switch (rnd() % 5) {
 	case 0: /* live */
 		break;
 	case 1: /* expired */
@@ -103,7 +105,10 @@ static void plant_random_entry(const struct siobpf_vip *vip, int v, const struct
 		entry.generation = 0;
 		break;
 	case 3: /* old but alive, due for a refresh */
-		entry.last_seen -= 10 * SEC;
+		entry.last_seen -= vip->persist_sec * (SEC / 4) * 3;
+		break;
+	case 4: /* alive, a refresh due only with a long persistence */
+		entry.last_seen -= vip->persist_sec * (SEC / 4);
 		break;
 	}
 	assert_int_equal(dataplane_sticky_put(&test_dp, key, &entry), 0);
@@ -115,41 +120,67 @@ static void snapshot(int v)
 	assert_int_equal(dataplane_ring_read(&test_dp, vips[v].id, ring), 0);
 }
 
-/* One client: model first (from the maps as they are), then the kernel. */
-static void compare_one(int v, const char *client, __u16 sport, int *mismatches, int *sticky_hits)
+struct tally {
+	int decisions, sticky_hits, refreshes, mismatches;
+	int on_edge; /* an age crossed a limit while the packet ran: not compared */
+};
+
+static int same_choice(const struct model_choice *a, const struct model_choice *b)
+{
+	return a->source == b->source && a->backend_id == b->backend_id &&
+	       (a->source != MODEL_STICKY || a->refresh == b->refresh);
+}
+
+/* One client: model first (from the maps as they are), then the kernel,
+ * then the model again at the later time. The kernel's clock read lies
+ * between the two; when they disagree an age sat on a limit, and either
+ * answer is right. Otherwise the backend must match, and a sticky hit must
+ * rewrite the entry's last seen exactly when the model says so. */
+static void compare_one(int v, const char *client, __u16 sport, struct tally *t)
 {
 	const struct vip_case *c = &cases[v];
 	struct pkt_spec spec = {.family = c->family, .src = client, .dst = c->addr, .sport = sport, .dport = 80};
 	struct siobpf_sticky_key key;
-	struct siobpf_sticky entry;
-	struct model_choice want;
+	struct siobpf_sticky entry, after;
+	struct model_choice want, later;
+	struct model_state at;
 	struct run_result res;
 	__u32 src[4] = {0};
 	struct pkt p;
-	int got, has_entry;
+	int got, has_entry, refreshed;
 
 	assert_int_equal(inet_pton(c->family == 6 ? AF_INET6 : AF_INET, client, src), 1);
 	siobpf_sticky_key_make(&vips[v], src, htons(sport), &key);
 	if (rnd() % 5 == 0)
 		plant_random_entry(&vips[v], v, &key);
 	has_entry = dataplane_sticky_get(&test_dp, &key, &entry) == 0;
-	want = model_decide(&(struct model_state){.vip = &vips[v], .backends = table, .ring = ring,
-						  .entry = has_entry ? &entry : NULL,
-						  .now = dataplane_now()},
-			    &key);
+	at = (struct model_state){.vip = &vips[v], .backends = table, .ring = ring,
+				  .entry = has_entry ? &entry : NULL, .now = dataplane_now()};
+	want = model_decide(&at, &key);
 
 	pkt_build(&p, &spec);
 	assert_int_equal(run_prog(&test_dp, &p, &res), 0);
 	got = chosen_backend(&res);
-	if (want.source == MODEL_NO_BACKEND ? got != -1 : got != (int)want.backend_id) {
-		if (++*mismatches <= 5)
-			fprintf(stderr, "mismatch: vip %s client %s:%u model %u (%d) kernel %d\n", c->addr,
-				client, sport, want.backend_id, want.source, got);
+	t->decisions++;
+	at.now = dataplane_now();
+	later = model_decide(&at, &key);
+	if (!same_choice(&want, &later)) {
+		t->on_edge++;
+		return;
 	}
-	*sticky_hits += want.source == MODEL_STICKY;
+	refreshed = want.source == MODEL_STICKY &&
+		    dataplane_sticky_get(&test_dp, &key, &after) == 0 && after.last_seen != entry.last_seen;
+	if ((want.source == MODEL_NO_BACKEND ? got != -1 : got != (int)want.backend_id) ||
+	    (want.source == MODEL_STICKY && refreshed != want.refresh)) {
+		if (++t->mismatches <= 5)
+			fprintf(stderr, "mismatch: vip %s client %s:%u model %u (%d, refresh %d) kernel %d (refreshed %d)\n",
+				c->addr, client, sport, want.backend_id, want.source, want.refresh, got, refreshed);
+	}
+	t->sticky_hits += want.source == MODEL_STICKY;
+	t->refreshes += want.source == MODEL_STICKY && want.refresh;
 }
 
-static void round_of_clients(unsigned seed, int *mismatches, int *sticky_hits, int *decisions)
+static void round_of_clients(unsigned seed, struct tally *t)
 {
 	srandom(seed);
 	for (int v = 0; v < 4; v++) {
@@ -158,19 +189,18 @@ static void round_of_clients(unsigned seed, int *mismatches, int *sticky_hits, i
 			char client[64];
 
 			random_client(cases[v].family, client, sizeof(client));
-			compare_one(v, client, (__u16)(1024 + rnd() % 60000), mismatches, sticky_hits);
-			(*decisions)++;
+			compare_one(v, client, (__u16)(1024 + rnd() % 60000), t);
 		}
 	}
 }
 
 static void kernel_and_model_choose_the_same_backend(void **state)
 {
-	int mismatches = 0, sticky_hits = 0, decisions = 0;
+	struct tally t = {0};
 
 	assert_int_equal(harness_reset(state), 0);
 	setup_world();
-	round_of_clients(1, &mismatches, &sticky_hits, &decisions);
+	round_of_clients(1, &t);
 
 	/* Change the world: one backend down per VIP, one added, a weight
 	 * changed; then the same clients again (sticky hits) and new ones. */
@@ -183,14 +213,17 @@ static void kernel_and_model_choose_the_same_backend(void **state)
 		assert_int_equal(dataplane_backend_put(&test_dp, backend_id(v, 0), &b), 0);
 		ring_rebuild(&vips[v]);
 	}
-	round_of_clients(1, &mismatches, &sticky_hits, &decisions);
-	round_of_clients(2, &mismatches, &sticky_hits, &decisions);
+	round_of_clients(1, &t);
+	round_of_clients(2, &t);
 
-	printf("differential: %d decisions, %d by sticky entry, %d mismatches\n", decisions, sticky_hits,
-	       mismatches);
-	assert_true(decisions >= 10000);
-	assert_true(sticky_hits > decisions / 10); /* the sticky path was exercised */
-	assert_int_equal(mismatches, 0);
+	printf("differential: %d decisions, %d by sticky entry (%d refreshing it), %d on a time limit, "
+	       "%d mismatches\n",
+	       t.decisions, t.sticky_hits, t.refreshes, t.on_edge, t.mismatches);
+	assert_true(t.decisions >= 10000);
+	assert_true(t.sticky_hits > t.decisions / 10); /* the sticky path was exercised */
+	assert_true(t.refreshes > 0 && t.refreshes < t.sticky_hits); /* both refresh answers seen */
+	assert_true(t.on_edge < t.decisions / 100);
+	assert_int_equal(t.mismatches, 0);
 }
 
 int main(void)

@@ -321,10 +321,106 @@ static void last_seen_is_refreshed_at_most_once_a_second(void **state)
 	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
 	assert_int_equal(entry.last_seen, planted);
 
+	plant_entry(client, 2, 900ull * 1000000); /* 0.9 s old: still left as is */
+	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	planted = entry.last_seen;
+	assert_int_equal(send_from(client, 1), 2);
+	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(entry.last_seen, planted);
+
 	plant_entry(client, 2, 30ull * 1000000000ull); /* 30 s old: refreshed */
 	assert_int_equal(send_from(client, 1), 2);
 	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
 	assert_true(dataplane_now() - entry.last_seen < 1000000000ull);
+}
+
+/* A client whose ring choice changes when backend 4 joins backends 1..3. */
+static const char *client_moved_by_backend_4(void)
+{
+	static char addr[32];
+	int with_four[CLIENTS];
+
+	assert_int_equal(harness_reset(NULL), 0);
+	setup_vip(SIOBPF_STICKY_IP, 0, 0, 4);
+	for (int i = 0; i < CLIENTS; i++)
+		with_four[i] = send_client(i, 1);
+	assert_int_equal(harness_reset(NULL), 0);
+	setup_vip(SIOBPF_STICKY_IP, 0, 0, 3);
+	for (int i = 0; i < CLIENTS; i++) {
+		if (send_client(i, 1) != with_four[i]) {
+			assert_int_equal(harness_reset(NULL), 0);
+			client_addr(i, addr, sizeof(addr));
+			return addr;
+		}
+	}
+	fail_msg("no client moves when backend 4 is added");
+	return NULL;
+}
+
+/* Moves the client's entry `ns` into the past: the packets of a client that
+ * sends every `ns`, without waiting for the clock. */
+static void age_entry(const struct siobpf_sticky_key *key, __u64 ns)
+{
+	struct siobpf_sticky entry;
+
+	assert_int_equal(dataplane_sticky_get(&test_dp, key, &entry), 0);
+	entry.last_seen -= ns;
+	assert_int_equal(dataplane_sticky_put(&test_dp, key, &entry), 0);
+}
+
+static void one_second_persistence_keeps_a_client_sending_every_100ms(void **state)
+{
+	struct siobpf_sticky_key key;
+	const char *client;
+	int first;
+
+	assert_int_equal(harness_reset(state), 0);
+	client = client_moved_by_backend_4();
+	setup_vip(SIOBPF_STICKY_IP, 0, 1, 3);
+	key = key_of(client, 1);
+	first = send_from(client, 1);
+	assert_true(first >= 1 && first <= 3);
+
+	/* 5 s of a packet every 100 ms, then backend 4 joins, then 5 s more:
+	 * the one entry made by the first packet is kept throughout. */
+	for (int packet = 1; packet <= 100; packet++) {
+		if (packet == 51) {
+			/* expired and re-made by now, it would not show yet */
+			assert_int_equal(vip_traffic(VIP_ID).new_sticky, 1);
+			backend_add(&vip, 4, "10.0.1.4", 1);
+			ring_rebuild(&vip);
+		}
+		age_entry(&key, 100ull * 1000000);
+		assert_int_equal(send_from(client, 1), first);
+	}
+	assert_int_equal(vip_traffic(VIP_ID).new_sticky, 1);
+	assert_int_equal(sticky_count(), 1);
+}
+
+static void short_persistence_refreshes_at_half_its_length(void **state)
+{
+	struct siobpf_sticky_key key;
+	struct siobpf_sticky entry;
+	const char *client;
+	__u64 planted;
+
+	assert_int_equal(harness_reset(state), 0);
+	setup_vip(SIOBPF_STICKY_IP, 0, 1, 3);
+	client = client_not_on(2);
+	setup_vip(SIOBPF_STICKY_IP, 0, 1, 3);
+	key = key_of(client, 1);
+
+	plant_entry(client, 2, 400ull * 1000000); /* 0.4 s of 1 s: left as is */
+	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	planted = entry.last_seen;
+	assert_int_equal(send_from(client, 1), 2);
+	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(entry.last_seen, planted);
+
+	plant_entry(client, 2, 600ull * 1000000); /* 0.6 s of 1 s: refreshed */
+	assert_int_equal(send_from(client, 1), 2);
+	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_true(dataplane_now() - entry.last_seen < 400ull * 1000000);
 }
 
 static void zero_persistence_keeps_no_sticky_state(void **state)
@@ -440,6 +536,8 @@ int main(void)
 		cmocka_unit_test(generation_change_voids_stale_entries),
 		cmocka_unit_test(persistence_expiry_ends_an_entry),
 		cmocka_unit_test(last_seen_is_refreshed_at_most_once_a_second),
+		cmocka_unit_test(one_second_persistence_keeps_a_client_sending_every_100ms),
+		cmocka_unit_test(short_persistence_refreshes_at_half_its_length),
 		cmocka_unit_test(zero_persistence_keeps_no_sticky_state),
 		cmocka_unit_test(no_backend_in_service_drops_with_a_counter),
 		cmocka_unit_test(backend_on_another_interface_is_redirected),

@@ -19,7 +19,10 @@
 #     daemon carries on from the maps;
 #  8. 500 backends probed every second by one daemon keep their interval;
 #  9. SIGHUP applies --config again (a bad file leaves the state as it is);
-#     SIGTERM exits 0 and leaves the program attached and forwarding.
+#     SIGTERM exits 0 and leaves the program attached and forwarding;
+# 10. a second daemon for the pin directory is refused (exit 1, naming the
+#     first); the lock is root's file in /run/siobpf, and a symlink planted
+#     where siobpf 0.2 kept it (/run/lock, else /tmp) is not followed.
 #
 # Times are measured from the moment the change is made to the moment
 # `siobpf status --json` shows its effect, and printed.
@@ -48,8 +51,17 @@ for i in 1 2 3; do
 done
 siobpf() { nsenter --net="/run/netns/$SIO_NS-lb" "$SIOBPF_BIN" "$@"; }
 
+# Where siobpf 0.2 kept the instance lock, and where it is now.
+PIN_NAME=$(tr / _ <<<"$SIOBPF_PIN_DIR")
+OLD_LOCKS=("/run/lock/siobpf-run$PIN_NAME.lock" "/tmp/siobpf-run$PIN_NAME.lock")
+LOCK=/run/siobpf/run$PIN_NAME.lock
+
 cleanup() {
 	stop_daemon TERM
+	local l
+	for l in "${OLD_LOCKS[@]}"; do
+		[ -L "$l" ] && rm -f "$l"
+	done
 	[ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null
 	[ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null
 	teardown_topology
@@ -714,14 +726,28 @@ check "SIGTERM is logged as leaving the program attached" log_has 'SIGTERM: stop
 check "after SIGTERM the program is still attached" bash -c "ip -n $SIO_NS-lb link show eth0 | grep -q xdp"
 expect_eq "after SIGTERM a client still reaches its backend through the VIP" b1 "$(http_from "$B1_CLIENT")"
 
+# ---------------------------------------------------------------------------
+# 10. One daemon per pin directory; the lock file follows no symlink.
+echo "a file root must not truncate" >"$TOP/planted"
+for l in "${OLD_LOCKS[@]}"; do
+	rm -f "$l"
+	setup ln -s "$TOP/planted" "$l"
+done
 start_daemon
 first=$DAEMON_PID
 wait_log "running \(pid $first\)" 5
 in_lb "$SIOBPF_BIN" run --metrics 127.0.0.1:9470 >>"$LOG" 2>&1
 rc=$?
 expect_eq "a second daemon on the same pin directory exits 1" 1 "$rc"
-check "and says which daemon holds it" log_has "another \`siobpf run\` (pid $first) already watches"
+check "and says which daemon holds it" log_has "another \`siobpf run\` (pid $first) already watches $SIOBPF_PIN_DIR: stop it first"
 DAEMON_PID=$first
+expect_eq "a symlink planted at the old lock path is not followed (its target is unchanged)" \
+	"a file root must not truncate" "$(cat "$TOP/planted")"
+expect_eq "the lock is root's 0600 regular file, in a directory of root's no one else may write" \
+	"regular file 600 root / directory root" \
+	"$(stat -c '%F %a %U' "$LOCK" 2>&1) / $(stat -c '%F %U' /run/siobpf 2>&1)"
+check "/run/siobpf is a directory writable by root alone" bash -c '[ -d /run/siobpf ] && [ ! -L /run/siobpf ] && [ $((0$(stat -c %a /run/siobpf) & 022)) = 0 ]'
+expect_eq "the lock file names the daemon that holds it" "$first" "$(tr -d ' \n' <"$LOCK" 2>&1)"
 
 if [ "$TESTS_FAILED" -gt 0 ]; then
 	echo "# daemon log (last 40 lines):"

@@ -22,6 +22,7 @@ struct model_choice model_decide(const struct model_state *state,
 		choice.source = MODEL_STICKY;
 		choice.backend_id = state->entry->backend_id;
 		choice.age_ns = state->now - state->entry->last_seen;
+		choice.refresh = siobpf_sticky_refresh_due(vip, state->entry, state->now);
 		return choice;
 	}
 	if (!state->ring)

@@ -19,6 +19,7 @@ struct model_choice {
 	__u32 backend_id; /* SIOBPF_NO_BACKEND with MODEL_NO_BACKEND */
 	__u32 slot;       /* the ring slot of the key (whatever the source) */
 	__u64 age_ns;     /* sticky entry's age with MODEL_STICKY */
+	int refresh;      /* with MODEL_STICKY: the packet rewrites the entry's last seen */
 };
 
 /* The state the decision reads. */
