@@ -23,8 +23,10 @@ for src in tests/fuzz/fuzz_*.c; do
 		-artifact_prefix="$scratch/" "$scratch" "tests/fuzz/corpus/$target" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)/\1/p' "$log" | tail -1)
+	# libFuzzer's last status line: "#N DONE cov: EDGES ft: FEATURES corp: ..."
+	cov=$(sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\).*/\1 edges, \2 features, corpus \3/p' "$log" | tail -1)
 	if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
-		echo "ok - fuzz $target: $runs executions, no crash"
+		echo "ok - fuzz $target: $runs executions, no crash (${cov:-no coverage line})"
 	else
 		echo "not ok - fuzz $target: exit $rc after ${runs:-?} executions; artifacts in $scratch"
 		grep -E 'ERROR|SUMMARY|runtime error|abort' "$log" | head -5
