@@ -19,7 +19,9 @@
 #  6. a method other than GET and HEAD is answered 405 with an Allow header,
 #     a malformed request 400; both are counted in
 #     siobpf_metrics_requests_rejected_total, GET is still served, and 200
-#     of them add one line to the daemon's log, not 200.
+#     of them add one line to the daemon's log, not 200;
+#  7. all of it while the daemon's sockets are numbered past 1023 (it
+#     inherits 1100 open descriptors): the server is not select()'s.
 SIO_NS=siomet
 source "$(dirname "$0")/lib.sh"
 require curl nginx python3 nsenter promtool
@@ -328,8 +330,15 @@ done
 setup_step "drain backend 10.77.1.3" siobpf backend set "$VIP" 10.77.1.3 --state drain
 setup_step "stop b2's server" "$ROOT/scripts/servers.sh" stop 2
 
-# Not through a shell function: $! must be the daemon itself (nsenter execs it).
-nsenter --net="/run/netns/$SIO_NS-lb" "$SIOBPF_BIN" run --metrics "$METRICS" >>"$LOG" 2>&1 &
+# Not through a shell function: $! must be the daemon itself (the subshell
+# and nsenter exec it). The 1100 descriptors it inherits (no close-on-exec)
+# push every socket it opens past select()'s FD_SETSIZE of 1024.
+(
+	ulimit -n 4096 || exit 1
+	exec 3</dev/null 4</dev/null 5</dev/null 6</dev/null 7</dev/null 8</dev/null 9</dev/null
+	for _ in $(seq 1100); do exec {fd}</dev/null; done # from 10 up
+	exec nsenter --net="/run/netns/$SIO_NS-lb" "$SIOBPF_BIN" run --metrics "$METRICS"
+) >>"$LOG" 2>&1 &
 DAEMON_PID=$!
 setup_step "siobpf run --metrics $METRICS watches 3 backends" wait_log 'watching 3 backends of 1 VIP' 5
 setup_step "its probe takes the stopped backend down" \
@@ -337,6 +346,15 @@ setup_step "its probe takes the stopped backend down" \
 setup_step "every client is answered through the VIP" traffic "$CLIENTS4"
 setup_step "scrape http://$METRICS/metrics" scrape
 echo "# scrape: $(grep -c '^siobpf_' "$TOP/scrape") samples of $(grep -c '^# TYPE ' "$TOP/scrape") families"
+# sockets_past_1023 PID: the daemon holds a socket numbered 1024 or more.
+sockets_past_1023() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "${fd##*/}" -ge 1024 ] && [[ $(readlink "$fd") == socket:* ]] && return 0
+	done
+	return 1
+}
+check "the daemon's sockets are numbered past select()'s limit of 1023" sockets_past_1023 "$DAEMON_PID"
 
 # ---------------------------------------------------------------------------
 # 1. The exposition lints clean.

@@ -418,27 +418,20 @@ int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)
 	return err;
 }
 
-int dataplane_ring_rebuild_as(struct dataplane *dp, const struct siobpf_vip *vip, __u32 id,
-			      const struct siobpf_backend *record)
+int dataplane_ring_install_from(struct dataplane *dp, const struct siobpf_vip *vip,
+				const struct siobpf_backend *table)
 {
 	struct maglev_backend *members;
-	struct siobpf_backend *table;
 	__u32 *ring;
 	size_t count = 0;
 	int err = 0;
 
 	members = calloc(SIOBPF_MAX_BACKENDS, sizeof(*members));
-	table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
 	ring = malloc(SIOBPF_RING_SIZE * sizeof(*ring));
-	if (!members || !table || !ring) {
+	if (!members || !ring) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = dataplane_backends_read(dp, table);
-	if (err)
-		goto out;
-	if (record && id < SIOBPF_MAX_BACKENDS)
-		table[id] = *record;
 	for (__u32 i = 0; i < SIOBPF_MAX_BACKENDS; i++) {
 		const struct siobpf_backend *b = &table[i];
 
@@ -455,8 +448,24 @@ int dataplane_ring_rebuild_as(struct dataplane *dp, const struct siobpf_vip *vip
 		err = dataplane_ring_install(dp, vip->id, ring);
 out:
 	free(members);
-	free(table);
 	free(ring);
+	return err;
+}
+
+int dataplane_ring_rebuild_as(struct dataplane *dp, const struct siobpf_vip *vip, __u32 id,
+			      const struct siobpf_backend *record)
+{
+	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	int err;
+
+	if (!table)
+		return -ENOMEM;
+	err = dataplane_backends_read(dp, table);
+	if (!err && record && id < SIOBPF_MAX_BACKENDS)
+		table[id] = *record;
+	if (!err)
+		err = dataplane_ring_install_from(dp, vip, table);
+	free(table);
 	return err;
 }
 

@@ -81,6 +81,10 @@ int dataplane_ring_rebuild(struct dataplane *dp, const struct siobpf_vip *vip);
  * change will need, installed before the change is written. */
 int dataplane_ring_rebuild_as(struct dataplane *dp, const struct siobpf_vip *vip, __u32 id,
 			      const struct siobpf_backend *record);
+/* Builds a VIP's ring from table (SIOBPF_MAX_BACKENDS records, by id, as
+ * they will be rather than as the map holds them) and swaps it in. */
+int dataplane_ring_install_from(struct dataplane *dp, const struct siobpf_vip *vip,
+				const struct siobpf_backend *table);
 /* Swaps in a ring of SIOBPF_RING_SIZE backend ids. */
 int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring);
 /* Copies a VIP's ring; -ENOENT when the VIP has none. */

@@ -345,6 +345,70 @@ int state_backend_update(struct dataplane *dp, const struct vip_entry *vip,
 	return backend_write(dp, vip, entry->id, &entry->b, &prev);
 }
 
+/* Whether a change takes the backend out of the ring. */
+static bool leaves_ring(const struct siobpf_backend *prev, const struct siobpf_backend *next)
+{
+	return takes_new_clients(prev) && !takes_new_clients(next);
+}
+
+/*
+ * backend_write for several backends of one VIP, with one ring rebuild in
+ * all: the records of backends that stay in or join the ring are written
+ * first, then the ring built as if every record were written, then the
+ * records of those that leave it (DESIGN §7, for each backend of the batch).
+ */
+int state_backends_update_batch(struct dataplane *dp, const struct vip_entry *vip,
+				const struct backend_entry *entries, size_t n)
+{
+	struct siobpf_backend *table, *prev;
+	int err;
+
+	if (!n)
+		return 0;
+	table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	prev = calloc(n, sizeof(*prev));
+	if (!table || !prev) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = dataplane_backends_read(dp, table);
+	for (size_t i = 0; !err && i < n; i++) {
+		__u32 id = entries[i].id;
+
+		/* Each id once, of this VIP: the restore below needs both. */
+		if (id >= SIOBPF_MAX_BACKENDS || table[id].vip_id != vip->vip.id ||
+		    entries[i].b.vip_id != vip->vip.id) {
+			err = -EINVAL;
+			break;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (entries[j].id == id)
+				err = -EINVAL;
+		prev[i] = table[id];
+	}
+	if (err)
+		goto out;
+	for (size_t i = 0; !err && i < n; i++)
+		if (!leaves_ring(&prev[i], &entries[i].b))
+			err = dataplane_backend_put(dp, entries[i].id, &entries[i].b);
+	for (size_t i = 0; i < n; i++)
+		table[entries[i].id] = entries[i].b;
+	if (!err)
+		err = dataplane_ring_install_from(dp, &vip->vip, table);
+	for (size_t i = 0; !err && i < n; i++)
+		if (leaves_ring(&prev[i], &entries[i].b))
+			err = dataplane_backend_put(dp, entries[i].id, &entries[i].b);
+	if (err) {
+		for (size_t i = 0; i < n; i++)
+			dataplane_backend_put(dp, entries[i].id, &prev[i]);
+		dataplane_ring_rebuild(dp, &vip->vip);
+	}
+out:
+	free(table);
+	free(prev);
+	return err;
+}
+
 int state_backend_del(struct dataplane *dp, const struct vip_entry *vip,
 		      const struct backend_entry *entry)
 {

@@ -55,6 +55,11 @@ int state_backend_add(struct dataplane *dp, const struct vip_entry *vip, struct 
 /* Replaces a backend's record and rebuilds the ring. */
 int state_backend_update(struct dataplane *dp, const struct vip_entry *vip,
 			 const struct backend_entry *entry);
+/* Replaces several records of one VIP's backends (each id once; -EINVAL
+ * otherwise) and rebuilds its ring once, in the order state_backend_update
+ * keeps for one. On failure every previous record and the ring are put back. */
+int state_backends_update_batch(struct dataplane *dp, const struct vip_entry *vip,
+				const struct backend_entry *entries, size_t n);
 /* Frees the id (its sticky entries die with the generation) and rebuilds. */
 int state_backend_del(struct dataplane *dp, const struct vip_entry *vip,
 		      const struct backend_entry *entry);

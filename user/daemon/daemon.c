@@ -42,6 +42,8 @@ static int run_alloc(struct run *r)
 	r->table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->table));
 	r->cfgs = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->cfgs));
 	r->vip_list = calloc(SIOBPF_MAX_VIPS, sizeof(*r->vip_list));
+	if (transitions_init(r))
+		return -ENOMEM;
 	return d->targets && d->ids && r->table && r->cfgs && r->vip_list ? 0 : -ENOMEM;
 }
 
@@ -62,6 +64,7 @@ static void run_free(struct run *r)
 	free(r->table);
 	free(r->cfgs);
 	free(r->vip_list);
+	transitions_free(r);
 	pthread_mutex_destroy(&r->d.lock);
 	free(r);
 }
@@ -117,11 +120,15 @@ static void loop(struct run *r)
 			wake = r->refresh_due;
 		now = mono_ns();
 		timeout_ms = wake > now ? (int)((wake - now + NS_PER_MS - 1) / NS_PER_MS) : 0;
+		if (r->npending)
+			timeout_ms = 0; /* the scan's changes are not to wait for the next deadline */
 		err = probe_engine_run(r->pe, timeout_ms, r->sfd, &sig);
 		if (err) {
 			pr_err("waiting for probes failed: %s", strerror(-err));
 			usleep(10000);
 		}
+		/* The pass's changes, the scan's and the probes' that ended, at once. */
+		transitions_apply(r);
 		if (sig)
 			signals_read(r);
 	}

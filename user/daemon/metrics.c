@@ -470,8 +470,12 @@ int metrics_start(struct metrics_server **out, const char *listen_text, struct d
 		return -ENOMEM;
 	}
 	ms->d = d;
-	ms->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-					   (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	/* Never MHD's select loop: it refuses descriptors past FD_SETSIZE,
+	 * and the daemon holds one per probe in flight. */
+	ms->mhd = MHD_start_daemon((MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
+					    ? MHD_USE_EPOLL_INTERNAL_THREAD
+					    : MHD_USE_POLL_INTERNAL_THREAD) |
+					   MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				   0, NULL, NULL, answer, ms, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, ms,
 				   MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
 				   MHD_OPTION_END);

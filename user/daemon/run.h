@@ -19,6 +19,8 @@
 #define REFRESH_MIN_MS 50
 #define REFRESH_MAX_MS 1000
 
+struct pending_change;
+
 struct run {
 	struct daemon d;
 	struct probe_engine *pe;
@@ -37,6 +39,10 @@ struct run {
 	struct siobpf_backend *table;        /* scratch: the backend map */
 	struct siobpf_backend_config *cfgs;  /* scratch: the override map */
 	struct vip_entry *vip_list;          /* scratch: the VIP list */
+	struct pending_change *pending;      /* by backend id: decided, not yet written */
+	__u32 *pending_ids;                  /* the ids queued this pass, in order */
+	size_t npending;
+	struct backend_entry *batch;         /* scratch: one VIP's changes to write */
 };
 
 #endif /* SIOBPF_RUN_H */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* siobpf run: probe results into backend state changes, written under the
- * pin directory's lock and never over an operator's command. */
+/* siobpf run: probe results into backend state changes, decided under
+ * d->lock and written after it, a pass's changes together, under the pin
+ * directory's lock and never over an operator's command. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,10 +35,13 @@ static bool operator_held(const struct siobpf_backend *b)
 
 /* State changes */
 
-static void log_transition(struct target *t, __u8 from, __u8 to, const char *why)
+static void log_transition(struct target *t, const char *addr_text, const char *vip_text, __u8 from,
+			   __u8 to, const char *why)
 {
-	pr_info("backend %s of VIP %s: %s -> %s (%s)", t->addr_text, t->vip_text,
+	pr_info("backend %s of VIP %s: %s -> %s (%s)", addr_text, vip_text,
 		name_of(state_names, STATE_NAMES, from), name_of(state_names, STATE_NAMES, to), why);
+	if (!t)
+		return;
 	if (to < STATE_NAMES)
 		t->transitions[to]++;
 	t->last_transition = wall_seconds();
@@ -47,7 +52,7 @@ static void log_transition(struct target *t, __u8 from, __u8 to, const char *why
 void adopt_record(struct target *t, const struct siobpf_backend *b)
 {
 	if (b->state != t->b.state)
-		log_transition(t, t->b.state, b->state,
+		log_transition(t, t->addr_text, t->vip_text, t->b.state, b->state,
 			       (b->flags & SIOBPF_BACKEND_F_PROBE_DOWN) ? "another siobpf run's probe"
 								       : "set outside the daemon: CLI or configuration");
 	if (b->state != t->b.state || b->flags != t->b.flags)
@@ -76,85 +81,177 @@ static int pins_lock_briefly(int *lock_fd)
 	return 0;
 }
 
-/*
- * Writes one change to a backend under the pin directory's lock, on the
- * record as it is now: if the CLI (or anyone) changed the backend's state
- * since this daemon last read it, the change is dropped and the new record
- * adopted, so that an operator's command is never clobbered.
- */
+int transitions_init(struct run *r)
+{
+	r->pending = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->pending));
+	r->pending_ids = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->pending_ids));
+	r->batch = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->batch));
+	return r->pending && r->pending_ids && r->batch ? 0 : -ENOMEM;
+}
+
+void transitions_free(struct run *r)
+{
+	free(r->pending);
+	free(r->pending_ids);
+	free(r->batch);
+}
+
+/* Queues a change decided on the target's record as it is now (d->lock
+ * held); transitions_apply writes it. A second change of the same backend
+ * in one pass joins the first: a state change replaces an earlier one. */
 void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, const char *why)
 {
 	struct target *t = &r->d.targets[id];
-	struct vip_entry vip;
-	struct backend_entry e;
-	int lock_fd = -1, err;
-	__u8 from;
+	struct pending_change *p = &r->pending[id];
 
-	err = pins_lock_briefly(&lock_fd);
-	if (err == -EWOULDBLOCK) {
-		/* The probe's verdict stands: the next result tries again. */
-		pr_debug("%s is busy (another command holds it): backend %s changes at its next probe",
-			 globals.pin_dir, t->addr_text);
-		return;
-	}
-	if (err) {
-		pr_err("cannot lock %s to change backend %s: %s", globals.pin_dir, t->addr_text, strerror(-err));
-		return;
-	}
-	err = state_vip_find(&r->d.dp, &r->d.vips[t->b.vip_id].key, &vip);
-	if (!err && vip.vip.id != t->b.vip_id)
-		err = -ENOENT;
-	if (!err)
-		err = dataplane_backend_get(&r->d.dp, id, &e.b);
-	if (err || !e.b.in_use || e.b.generation != t->b.generation || e.b.vip_id != t->b.vip_id) {
-		/* Removed meanwhile: the next refresh forgets it. */
-		close(lock_fd);
-		return;
-	}
-	e.id = id;
-	if (e.b.state != t->b.state || e.b.flags != t->b.flags) {
-		close(lock_fd);
-		adopt_record(t, &e.b);
-		return;
-	}
-	from = e.b.state;
-	switch (what) {
-	case CHANGE_DOWN:
-		e.b.state = SIOBPF_BACKEND_DOWN;
-		e.b.flags |= SIOBPF_BACKEND_F_PROBE_DOWN;
-		break;
-	case CHANGE_UP:
-		e.b.state = SIOBPF_BACKEND_UP;
-		e.b.flags &= (__u8)~SIOBPF_BACKEND_F_PROBE_DOWN;
-		break;
-	case CHANGE_MAC:
-		if (!memcmp(e.b.mac, mac, sizeof(e.b.mac))) {
-			close(lock_fd);
-			t->b = e.b;
-			return;
-		}
-		memcpy(e.b.mac, mac, sizeof(e.b.mac));
-		break;
-	}
-	err = state_backend_update(&r->d.dp, &vip, &e);
-	close(lock_fd);
-	if (err) {
-		pr_err("changing backend %s of VIP %s failed: %s; the next probe tries again", t->addr_text,
-		       t->vip_text, strerror(-err));
-		return;
+	if (!p->queued) {
+		memset(p, 0, sizeof(*p));
+		p->queued = true;
+		p->decided_on = t->b;
+		snprintf(p->addr_text, sizeof(p->addr_text), "%s", t->addr_text);
+		snprintf(p->vip_text, sizeof(p->vip_text), "%s", t->vip_text);
+		r->pending_ids[r->npending++] = id;
 	}
 	if (what == CHANGE_MAC) {
+		p->mac_change = true;
+		memcpy(p->mac, mac, sizeof(p->mac));
+	} else {
+		p->state_change = true;
+		p->up = what == CHANGE_UP;
+		snprintf(p->why, sizeof(p->why), "%s", why);
+	}
+}
+
+/* Whether the target at a queued change's id is still the backend the
+ * change was decided for: not dropped, nor its id given to another. */
+static bool still_the_target(const struct target *t, const struct pending_change *p)
+{
+	return t->present && t->b.generation == p->decided_on.generation &&
+	       t->b.vip_id == p->decided_on.vip_id;
+}
+
+/* The record a queued change makes of cur. */
+static struct siobpf_backend changed_record(const struct pending_change *p, const struct siobpf_backend *cur)
+{
+	struct siobpf_backend next = *cur;
+
+	if (p->state_change && p->up) {
+		next.state = SIOBPF_BACKEND_UP;
+		next.flags &= (__u8)~SIOBPF_BACKEND_F_PROBE_DOWN;
+	} else if (p->state_change) {
+		next.state = SIOBPF_BACKEND_DOWN;
+		next.flags |= SIOBPF_BACKEND_F_PROBE_DOWN;
+	}
+	if (p->mac_change)
+		memcpy(next.mac, p->mac, sizeof(next.mac));
+	return next;
+}
+
+/* After the write (err: its outcome): logged, counted, and the target's
+ * record updated; d->lock held. */
+static void note_written(struct run *r, const struct backend_entry *e, int err)
+{
+	struct pending_change *p = &r->pending[e->id];
+	struct target *t = &r->d.targets[e->id];
+	const struct siobpf_backend *prev = &p->prev;
+
+	if (!still_the_target(t, p))
+		t = NULL; /* dropped meanwhile: logged, counted nowhere */
+	if (err) {
+		pr_err("changing backend %s of VIP %s failed: %s; the next probe tries again", p->addr_text,
+		       p->vip_text, strerror(-err));
+		return;
+	}
+	if (memcmp(prev->mac, e->b.mac, sizeof(prev->mac))) {
 		char old[18], new[18];
 
-		mac_format(t->b.mac, old, sizeof(old));
-		mac_format(e.b.mac, new, sizeof(new));
-		pr_info("backend %s of VIP %s: MAC %s -> %s (neighbour table)", t->addr_text, t->vip_text, old,
-			new);
-		t->mac_changes++;
-	} else {
-		log_transition(t, from, e.b.state, why);
+		mac_format(prev->mac, old, sizeof(old));
+		mac_format(e->b.mac, new, sizeof(new));
+		pr_info("backend %s of VIP %s: MAC %s -> %s (neighbour table)", p->addr_text, p->vip_text,
+			old, new);
+		if (t)
+			t->mac_changes++;
 	}
-	t->b = e.b;
+	if (prev->state != e->b.state)
+		log_transition(t, p->addr_text, p->vip_text, prev->state, e->b.state, p->why);
+	if (t)
+		t->b = e->b;
+}
+
+/*
+ * Writes the queued changes of one VIP's backends, on their records as
+ * they are now: a backend removed meanwhile is left to the next refresh,
+ * and one whose state the CLI (or anyone) changed since it was read keeps
+ * that change, adopted, so that an operator's command is never clobbered.
+ * The rest are written together, with one ring rebuild.
+ */
+static void apply_vip(struct run *r, __u32 vip_id, size_t from)
+{
+	struct daemon *d = &r->d;
+	struct vip_entry vip;
+	size_t n = 0;
+	bool vip_ok;
+	int err;
+
+	vip_ok = !state_vip_find(&d->dp, &d->vips[vip_id].key, &vip) && vip.vip.id == vip_id;
+	for (size_t i = from; i < r->npending; i++) {
+		__u32 id = r->pending_ids[i];
+		struct pending_change *p = &r->pending[id];
+		struct siobpf_backend cur, next;
+
+		if (!p->queued || p->decided_on.vip_id != vip_id)
+			continue;
+		p->queued = false;
+		if (!vip_ok || dataplane_backend_get(&d->dp, id, &cur) || !cur.in_use ||
+		    cur.generation != p->decided_on.generation || cur.vip_id != vip_id)
+			continue; /* removed meanwhile: the next refresh forgets it */
+		next = changed_record(p, &cur);
+		if (cur.state != p->decided_on.state || cur.flags != p->decided_on.flags ||
+		    !memcmp(&next, &cur, sizeof(cur))) {
+			pthread_mutex_lock(&d->lock);
+			if (still_the_target(&d->targets[id], p))
+				adopt_record(&d->targets[id], &cur);
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		}
+		p->prev = cur;
+		r->batch[n++] = (struct backend_entry){.id = id, .b = next};
+	}
+	if (!n)
+		return;
+	err = state_backends_update_batch(&d->dp, &vip, r->batch, n);
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < n; i++)
+		note_written(r, &r->batch[i], err);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void transitions_apply(struct run *r)
+{
+	int lock_fd = -1, err;
+
+	if (!r->npending)
+		return;
+	err = pins_lock_briefly(&lock_fd);
+	if (err == -EWOULDBLOCK) {
+		/* The probes' verdicts stand: their next results try again. */
+		pr_debug("%s is busy (another command holds it): %zu backend change(s) wait for the next probe",
+			 globals.pin_dir, r->npending);
+	} else if (err) {
+		pr_err("cannot lock %s to change %zu backend(s): %s", globals.pin_dir, r->npending,
+		       strerror(-err));
+	} else {
+		for (size_t i = 0; i < r->npending; i++) {
+			const struct pending_change *p = &r->pending[r->pending_ids[i]];
+
+			if (p->queued)
+				apply_vip(r, p->decided_on.vip_id, i);
+		}
+		close(lock_fd);
+	}
+	for (size_t i = 0; i < r->npending; i++)
+		r->pending[r->pending_ids[i]].queued = false;
+	r->npending = 0;
 }
 
 /* Probe results */

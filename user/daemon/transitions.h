@@ -9,8 +9,28 @@
 
 enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_MAC };
 
+/* A backend's change, decided and not yet written. */
+struct pending_change {
+	bool queued;
+	bool state_change;
+	bool up;                         /* the state change: up, or down by the probe */
+	bool mac_change;
+	__u8 mac[6];
+	struct siobpf_backend decided_on; /* the target's record when it was decided */
+	struct siobpf_backend prev;       /* the map's record it is written over */
+	char why[256];
+	char addr_text[ADDR_TEXT_MAX];
+	char vip_text[ADDR_TEXT_MAX];
+};
+
+int transitions_init(struct run *r);
+void transitions_free(struct run *r);
 void adopt_record(struct target *t, const struct siobpf_backend *b);
+/* Queues a change of backend id; d->lock held. */
 void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, const char *why);
+/* Writes the queued changes, with one ring rebuild per VIP; d->lock not
+ * held (the metrics thread reads on while maps and rings are written). */
+void transitions_apply(struct run *r);
 /* A probe's verdict into the target's health and state; d->lock held. */
 void probe_verdict(struct run *r, struct target *t, const struct probe_result *res);
 /* The probe engine's callback: ctx is the run, owner the target. */
