@@ -42,7 +42,8 @@ static int run_alloc(struct run *r)
 	r->table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->table));
 	r->cfgs = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->cfgs));
 	r->vip_list = calloc(SIOBPF_MAX_VIPS, sizeof(*r->vip_list));
-	return d->targets && d->ids && r->table && r->cfgs && r->vip_list ? 0 : -ENOMEM;
+	r->clients = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->clients));
+	return d->targets && d->ids && r->table && r->cfgs && r->vip_list && r->clients ? 0 : -ENOMEM;
 }
 
 static void run_free(struct run *r)
@@ -62,6 +63,7 @@ static void run_free(struct run *r)
 	free(r->table);
 	free(r->cfgs);
 	free(r->vip_list);
+	free(r->clients);
 	pthread_mutex_destroy(&r->d.lock);
 	free(r);
 }

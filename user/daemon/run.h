@@ -18,6 +18,8 @@
  * within these bounds, so that CLI changes are seen within one interval. */
 #define REFRESH_MIN_MS 50
 #define REFRESH_MAX_MS 1000
+/* A draining backend's sticky clients are counted at most this often. */
+#define DRAIN_COUNT_MS 1000
 
 struct run {
 	struct daemon d;
@@ -37,6 +39,8 @@ struct run {
 	struct siobpf_backend *table;        /* scratch: the backend map */
 	struct siobpf_backend_config *cfgs;  /* scratch: the override map */
 	struct vip_entry *vip_list;          /* scratch: the VIP list */
+	__u32 *clients;                      /* scratch: live sticky clients by backend id */
+	__u64 count_due;                     /* when clients may be counted again */
 };
 
 #endif /* SIOBPF_RUN_H */

@@ -27,8 +27,7 @@ static double wall_seconds(void)
 
 static bool operator_held(const struct siobpf_backend *b)
 {
-	return b->state == SIOBPF_BACKEND_DRAIN ||
-	       (b->state == SIOBPF_BACKEND_DOWN && !(b->flags & SIOBPF_BACKEND_F_PROBE_DOWN));
+	return b->state == SIOBPF_BACKEND_DOWN && !(b->flags & SIOBPF_BACKEND_F_PROBE_DOWN);
 }
 
 /* State changes */
@@ -76,6 +75,15 @@ static int pins_lock_briefly(int *lock_fd)
 	return 0;
 }
 
+/* The deadline of a drain that ended goes with it (under the lock). */
+static void drain_deadline_clear(struct run *r, __u32 id, __u32 generation)
+{
+	int err = backend_drain_deadline_put(&r->d.dp, id, generation, 0);
+
+	if (err)
+		pr_warn("clearing the drain deadline of backend id %u failed: %s", id, strerror(-err));
+}
+
 /*
  * Writes one change to a backend under the pin directory's lock, on the
  * record as it is now: if the CLI (or anyone) changed the backend's state
@@ -120,12 +128,15 @@ void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, 
 	from = e.b.state;
 	switch (what) {
 	case CHANGE_DOWN:
-		e.b.state = SIOBPF_BACKEND_DOWN;
-		e.b.flags |= SIOBPF_BACKEND_F_PROBE_DOWN;
+		health_apply(HEALTH_TAKE_DOWN, &e.b.state, &e.b.flags);
 		break;
 	case CHANGE_UP:
-		e.b.state = SIOBPF_BACKEND_UP;
-		e.b.flags &= (__u8)~SIOBPF_BACKEND_F_PROBE_DOWN;
+		health_apply(HEALTH_BRING_UP, &e.b.state, &e.b.flags);
+		break;
+	case CHANGE_DRAIN_END:
+		/* The operator's down: the operator asked for the drain. */
+		e.b.state = SIOBPF_BACKEND_DOWN;
+		e.b.flags &= (__u8)~(SIOBPF_BACKEND_F_PROBE_DOWN | SIOBPF_BACKEND_F_DRAINED);
 		break;
 	case CHANGE_MAC:
 		if (!memcmp(e.b.mac, mac, sizeof(e.b.mac))) {
@@ -137,6 +148,8 @@ void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, 
 		break;
 	}
 	err = state_backend_update(&r->d.dp, &vip, &e);
+	if (!err && what == CHANGE_DRAIN_END)
+		drain_deadline_clear(r, id, e.b.generation);
 	close(lock_fd);
 	if (err) {
 		pr_err("changing backend %s of VIP %s failed: %s; the next probe tries again", t->addr_text,
@@ -155,6 +168,33 @@ void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, 
 		log_transition(t, from, e.b.state, why);
 	}
 	t->b = e.b;
+}
+
+/* Drains that end: their deadline passed, or their last client is gone.
+ * clients is indexed by backend id; NULL when the sticky table was not read
+ * this tick (then only deadlines are checked). */
+void drains_check(struct run *r, const __u32 *clients)
+{
+	struct timespec ts;
+	char why[160];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (size_t i = 0; i < r->d.nids; i++) {
+		__u32 id = r->d.ids[i];
+		struct target *t = &r->d.targets[id];
+		__u64 deadline = backend_drain_deadline(&r->cfgs[id], &t->b);
+		enum drain_end end = drain_check(t->b.state, t->b.flags, clients ? clients[id] : 1, deadline,
+						 (__u64)ts.tv_sec);
+
+		if (end == DRAIN_DEADLINE)
+			snprintf(why, sizeof(why), "drain deadline passed %llu s ago",
+				 (unsigned long long)((__u64)ts.tv_sec - deadline));
+		else if (end == DRAIN_EMPTY)
+			snprintf(why, sizeof(why), "drained: its last sticky client is gone");
+		else
+			continue;
+		backend_change(r, id, CHANGE_DRAIN_END, NULL, why);
+	}
 }
 
 /* Probe results */

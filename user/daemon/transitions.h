@@ -7,10 +7,14 @@
 
 #include "run.h"
 
-enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_MAC };
+/* CHANGE_DOWN and CHANGE_UP are the probe's (health_apply); CHANGE_DRAIN_END
+ * takes a drain that ended down as the operator's. */
+enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_DRAIN_END, CHANGE_MAC };
 
 void adopt_record(struct target *t, const struct siobpf_backend *b);
 void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, const char *why);
+/* Ends the drains that are over (drain_check); clients by backend id, or NULL. */
+void drains_check(struct run *r, const __u32 *clients);
 /* The probe engine's callback: ctx is the run, owner the target. */
 void on_probe_done(void *ctx, void *owner, const struct probe_result *res);
 
