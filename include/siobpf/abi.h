@@ -133,6 +133,12 @@ _Static_assert(sizeof(struct siobpf_backend) == 48, "siobpf_backend layout");
 /* With PROBE_DOWN: the backend was draining when its probe took it down,
  * so it recovers to drain, not up. Cleared with PROBE_DOWN. */
 #define SIOBPF_BACKEND_F_DRAINED 0x2
+/* siobpf run saw this drain serve a live sticky client: once none is left
+ * the drain is over. A drain that never had one stays until its deadline. */
+#define SIOBPF_BACKEND_F_DRAIN_SEEN 0x4
+/* What an operator's state (`backend set --state`, apply) clears. */
+#define SIOBPF_BACKEND_F_STATE_MARKS \
+	(SIOBPF_BACKEND_F_PROBE_DOWN | SIOBPF_BACKEND_F_DRAINED | SIOBPF_BACKEND_F_DRAIN_SEEN)
 
 #define SIOBPF_MAX_WEIGHT 1000
 

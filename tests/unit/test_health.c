@@ -22,6 +22,7 @@
 #define DOWN SIOBPF_BACKEND_DOWN
 #define PROBE_DOWN SIOBPF_BACKEND_F_PROBE_DOWN
 #define DRAINED SIOBPF_BACKEND_F_DRAINED
+#define SEEN SIOBPF_BACKEND_F_DRAIN_SEEN
 
 static void test_up_backend_goes_down_after_exactly_fall_failures(void **state)
 {
@@ -121,17 +122,44 @@ static void test_up_backend_taken_down_by_its_probe_recovers_to_up(void **state)
 static void test_drain_ends_when_its_last_sticky_client_is_gone(void **state)
 {
 	(void)state;
-	assert_int_equal(drain_check(DRAIN, 0, 3, 0, 1000), DRAIN_GOES_ON);
-	assert_int_equal(drain_check(DRAIN, 0, 0, 0, 1000), DRAIN_EMPTY);
+	/* Seen with clients first: the daemon marks it. */
+	assert_int_equal(drain_check(DRAIN, 0, 3, 0, 1000), DRAIN_CLIENTS_SEEN);
+	assert_int_equal(drain_check(DRAIN, SEEN, 3, 0, 1000), DRAIN_GOES_ON);
+	assert_int_equal(drain_check(DRAIN, SEEN, 0, 0, 1000), DRAIN_EMPTY);
 	/* Held down by its probe it has no live clients; its drain waits for it. */
-	assert_int_equal(drain_check(DOWN, PROBE_DOWN | DRAINED, 0, 0, 1000), DRAIN_GOES_ON);
+	assert_int_equal(drain_check(DOWN, PROBE_DOWN | DRAINED | SEEN, 0, 0, 1000), DRAIN_GOES_ON);
+}
+
+static void test_drain_that_never_had_a_client_waits_for_its_deadline(void **state)
+{
+	(void)state;
+	assert_int_equal(drain_check(DRAIN, 0, 0, 0, 1000), DRAIN_GOES_ON);
+	assert_int_equal(drain_check(DRAIN, 0, 0, 1000, 1000), DRAIN_DEADLINE);
+}
+
+static void test_probe_keeps_a_drains_seen_mark_and_up_forgets_it(void **state)
+{
+	__u8 st = DRAIN, flags = SEEN;
+
+	(void)state;
+	health_apply(HEALTH_TAKE_DOWN, &st, &flags);
+	assert_int_equal(flags, PROBE_DOWN | DRAINED | SEEN);
+	health_apply(HEALTH_BRING_UP, &st, &flags);
+	assert_int_equal(st, DRAIN);
+	assert_int_equal(flags, SEEN);
+	st = UP;
+	flags = SEEN; /* left by an old drain */
+	health_apply(HEALTH_TAKE_DOWN, &st, &flags);
+	health_apply(HEALTH_BRING_UP, &st, &flags);
+	assert_int_equal(st, UP);
+	assert_int_equal(flags, 0);
 }
 
 static void test_drain_ends_at_its_deadline_with_clients_and_while_probe_down(void **state)
 {
 	(void)state;
-	assert_int_equal(drain_check(DRAIN, 0, 5, 1001, 1000), DRAIN_GOES_ON);
-	assert_int_equal(drain_check(DRAIN, 0, 5, 1000, 1000), DRAIN_DEADLINE);
+	assert_int_equal(drain_check(DRAIN, SEEN, 5, 1001, 1000), DRAIN_GOES_ON);
+	assert_int_equal(drain_check(DRAIN, SEEN, 5, 1000, 1000), DRAIN_DEADLINE);
 	assert_int_equal(drain_check(DOWN, PROBE_DOWN | DRAINED, 0, 999, 1000), DRAIN_DEADLINE);
 }
 
@@ -391,6 +419,8 @@ int main(void)
 		cmocka_unit_test(test_probe_down_drained_backend_recovers_to_drain_not_up),
 		cmocka_unit_test(test_up_backend_taken_down_by_its_probe_recovers_to_up),
 		cmocka_unit_test(test_drain_ends_when_its_last_sticky_client_is_gone),
+		cmocka_unit_test(test_drain_that_never_had_a_client_waits_for_its_deadline),
+		cmocka_unit_test(test_probe_keeps_a_drains_seen_mark_and_up_forgets_it),
 		cmocka_unit_test(test_drain_ends_at_its_deadline_with_clients_and_while_probe_down),
 		cmocka_unit_test(test_no_drain_ends_for_up_operator_down_or_probe_down_from_up),
 		cmocka_unit_test(test_drain_deadline_counts_by_generation_and_state_not_by_in_use),

@@ -280,7 +280,7 @@ int cmd_backend_set(struct cli_args *args)
 	}
 	apply_backend_options(args, &e.b);
 	if (state_given) /* the operator's state: probes leave it alone */
-		e.b.flags &= (__u8)~(SIOBPF_BACKEND_F_PROBE_DOWN | SIOBPF_BACKEND_F_DRAINED);
+		e.b.flags &= (__u8)~SIOBPF_BACKEND_F_STATE_MARKS;
 	err = n ? state_backend_update(&c.dp, &c.vip, &e) : 0;
 	if (err) {
 		pr_err("changing backend %s failed: %s", c.addr_text, strerror(-err));

@@ -73,8 +73,9 @@ const struct command commands[] = {
 	{"backend set", "VIP ADDR", 2, 2, "change a backend's state, weight or probe",
 	 "drain keeps the backend's sticky clients and gives it no new ones; down moves "
 	 "its clients to the others; up takes new clients again. A drain ends by itself: "
-	 "`siobpf run` takes the backend down once its last live sticky client is gone, or "
-	 "when --drain-timeout passes. A draining backend is still probed: failing, it goes "
+	 "`siobpf run` takes the backend down (the operator's down) once the last live sticky "
+	 "client it saw on it is gone, or when --drain-timeout passes; a drain that never had a "
+	 "client waits for its deadline. A draining backend is still probed: failing, it goes "
 	 "down and its clients move; recovering, it drains again. An operator's down holds: "
 	 "the probe of `siobpf run` changes only a state it set itself. Another --state "
 	 "clears the drain deadline. Probe options change the backend's own probe settings "
@@ -89,7 +90,10 @@ const struct command commands[] = {
 	{"backend del", "VIP ADDR", 2, 2, "remove a backend; its clients move", NULL,
 	 {{"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_backend_del},
-	{"status", "", 0, 0, "show VIPs, their settings and backends", NULL,
+	{"status", "", 0, 0, "show VIPs, their settings and backends",
+	 "Each backend shows its live sticky clients (clients; one read of the sticky table); a "
+	 "drain with none left is drained, and a drain deadline shows how far off it is, or that it "
+	 "passed and `siobpf run` takes the backend down.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_status},

@@ -265,8 +265,10 @@ static void plan_backend(const struct running *r, const struct vip_entry *old,
 	s->next = s->old;
 	s->next.b.weight = src->weight;
 	if (src->state != CONFIG_STATE_KEEP) { /* the operator's state wins over the probe's */
+		/* A drain the file keeps keeps its marks: applying `save` changes nothing. */
+		if (s->next.b.state != (__u8)src->state || (s->next.b.flags & SIOBPF_BACKEND_F_PROBE_DOWN))
+			s->next.b.flags &= (__u8)~SIOBPF_BACKEND_F_STATE_MARKS;
 		s->next.b.state = (__u8)src->state;
-		s->next.b.flags &= (__u8)~(SIOBPF_BACKEND_F_PROBE_DOWN | SIOBPF_BACKEND_F_DRAINED);
 	}
 	s->ring = s->next.b.weight != s->old.b.weight || s->next.b.state != s->old.b.state;
 	s->record = s->ring || s->next.b.flags != s->old.b.flags;

@@ -47,6 +47,8 @@ void health_apply(enum health_action a, __u8 *state, __u8 *flags)
 	} else if (a == HEALTH_BRING_UP) {
 		*state = (*flags & SIOBPF_BACKEND_F_DRAINED) ? SIOBPF_BACKEND_DRAIN : SIOBPF_BACKEND_UP;
 		*flags &= (__u8)~(SIOBPF_BACKEND_F_PROBE_DOWN | SIOBPF_BACKEND_F_DRAINED);
+		if (*state == SIOBPF_BACKEND_UP)
+			*flags &= (__u8)~SIOBPF_BACKEND_F_DRAIN_SEEN;
 	}
 }
 
@@ -56,7 +58,11 @@ enum drain_end drain_check(__u8 state, __u8 flags, __u32 clients, __u64 deadline
 		return DRAIN_GOES_ON;
 	if (deadline && now_sec >= deadline)
 		return DRAIN_DEADLINE;
-	if (state == SIOBPF_BACKEND_DRAIN && clients == 0)
+	if (state != SIOBPF_BACKEND_DRAIN)
+		return DRAIN_GOES_ON;
+	if (clients && !(flags & SIOBPF_BACKEND_F_DRAIN_SEEN))
+		return DRAIN_CLIENTS_SEEN;
+	if (!clients && (flags & SIOBPF_BACKEND_F_DRAIN_SEEN))
 		return DRAIN_EMPTY;
 	return DRAIN_GOES_ON;
 }

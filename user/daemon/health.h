@@ -34,21 +34,25 @@ enum health_action health_step(struct health *h, bool ok, __u8 state, __u8 flags
 
 /* The state and flags an action leaves: taken down, a backend is marked
  * SIOBPF_BACKEND_F_PROBE_DOWN, and SIOBPF_BACKEND_F_DRAINED too when it was
- * draining; brought back, it returns to drain if it was draining, else up,
- * and both marks go. HEALTH_STAY changes nothing. */
+ * draining; brought back, it returns to drain if it was draining, else up
+ * (and forgets its drain's SIOBPF_BACKEND_F_DRAIN_SEEN), and both marks go.
+ * HEALTH_STAY changes nothing. */
 void health_apply(enum health_action a, __u8 *state, __u8 *flags);
 
 enum drain_end {
 	DRAIN_GOES_ON = 0,
-	DRAIN_EMPTY,    /* drain, and its last live sticky client is gone */
-	DRAIN_DEADLINE, /* draining, and its --drain-timeout deadline passed */
+	DRAIN_CLIENTS_SEEN, /* drain with live clients, not marked yet: mark it DRAIN_SEEN */
+	DRAIN_EMPTY,        /* drain marked DRAIN_SEEN, and its last live client is gone */
+	DRAIN_DEADLINE,     /* draining, and its --drain-timeout deadline passed */
 };
 
 /* Whether a drain is over. A drain ends (the backend goes down, as the
  * operator's, since the operator asked for the drain) when the backend in
- * drain has no live sticky client left, or when its deadline (CLOCK_REALTIME
- * seconds, 0: none) has passed while it drains, also while its probe holds
- * it down (it would recover to drain). Any other state has no drain. */
+ * drain, once seen with live sticky clients (SIOBPF_BACKEND_F_DRAIN_SEEN),
+ * has none left, or when its deadline (CLOCK_REALTIME seconds, 0: none) has
+ * passed while it drains, also while its probe holds it down (it would
+ * recover to drain). A drain that never had a client (a standby) waits for
+ * its deadline or the operator. Any other state has no drain. */
 enum drain_end drain_check(__u8 state, __u8 flags, __u32 clients, __u64 deadline, __u64 now_sec);
 
 /* The deadline after the one being served (due <= now): due + interval, or,

@@ -136,7 +136,10 @@ void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, 
 	case CHANGE_DRAIN_END:
 		/* The operator's down: the operator asked for the drain. */
 		e.b.state = SIOBPF_BACKEND_DOWN;
-		e.b.flags &= (__u8)~(SIOBPF_BACKEND_F_PROBE_DOWN | SIOBPF_BACKEND_F_DRAINED);
+		e.b.flags &= (__u8)~SIOBPF_BACKEND_F_STATE_MARKS;
+		break;
+	case CHANGE_DRAIN_SEEN:
+		e.b.flags |= SIOBPF_BACKEND_F_DRAIN_SEEN;
 		break;
 	case CHANGE_MAC:
 		if (!memcmp(e.b.mac, mac, sizeof(e.b.mac))) {
@@ -147,7 +150,9 @@ void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, 
 		memcpy(e.b.mac, mac, sizeof(e.b.mac));
 		break;
 	}
-	err = state_backend_update(&r->d.dp, &vip, &e);
+	/* A mark alone leaves the ring as it is. */
+	err = what == CHANGE_DRAIN_SEEN ? dataplane_backend_put(&r->d.dp, id, &e.b)
+					: state_backend_update(&r->d.dp, &vip, &e);
 	if (!err && what == CHANGE_DRAIN_END)
 		drain_deadline_clear(r, id, e.b.generation);
 	close(lock_fd);
@@ -164,6 +169,9 @@ void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, 
 		pr_info("backend %s of VIP %s: MAC %s -> %s (neighbour table)", t->addr_text, t->vip_text, old,
 			new);
 		t->mac_changes++;
+	} else if (what == CHANGE_DRAIN_SEEN) {
+		pr_debug("backend %s of VIP %s: its drain has live clients; it ends when they are gone",
+			 t->addr_text, t->vip_text);
 	} else {
 		log_transition(t, from, e.b.state, why);
 	}
@@ -183,17 +191,21 @@ void drains_check(struct run *r, const __u32 *clients)
 		__u32 id = r->d.ids[i];
 		struct target *t = &r->d.targets[id];
 		__u64 deadline = backend_drain_deadline(&r->cfgs[id], &t->b);
-		enum drain_end end = drain_check(t->b.state, t->b.flags, clients ? clients[id] : 1, deadline,
-						 (__u64)ts.tv_sec);
+		/* Not counted this time: deadlines only (a marked drain with a client). */
+		enum drain_end end =
+			clients ? drain_check(t->b.state, t->b.flags, clients[id], deadline, (__u64)ts.tv_sec)
+				: drain_check(t->b.state, t->b.flags | SIOBPF_BACKEND_F_DRAIN_SEEN, 1, deadline,
+					      (__u64)ts.tv_sec);
 
 		if (end == DRAIN_DEADLINE)
 			snprintf(why, sizeof(why), "drain deadline passed %llu s ago",
 				 (unsigned long long)((__u64)ts.tv_sec - deadline));
 		else if (end == DRAIN_EMPTY)
 			snprintf(why, sizeof(why), "drained: its last sticky client is gone");
-		else
-			continue;
-		backend_change(r, id, CHANGE_DRAIN_END, NULL, why);
+		else if (end == DRAIN_CLIENTS_SEEN)
+			backend_change(r, id, CHANGE_DRAIN_SEEN, NULL, NULL);
+		if (end == DRAIN_DEADLINE || end == DRAIN_EMPTY)
+			backend_change(r, id, CHANGE_DRAIN_END, NULL, why);
 	}
 }
 

@@ -8,8 +8,9 @@
 #include "run.h"
 
 /* CHANGE_DOWN and CHANGE_UP are the probe's (health_apply); CHANGE_DRAIN_END
- * takes a drain that ended down as the operator's. */
-enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_DRAIN_END, CHANGE_MAC };
+ * takes a drain that ended down as the operator's; CHANGE_DRAIN_SEEN marks a
+ * drain seen with clients (drain_check). */
+enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_DRAIN_END, CHANGE_DRAIN_SEEN, CHANGE_MAC };
 
 void adopt_record(struct target *t, const struct siobpf_backend *b);
 void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, const char *why);
