@@ -234,12 +234,12 @@ int cmd_backend_set(struct cli_args *args)
 	np = apply_probe_options(args, &scratch);
 	if (np < 0)
 		return EXIT_FAIL;
-	if (n == 0 && np == 0 && !inherit)
-		return usage_error(args->cmd, "nothing to change: give --state, --weight or probe options");
 	rc = drain_timeout_option(args, &timeout);
 	if (rc)
 		return rc;
 	rc = EXIT_FAIL;
+	if (n == 0 && np == 0 && !inherit)
+		return usage_error(args->cmd, "nothing to change: give --state, --weight or probe options");
 	if (backend_open_existing(args, &c, &e))
 		return EXIT_FAIL;
 	stored_ok = backend_config_get(&c.dp, e.id, &stored) == 0;
@@ -264,7 +264,8 @@ int cmd_backend_set(struct cli_args *args)
 		struct timespec now;
 
 		clock_gettime(CLOCK_REALTIME, &now);
-		deadline = timeout ? (__u64)now.tv_sec + timeout : 0;
+		/* Whole seconds, rounded up: the drain lasts at least the timeout. */
+		deadline = timeout ? (__u64)now.tv_sec + timeout + (now.tv_nsec > 0) : 0;
 	}
 	own.drain_deadline = state_given ? deadline : stored.drain_deadline;
 	cfg_write = np || inherit || own.drain_deadline != stored.drain_deadline;
