@@ -131,6 +131,15 @@ _Static_assert(sizeof(struct siobpf_backend) == 48, "siobpf_backend layout");
 /* The health probe, not the operator, took this backend down: only then
  * may a probe bring it back up. An operator's `backend set` clears it. */
 #define SIOBPF_BACKEND_F_PROBE_DOWN 0x1
+/* With PROBE_DOWN: the backend was draining when its probe took it down,
+ * so it recovers to drain, not up. Cleared with PROBE_DOWN. */
+#define SIOBPF_BACKEND_F_DRAINED 0x2
+/* siobpf run saw this drain serve a live sticky client: once none is left
+ * the drain is over. A drain that never had one stays until its deadline. */
+#define SIOBPF_BACKEND_F_DRAIN_SEEN 0x4
+/* What an operator's state (`backend set --state`, apply) clears. */
+#define SIOBPF_BACKEND_F_STATE_MARKS \
+	(SIOBPF_BACKEND_F_PROBE_DOWN | SIOBPF_BACKEND_F_DRAINED | SIOBPF_BACKEND_F_DRAIN_SEEN)
 
 #define SIOBPF_MAX_WEIGHT 1000
 
@@ -224,7 +233,12 @@ struct siobpf_backend_config {
 	char probe_path[SIOBPF_PROBE_PATH_MAX]; /* NUL-terminated */
 	__u32 pad2;
 	/* Layout 2: when a drain ends by itself (`backend set --state drain
-	 * --drain-timeout`), as CLOCK_REALTIME seconds; 0: no deadline. */
+	 * --drain-timeout`), as CLOCK_REALTIME seconds; 0: no deadline. It
+	 * counts while it is not 0 and generation is the backend's, whatever
+	 * in_use says (in_use is the probe override's alone: a deadline does
+	 * not turn one on), and only while the backend drains: state drain, or
+	 * down by its probe with SIOBPF_BACKEND_F_DRAINED. Every `backend set
+	 * --state` rewrites it. */
 	__u64 drain_deadline;
 };
 _Static_assert(sizeof(struct siobpf_backend_config) == 144, "siobpf_backend_config layout");

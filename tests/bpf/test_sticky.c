@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -523,6 +524,51 @@ static void counters_add_up_per_vip_and_backend(void **state)
 	assert_int_equal(reason_count(SIOBPF_R_TX), total_packets);
 }
 
+/* The live sticky clients per backend, as status and the daemon count them:
+ * one per client the program sent there, none for an expired entry, an
+ * entry of another generation, or another VIP's. */
+static void sticky_count_by_backend_counts_live_entries_only(void **state)
+{
+	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	__u32 *counts = calloc(SIOBPF_MAX_BACKENDS, sizeof(*counts));
+	__u32 persist[SIOBPF_MAX_VIPS] = {0}, want[4] = {0};
+	int backend_of[CLIENTS];
+	struct siobpf_sticky_key key;
+	struct siobpf_sticky entry;
+
+	assert_non_null(table);
+	assert_non_null(counts);
+	assert_int_equal(harness_reset(state), 0);
+	setup_vip(SIOBPF_STICKY_IP, 0, 60, 3);
+	record(backend_of);
+	for (int i = 0; i < CLIENTS; i++)
+		want[backend_of[i]]++;
+	persist[VIP_ID] = 60;
+	/* Not live: expired, made for an earlier generation, of another VIP. */
+	plant_entry("192.0.2.1", 1, 61ull * 1000000000ull);
+	key = key_of("192.0.2.2", 1);
+	entry = (struct siobpf_sticky){.backend_id = 2, .generation = 99, .last_seen = dataplane_now()};
+	assert_int_equal(dataplane_sticky_put(&test_dp, &key, &entry), 0);
+	key = key_of("192.0.2.3", 1);
+	key.vip_id = VIP_ID + 1;
+	entry.generation = 1;
+	assert_int_equal(dataplane_sticky_put(&test_dp, &key, &entry), 0);
+
+	assert_int_equal(dataplane_backends_read(&test_dp, table), 0);
+	assert_int_equal(dataplane_sticky_count_by_backend(&test_dp, table, persist, dataplane_now(), counts),
+			 0);
+	for (int id = 1; id <= 3; id++)
+		assert_int_equal(counts[id], want[id]);
+	assert_int_equal(counts[1] + counts[2] + counts[3], CLIENTS);
+	/* Persistence 0 for the VIP: nothing is live. */
+	persist[VIP_ID] = 0;
+	assert_int_equal(dataplane_sticky_count_by_backend(&test_dp, table, persist, dataplane_now(), counts),
+			 0);
+	assert_int_equal(counts[1] + counts[2] + counts[3], 0);
+	free(table);
+	free(counts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +588,7 @@ int main(void)
 		cmocka_unit_test(no_backend_in_service_drops_with_a_counter),
 		cmocka_unit_test(backend_on_another_interface_is_redirected),
 		cmocka_unit_test(counters_add_up_per_vip_and_backend),
+		cmocka_unit_test(sticky_count_by_backend_counts_live_entries_only),
 	};
 
 	return cmocka_run_group_tests_name("sticky", tests, harness_setup, harness_teardown);

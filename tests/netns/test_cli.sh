@@ -461,8 +461,9 @@ only_changed "backend set --weight changes only the weight" "$before" "$(status_
 	'be("10.77.100.3:80/tcp", "10.77.1.1")["weight"] = 7'
 before=$(status_json)
 run backend set $B 10.77.1.1 --state down
-only_changed "backend set --state down changes only the state" "$before" "$(status_json)" \
-	'be("10.77.100.3:80/tcp", "10.77.1.1")["state"] = "down"'
+# A drain without clients shows as drained; a down backend does not.
+only_changed "backend set --state down changes only the state (and no longer drained)" "$before" "$(status_json)" \
+	'be("10.77.100.3:80/tcp", "10.77.1.1").update(state="down", drained=False)'
 before=$(status_json)
 run backend set $B 10.77.1.1 --state up --weight 3
 only_changed "backend set --state up --weight 3 changes both" "$before" "$(status_json)" \

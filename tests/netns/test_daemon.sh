@@ -7,7 +7,8 @@
 #     interval, with one log line naming VIP, backend, from -> to and why;
 #     only its clients move and every open keep-alive connection to the
 #     other backends survives; restarted, it comes back up after rise;
-#  2. an operator's drain or down is never overridden by the probe;
+#  2. an operator's down is never overridden by the probe, and a drain
+#     does not hide a dead server: its failing probe takes it down;
 #  3. the metrics endpoint serves the documented series, with labels, and
 #     its packet counts equal `siobpf stats --json`;
 #  4. a backend's new MAC (a replaced machine) is followed within one
@@ -516,10 +517,10 @@ check "every open keep-alive connection to b1 and b3 survived b2's failure and r
 # 2. The operator's states hold against the probe.
 siobpf backend set "$VIP" 10.77.1.3 --state drain >/dev/null
 SIO_RUN=$SIO_RUN "$ROOT/scripts/servers.sh" stop 3
-out=$(d_py same "$VIP4:80/tcp" 10.77.1.3 state drain "$(awk -v i=$INTERVAL -v f=$FALL 'BEGIN { print i * (f + 3) / 1000 }')")
-check "an operator's drain is not overridden by a failing probe ($out)" [ "$out" = held ]
-check "the failing probe of a drained backend is logged as the operator's to decide" \
-	wait_log "backend 10.77.1.3 of VIP .*: probe fails \($FALL failures: connection refused\); its state drain is the operator's and stays" 2
+out=$(d_py wait "$VIP4:80/tcp" 10.77.1.3 state down "$(awk -v i=$INTERVAL -v f=$FALL 'BEGIN { print i * (f + 3) / 1000 }')")
+check "a drained backend whose probe fails goes down, its clients' entries void ($out)" is_time "$out"
+check "the failing probe of a drained backend is logged as drain -> down" \
+	wait_log "backend 10.77.1.3 of VIP .*: drain -> down \($FALL failures: connection refused\)" 2
 siobpf backend set "$VIP" 10.77.1.3 --state down >/dev/null
 SIO_RUN=$SIO_RUN "$ROOT/scripts/servers.sh" start 3
 out=$(d_py same "$VIP4:80/tcp" 10.77.1.3 state down "$(awk -v i=$INTERVAL -v r=$RISE 'BEGIN { print i * (r + 3) / 1000 }')")

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* The daemon's rules (user/daemon/health.c, user/config/probe_settings.c): rise and fall,
- * the operator's states, absolute probe deadlines, and a backend's probe
- * settings merged with its VIP's. */
+ * the operator's states, draining backends and the end of a drain, absolute
+ * probe deadlines, and a backend's probe settings merged with its VIP's. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,6 +21,8 @@
 #define DRAIN SIOBPF_BACKEND_DRAIN
 #define DOWN SIOBPF_BACKEND_DOWN
 #define PROBE_DOWN SIOBPF_BACKEND_F_PROBE_DOWN
+#define DRAINED SIOBPF_BACKEND_F_DRAINED
+#define SEEN SIOBPF_BACKEND_F_DRAIN_SEEN
 
 static void test_up_backend_goes_down_after_exactly_fall_failures(void **state)
 {
@@ -61,19 +63,136 @@ static void test_probe_down_backend_comes_up_after_exactly_rise_passes(void **st
 	assert_true(h.healthy);
 }
 
-static void test_operator_drain_and_down_are_never_overridden(void **state)
+static void test_operator_down_is_never_overridden(void **state)
 {
 	struct health h;
 
 	(void)state;
-	health_init(&h, DRAIN, 0);
-	for (int i = 0; i < 10; i++)
-		assert_int_equal(health_step(&h, false, DRAIN, 0, 2, 3), HEALTH_STAY);
-	assert_false(h.healthy); /* the verdict follows the probe, the state does not */
 	health_init(&h, DOWN, 0);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(health_step(&h, true, DOWN, 0, 2, 3), HEALTH_STAY);
-	assert_true(h.healthy);
+	assert_true(h.healthy); /* the verdict follows the probe, the state does not */
+}
+
+static void test_drain_backend_goes_down_after_exactly_fall_failures_marked_drained(void **state)
+{
+	struct health h;
+	__u8 st = DRAIN, flags = 0;
+
+	(void)state;
+	health_init(&h, DRAIN, 0);
+	assert_int_equal(health_step(&h, false, st, flags, 2, 3), HEALTH_STAY);
+	assert_int_equal(health_step(&h, false, st, flags, 2, 3), HEALTH_STAY);
+	assert_int_equal(health_step(&h, false, st, flags, 2, 3), HEALTH_TAKE_DOWN);
+	health_apply(HEALTH_TAKE_DOWN, &st, &flags);
+	assert_int_equal(st, DOWN);
+	assert_int_equal(flags, PROBE_DOWN | DRAINED);
+}
+
+static void test_probe_down_drained_backend_recovers_to_drain_not_up(void **state)
+{
+	struct health h;
+	__u8 st = DOWN, flags = PROBE_DOWN | DRAINED;
+
+	(void)state;
+	health_init(&h, st, flags);
+	assert_false(h.healthy);
+	assert_int_equal(health_step(&h, true, st, flags, 2, 3), HEALTH_STAY);
+	assert_int_equal(health_step(&h, true, st, flags, 2, 3), HEALTH_BRING_UP);
+	health_apply(HEALTH_BRING_UP, &st, &flags);
+	assert_int_equal(st, DRAIN);
+	assert_int_equal(flags, 0);
+}
+
+static void test_up_backend_taken_down_by_its_probe_recovers_to_up(void **state)
+{
+	__u8 st = UP, flags = DRAINED; /* a stale mark must not survive */
+
+	(void)state;
+	health_apply(HEALTH_TAKE_DOWN, &st, &flags);
+	assert_int_equal(st, DOWN);
+	assert_int_equal(flags, PROBE_DOWN);
+	health_apply(HEALTH_BRING_UP, &st, &flags);
+	assert_int_equal(st, UP);
+	assert_int_equal(flags, 0);
+	health_apply(HEALTH_STAY, &st, &flags);
+	assert_int_equal(st, UP);
+}
+
+static void test_drain_ends_when_its_last_sticky_client_is_gone(void **state)
+{
+	(void)state;
+	/* Seen with clients first: the daemon marks it. */
+	assert_int_equal(drain_check(DRAIN, 0, 3, 0, 1000), DRAIN_CLIENTS_SEEN);
+	assert_int_equal(drain_check(DRAIN, SEEN, 3, 0, 1000), DRAIN_GOES_ON);
+	assert_int_equal(drain_check(DRAIN, SEEN, 0, 0, 1000), DRAIN_EMPTY);
+	/* Held down by its probe it has no live clients; its drain waits for it. */
+	assert_int_equal(drain_check(DOWN, PROBE_DOWN | DRAINED | SEEN, 0, 0, 1000), DRAIN_GOES_ON);
+}
+
+static void test_drain_that_never_had_a_client_waits_for_its_deadline(void **state)
+{
+	(void)state;
+	assert_int_equal(drain_check(DRAIN, 0, 0, 0, 1000), DRAIN_GOES_ON);
+	assert_int_equal(drain_check(DRAIN, 0, 0, 1000, 1000), DRAIN_DEADLINE);
+}
+
+static void test_probe_keeps_a_drains_seen_mark_and_up_forgets_it(void **state)
+{
+	__u8 st = DRAIN, flags = SEEN;
+
+	(void)state;
+	health_apply(HEALTH_TAKE_DOWN, &st, &flags);
+	assert_int_equal(flags, PROBE_DOWN | DRAINED | SEEN);
+	health_apply(HEALTH_BRING_UP, &st, &flags);
+	assert_int_equal(st, DRAIN);
+	assert_int_equal(flags, SEEN);
+	st = UP;
+	flags = SEEN; /* left by an old drain */
+	health_apply(HEALTH_TAKE_DOWN, &st, &flags);
+	health_apply(HEALTH_BRING_UP, &st, &flags);
+	assert_int_equal(st, UP);
+	assert_int_equal(flags, 0);
+}
+
+static void test_drain_ends_at_its_deadline_with_clients_and_while_probe_down(void **state)
+{
+	(void)state;
+	assert_int_equal(drain_check(DRAIN, SEEN, 5, 1001, 1000), DRAIN_GOES_ON);
+	assert_int_equal(drain_check(DRAIN, SEEN, 5, 1000, 1000), DRAIN_DEADLINE);
+	assert_int_equal(drain_check(DOWN, PROBE_DOWN | DRAINED, 0, 999, 1000), DRAIN_DEADLINE);
+}
+
+static void test_no_drain_ends_for_up_operator_down_or_probe_down_from_up(void **state)
+{
+	(void)state;
+	assert_int_equal(drain_check(UP, 0, 0, 1, 1000), DRAIN_GOES_ON);
+	assert_int_equal(drain_check(DOWN, 0, 0, 1, 1000), DRAIN_GOES_ON);
+	assert_int_equal(drain_check(DOWN, PROBE_DOWN, 0, 1, 1000), DRAIN_GOES_ON);
+}
+
+static void test_drain_deadline_counts_by_generation_and_state_not_by_in_use(void **state)
+{
+	struct siobpf_backend_config c;
+	struct siobpf_backend b = {.generation = 7, .state = DRAIN, .in_use = 1};
+
+	(void)state;
+	backend_config_init(&c, 7);
+	c.in_use = 0; /* no probe override: the deadline must not turn one on */
+	c.drain_deadline = 5000;
+	assert_int_equal(backend_drain_deadline(&c, &b), 5000);
+	assert_false(backend_config_applies(&c, 7));
+	b.state = DOWN;
+	b.flags = PROBE_DOWN | DRAINED;
+	assert_int_equal(backend_drain_deadline(&c, &b), 5000);
+	b.flags = 0; /* the operator's down (or the drain's end): no drain, no deadline */
+	assert_int_equal(backend_drain_deadline(&c, &b), 0);
+	b.state = UP;
+	assert_int_equal(backend_drain_deadline(&c, &b), 0);
+	b.state = DRAIN;
+	b.generation = 8; /* a reused id: the earlier owner's deadline is void */
+	assert_int_equal(backend_drain_deadline(&c, &b), 0);
+	assert_int_equal(backend_drain_deadline(NULL, &b), 0);
 }
 
 static void test_next_deadline_keeps_the_grid_when_on_time(void **state)
@@ -295,7 +414,16 @@ int main(void)
 		cmocka_unit_test(test_up_backend_goes_down_after_exactly_fall_failures),
 		cmocka_unit_test(test_a_pass_between_failures_restarts_the_count),
 		cmocka_unit_test(test_probe_down_backend_comes_up_after_exactly_rise_passes),
-		cmocka_unit_test(test_operator_drain_and_down_are_never_overridden),
+		cmocka_unit_test(test_operator_down_is_never_overridden),
+		cmocka_unit_test(test_drain_backend_goes_down_after_exactly_fall_failures_marked_drained),
+		cmocka_unit_test(test_probe_down_drained_backend_recovers_to_drain_not_up),
+		cmocka_unit_test(test_up_backend_taken_down_by_its_probe_recovers_to_up),
+		cmocka_unit_test(test_drain_ends_when_its_last_sticky_client_is_gone),
+		cmocka_unit_test(test_drain_that_never_had_a_client_waits_for_its_deadline),
+		cmocka_unit_test(test_probe_keeps_a_drains_seen_mark_and_up_forgets_it),
+		cmocka_unit_test(test_drain_ends_at_its_deadline_with_clients_and_while_probe_down),
+		cmocka_unit_test(test_no_drain_ends_for_up_operator_down_or_probe_down_from_up),
+		cmocka_unit_test(test_drain_deadline_counts_by_generation_and_state_not_by_in_use),
 		cmocka_unit_test(test_next_deadline_keeps_the_grid_when_on_time),
 		cmocka_unit_test(test_next_deadline_skips_whole_missed_intervals_in_phase),
 		cmocka_unit_test(test_backend_without_override_gets_the_vips_probe),

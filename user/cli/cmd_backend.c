@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "output.h"
@@ -193,14 +194,36 @@ static int backend_open_existing(struct cli_args *args, struct backend_cmd *c, s
 	return 0;
 }
 
+/* --drain-timeout, checked before anything is touched: *sec is 0 when not
+ * given. Returns 0, or the usage error's exit code. */
+static int drain_timeout_option(const struct cli_args *args, __u32 *sec)
+{
+	const char *text = cli_opt(args, "drain-timeout");
+	const char *state = cli_opt(args, "state");
+	char why[128];
+
+	*sec = 0;
+	if (!text)
+		return 0;
+	if (!state || strcmp(state, "drain"))
+		return usage_error(args->cmd, "--drain-timeout needs --state drain: it bounds a drain");
+	if (drain_timeout_parse(text, DRAIN_TIMEOUT_MAX_SEC, sec, why, sizeof(why)))
+		return usage_error(args->cmd, "--drain-timeout %s (at most 30 days)", why);
+	return 0;
+}
+
 int cmd_backend_set(struct cli_args *args)
 {
 	struct siobpf_backend validated = {0};
-	struct siobpf_backend_config own, scratch;
+	struct siobpf_backend_config own, scratch, stored;
 	bool inherit = cli_flag(args, "probe-inherit");
+	bool state_given = cli_opt(args, "state") != NULL;
+	bool cfg_write, stored_ok;
 	struct backend_entry e;
 	struct backend_cmd c;
 	char desc[256];
+	__u32 timeout;
+	__u64 deadline = 0;
 	int n, np, err, rc = EXIT_FAIL;
 
 	/* Check the options before touching anything. */
@@ -211,14 +234,24 @@ int cmd_backend_set(struct cli_args *args)
 	np = apply_probe_options(args, &scratch);
 	if (np < 0)
 		return EXIT_FAIL;
+	rc = drain_timeout_option(args, &timeout);
+	if (rc)
+		return rc;
+	rc = EXIT_FAIL;
 	if (n == 0 && np == 0 && !inherit)
 		return usage_error(args->cmd, "nothing to change: give --state, --weight or probe options");
 	if (backend_open_existing(args, &c, &e))
 		return EXIT_FAIL;
+	stored_ok = backend_config_get(&c.dp, e.id, &stored) == 0;
+	if (!stored_ok || stored.generation != e.b.generation) {
+		/* An earlier owner's entry: neither its override nor its deadline. */
+		backend_config_init(&stored, e.b.generation);
+		stored.in_use = 0;
+	}
+	own = stored;
 	if (np || inherit) {
 		/* Field by field onto the backend's current override, unless dropped. */
-		if (inherit || backend_config_get(&c.dp, e.id, &own) ||
-		    !backend_config_applies(&own, e.b.generation))
+		if (inherit || !backend_config_applies(&stored, e.b.generation))
 			backend_config_init(&own, e.b.generation);
 		apply_probe_options(args, &own);
 		if (!np)
@@ -226,26 +259,45 @@ int cmd_backend_set(struct cli_args *args)
 		if (probe_check(&c, own.in_use ? &own : NULL, desc, sizeof(desc)))
 			goto out;
 	}
+	/* Every --state starts the drain's clock anew, or stops it. */
+	if (state_given) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		/* Whole seconds, rounded up: the drain lasts at least the timeout. */
+		deadline = timeout ? (__u64)now.tv_sec + timeout + (now.tv_nsec > 0) : 0;
+	}
+	own.drain_deadline = state_given ? deadline : stored.drain_deadline;
+	cfg_write = np || inherit || own.drain_deadline != stored.drain_deadline;
+	/* The deadline before the state: a drain is never seen with the
+	 * deadline of the one before. */
+	if (cfg_write) {
+		err = backend_config_put(&c.dp, e.id, &own);
+		if (err) {
+			pr_err("storing the %s of backend %s failed: %s", np || inherit ? "probe settings" : "drain deadline",
+			       c.addr_text, strerror(-err));
+			goto out;
+		}
+	}
 	apply_backend_options(args, &e.b);
-	if (cli_opt(args, "state")) /* the operator's state: probes leave it alone */
-		e.b.flags &= (__u8)~SIOBPF_BACKEND_F_PROBE_DOWN;
+	if (state_given) /* the operator's state: probes leave it alone */
+		e.b.flags &= (__u8)~SIOBPF_BACKEND_F_STATE_MARKS;
 	err = n ? state_backend_update(&c.dp, &c.vip, &e) : 0;
 	if (err) {
 		pr_err("changing backend %s failed: %s", c.addr_text, strerror(-err));
+		if (cfg_write && stored_ok)
+			backend_config_put(&c.dp, e.id, &stored);
 		goto out;
 	}
 	if (n)
 		printf("backend %s of VIP %s is %s, weight %u\n", c.addr_text, c.vip_text,
 		       state_names[e.b.state], e.b.weight);
-	if (np || inherit) {
-		err = backend_config_put(&c.dp, e.id, &own);
-		if (err) {
-			pr_err("storing the probe settings of backend %s failed: %s", c.addr_text, strerror(-err));
-			goto out;
-		}
+	if (timeout)
+		printf("its drain ends within %u s: `siobpf run` takes it down then, or once its last "
+		       "sticky client is gone\n", timeout);
+	if (np || inherit)
 		printf("backend %s of VIP %s: probe %s%s\n", c.addr_text, c.vip_text, desc,
 		       own.in_use ? " (its own)" : " (its VIP's)");
-	}
 	rc = EXIT_OK;
 out:
 	pins_release(&c.dp, c.lock_fd);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <json-c/json.h>
@@ -68,13 +69,41 @@ int show_load(struct dataplane *dp, struct show_state *s)
 	}
 	s->first[s->nvips] = s->nbackends;
 	s->own = calloc(s->nbackends + 1, sizeof(*s->own));
-	if (!s->own)
+	s->clients = calloc(s->nbackends + 1, sizeof(*s->clients));
+	s->deadline = calloc(s->nbackends + 1, sizeof(*s->deadline));
+	if (!s->own || !s->clients || !s->deadline)
 		return -ENOMEM;
-	for (size_t i = 0; i < s->nbackends; i++)
-		if (backend_config_get(dp, s->backends[i].id, &s->own[i]) ||
-		    !backend_config_applies(&s->own[i], s->backends[i].b.generation))
+	for (size_t i = 0; i < s->nbackends; i++) {
+		if (backend_config_get(dp, s->backends[i].id, &s->own[i]))
 			memset(&s->own[i], 0, sizeof(s->own[i]));
+		s->deadline[i] = backend_drain_deadline(&s->own[i], &s->backends[i].b);
+		if (!backend_config_applies(&s->own[i], s->backends[i].b.generation))
+			memset(&s->own[i], 0, sizeof(s->own[i]));
+	}
 	return 0;
+}
+
+int show_count(struct dataplane *dp, struct show_state *s)
+{
+	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	__u32 *counts = calloc(SIOBPF_MAX_BACKENDS, sizeof(*counts));
+	__u32 persist[SIOBPF_MAX_VIPS] = {0};
+	int err = -ENOMEM;
+
+	if (!table || !counts)
+		goto out;
+	for (size_t v = 0; v < s->nvips; v++)
+		if (s->vips[v].vip.id < SIOBPF_MAX_VIPS)
+			persist[s->vips[v].vip.id] = s->vips[v].vip.persist_sec;
+	err = dataplane_backends_read(dp, table);
+	if (!err)
+		err = dataplane_sticky_count_by_backend(dp, table, persist, dataplane_now(), counts);
+	for (size_t i = 0; !err && i < s->nbackends; i++)
+		s->clients[i] = counts[s->backends[i].id];
+out:
+	free(table);
+	free(counts);
+	return err;
 }
 
 void show_free(struct show_state *s)
@@ -82,6 +111,8 @@ void show_free(struct show_state *s)
 	free(s->vips);
 	free(s->backends);
 	free(s->own);
+	free(s->clients);
+	free(s->deadline);
 	free(s->first);
 	memset(s, 0, sizeof(*s));
 }
@@ -110,8 +141,23 @@ static json_object *probe_json(const struct probe_settings *s)
 	return probe;
 }
 
+/* A drained backend: in drain with no live sticky client left. */
+static bool drained(const struct backend_entry *b, __u32 clients)
+{
+	return b->b.state == SIOBPF_BACKEND_DRAIN && clients == 0;
+}
+
+static long long wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec;
+}
+
 static json_object *vip_json(const struct vip_entry *e, const struct backend_entry *b,
-			     const struct siobpf_backend_config *own, size_t nb)
+			     const struct siobpf_backend_config *own, const __u32 *clients,
+			     const __u64 *deadline, size_t nb)
 {
 	json_object *o = json_object_new_object(), *list = json_object_new_array(), *probe;
 	char text[ADDR_TEXT_MAX], addr[ADDR_TEXT_MAX];
@@ -160,6 +206,14 @@ static json_object *vip_json(const struct vip_entry *e, const struct backend_ent
 		json_object_object_add(j, "generation", jint(b[i].b.generation));
 		json_object_object_add(j, "probe_down",
 				       json_object_new_boolean(!!(b[i].b.flags & SIOBPF_BACKEND_F_PROBE_DOWN)));
+		/* Where the probe brings it back: up, or drain when it was draining. */
+		json_object_object_add(j, "recovers_to",
+				       (b[i].b.flags & SIOBPF_BACKEND_F_PROBE_DOWN)
+					       ? jstr((b[i].b.flags & SIOBPF_BACKEND_F_DRAINED) ? "drain" : "up")
+					       : NULL);
+		json_object_object_add(j, "clients", jint(clients[i]));
+		json_object_object_add(j, "drained", json_object_new_boolean(drained(&b[i], clients[i])));
+		json_object_object_add(j, "drain_deadline", deadline[i] ? jint((long long)deadline[i]) : NULL);
 		probe_settings_resolve(e, own[i].in_use ? &own[i] : NULL, &ps);
 		json_object_object_add(j, "probe", probe_json(&ps));
 		json_object_object_add(j, "probe_own", json_object_new_boolean(own[i].in_use));
@@ -170,7 +224,8 @@ static json_object *vip_json(const struct vip_entry *e, const struct backend_ent
 }
 
 static void vip_text(const struct vip_entry *e, const struct backend_entry *b,
-		     const struct siobpf_backend_config *own, size_t nb)
+		     const struct siobpf_backend_config *own, const __u32 *clients, const __u64 *deadline,
+		     size_t nb)
 {
 	char text[ADDR_TEXT_MAX], addr[ADDR_TEXT_MAX];
 	struct probe_settings vs;
@@ -197,9 +252,24 @@ static void vip_text(const struct vip_entry *e, const struct backend_entry *b,
 		addr_format(b[i].b.family, b[i].b.addr, addr, sizeof(addr));
 		mac_format(b[i].b.mac, mac, sizeof(mac));
 		ifname_of(b[i].b.ifindex, ifname);
-		printf("    backend %-24s %-5s weight %-4u mac %s dev %s%s\n", addr,
-		       name_of(state_names, STATE_NAMES, b[i].b.state), b[i].b.weight, mac, ifname,
-		       (b[i].b.flags & SIOBPF_BACKEND_F_PROBE_DOWN) ? "  (down by its probe)" : "");
+		__u8 flags = b[i].b.flags;
+		char state[32];
+
+		snprintf(state, sizeof(state), "%s%s", name_of(state_names, STATE_NAMES, b[i].b.state),
+			 drained(&b[i], clients[i]) ? " (drained)" : "");
+		printf("    backend %-24s %-5s weight %-4u mac %s dev %s clients %u%s\n", addr, state,
+		       b[i].b.weight, mac, ifname, clients[i],
+		       !(flags & SIOBPF_BACKEND_F_PROBE_DOWN) ? ""
+		       : (flags & SIOBPF_BACKEND_F_DRAINED)  ? "  (down by its probe; it recovers to drain)"
+							      : "  (down by its probe)");
+		if (deadline[i]) {
+			long long left = (long long)deadline[i] - wall_now();
+
+			if (left > 0)
+				printf("        drain deadline in %lld s\n", left);
+			else
+				printf("        drain deadline passed %lld s ago; `siobpf run` takes it down\n", -left);
+		}
 		if (own[i].in_use) {
 			struct probe_settings ps;
 			char desc[256];
@@ -269,6 +339,8 @@ int cmd_status(struct cli_args *args)
 	if (pins_open(&dp, false, &lock_fd))
 		return EXIT_FAIL;
 	err = show_load(&dp, &s);
+	if (!err)
+		err = show_count(&dp, &s);
 	if (err) {
 		pr_err("reading the maps failed: %s", strerror(-err));
 		goto out;
@@ -280,7 +352,8 @@ int cmd_status(struct cli_args *args)
 
 		for (size_t v = 0; v < s.nvips; v++)
 			json_object_array_add(vips, vip_json(&s.vips[v], s.backends + s.first[v],
-							     s.own + s.first[v], s.first[v + 1] - s.first[v]));
+							     s.own + s.first[v], s.clients + s.first[v],
+							     s.deadline + s.first[v], s.first[v + 1] - s.first[v]));
 		json_object_object_add(root, "vips", vips);
 		json_object_object_add(root, "interfaces", ifaces);
 		print_json(root);
@@ -299,7 +372,7 @@ int cmd_status(struct cli_args *args)
 			printf("no VIPs: add one with `siobpf vip add ADDR:PORT`\n");
 		for (size_t v = 0; v < s.nvips; v++)
 			vip_text(&s.vips[v], s.backends + s.first[v], s.own + s.first[v],
-				 s.first[v + 1] - s.first[v]);
+				 s.clients + s.first[v], s.deadline + s.first[v], s.first[v + 1] - s.first[v]);
 	}
 out:
 	show_free(&s);

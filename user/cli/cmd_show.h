@@ -14,9 +14,13 @@ struct show_state {
 	struct siobpf_backend_config *own; /* by index in backends: own probe settings, or in_use 0 */
 	size_t nbackends;
 	size_t *first; /* backends of vip v: [first[v], first[v + 1]) */
+	__u32 *clients; /* by index in backends: live sticky clients (show_count) */
+	__u64 *deadline; /* by index in backends: drain deadline, CLOCK_REALTIME s; 0: none */
 };
 
 int show_load(struct dataplane *dp, struct show_state *s);
+/* Reads the sticky table once and counts each backend's live clients. */
+int show_count(struct dataplane *dp, struct show_state *s);
 void show_free(struct show_state *s);
 
 /* Prints a JSON document on one line and frees it. */

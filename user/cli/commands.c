@@ -72,10 +72,16 @@ const struct command commands[] = {
 	 cmd_backend_add},
 	{"backend set", "VIP ADDR", 2, 2, "change a backend's state, weight or probe",
 	 "drain keeps the backend's sticky clients and gives it no new ones; down moves "
-	 "its clients to the others; up takes new clients again. An operator's drain or down "
-	 "holds: the probe of `siobpf run` changes only a state it set itself. Probe options "
-	 "change the backend's own probe settings field by field.",
+	 "its clients to the others; up takes new clients again. A drain ends by itself: "
+	 "`siobpf run` takes the backend down (the operator's down) once the last live sticky "
+	 "client it saw on it is gone, or when --drain-timeout passes; a drain that never had a "
+	 "client waits for its deadline. A draining backend is still probed: failing, it goes "
+	 "down and its clients move; recovering, it drains again. An operator's down holds: "
+	 "the probe of `siobpf run` changes only a state it set itself. Another --state "
+	 "clears the drain deadline. Probe options change the backend's own probe settings "
+	 "field by field.",
 	 {{"state", "up|drain|down", "new state"},
+	  {"drain-timeout", "SECONDS", "with --state drain: `siobpf run` takes the backend down after SECONDS (1 to 2592000, 30 days) even if clients remain"},
 	  {"weight", "N", "new weight, 1 to 1000"},
 	  BACKEND_PROBE_OPTIONS,
 	  {"probe-inherit", NULL, "drop the backend's own probe settings: its VIP's apply again"},
@@ -84,7 +90,10 @@ const struct command commands[] = {
 	{"backend del", "VIP ADDR", 2, 2, "remove a backend; its clients move", NULL,
 	 {{"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_backend_del},
-	{"status", "", 0, 0, "show VIPs, their settings and backends", NULL,
+	{"status", "", 0, 0, "show VIPs, their settings and backends",
+	 "Each backend shows its live sticky clients (clients; one read of the sticky table); a "
+	 "drain with none left is drained, and a drain deadline shows how far off it is, or that it "
+	 "passed and `siobpf run` takes the backend down.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_status},
@@ -119,8 +128,10 @@ const struct command commands[] = {
 	{"run", "", 0, 0, "run the daemon: health probes, backend MACs, configuration, metrics",
 	 "Stays in the foreground and logs to stderr, for systemd (siobpf@IFACE.service). Probes "
 	 "every backend as its VIP says (or its own --probe settings): a backend that fails --fall "
-	 "probes in a row goes down, one the probe took down comes back up after --rise passes; an "
-	 "operator's drain or down is never overridden. Follows backend MAC changes in the "
+	 "probes in a row goes down, one the probe took down comes back after --rise passes (up, or "
+	 "drain if it was draining); an operator's down is never overridden. Ends drains: a "
+	 "draining backend goes down once its last live sticky client is gone or its "
+	 "--drain-timeout passes. Follows backend MAC changes in the "
 	 "neighbour table, and sees CLI changes within one probe interval. SIGHUP applies --config "
 	 "again; SIGTERM stops the daemon and leaves the program attached and forwarding. The daemon "
 	 "holds no data-path state: a restarted one carries on from the maps.",

@@ -717,7 +717,8 @@ static int write_vip(FILE *out, const struct config_vip *v)
 		if (b->has_probe && write_backend_probe(out, &b->probe))
 			rc = -EILSEQ;
 		if (b->probe_down && b->state == CONFIG_STATE_KEEP)
-			fprintf(out, "}  # down by its probe, which brings it back up\n");
+			fprintf(out, "}  # down by its probe, which brings it back %s\n",
+				b->drained ? "to drain" : "up");
 		else
 			fprintf(out, "}\n");
 	}

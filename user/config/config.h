@@ -26,6 +26,7 @@ struct config_backend {
 	__u32 weight;
 	int state;       /* enum siobpf_backend_state, or CONFIG_STATE_KEEP */
 	bool probe_down; /* read from the maps: its probe took it down */
+	bool drained;    /* read from the maps: ... while it was draining (it recovers to drain) */
 	bool has_probe;  /* its own probe settings (a `probe:` block) */
 	struct siobpf_backend_config probe; /* fields it overrides; generation unset */
 	struct config_mark at, probe_at;

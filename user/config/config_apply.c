@@ -121,6 +121,7 @@ int config_read_running(struct dataplane *dp, struct config *cfg)
 			/* A probe's verdict is not the operator's: leave it out, so
 			 * that applying this file leaves it to the probe. */
 			cb->probe_down = b->flags & SIOBPF_BACKEND_F_PROBE_DOWN;
+			cb->drained = b->flags & SIOBPF_BACKEND_F_DRAINED;
 			cb->state = cb->probe_down ? CONFIG_STATE_KEEP : b->state;
 			cb->has_probe = backend_config_applies(&r.probes[id], b->generation);
 			if (cb->has_probe)
@@ -146,6 +147,7 @@ struct be_step {
 	bool record; /* OP_SET: the backend's record changes */
 	bool ring;   /* OP_SET: weight or state changed, so the ring does */
 	bool probe;  /* its own probe settings are written (probe_next) */
+	bool deadline; /* its drain deadline is cleared: the file changes its state */
 	struct backend_entry old, next;
 	struct siobpf_backend_config probe_old, probe_next; /* in_use 0: none */
 	const struct config_backend *src; /* NULL for OP_DEL */
@@ -263,12 +265,21 @@ static void plan_backend(const struct running *r, const struct vip_entry *old,
 	s->next = s->old;
 	s->next.b.weight = src->weight;
 	if (src->state != CONFIG_STATE_KEEP) { /* the operator's state wins over the probe's */
+		/* A drain the file keeps keeps its marks: applying `save` changes nothing. */
+		if (s->next.b.state != (__u8)src->state || (s->next.b.flags & SIOBPF_BACKEND_F_PROBE_DOWN))
+			s->next.b.flags &= (__u8)~SIOBPF_BACKEND_F_STATE_MARKS;
 		s->next.b.state = (__u8)src->state;
-		s->next.b.flags &= (__u8)~SIOBPF_BACKEND_F_PROBE_DOWN;
 	}
 	s->ring = s->next.b.weight != s->old.b.weight || s->next.b.state != s->old.b.state;
 	s->record = s->ring || s->next.b.flags != s->old.b.flags;
-	s->op = s->record || s->probe ? OP_SET : OP_KEEP;
+	/* A drain deadline is an operation, not configuration: the file keeps
+	 * it, and ends it only by changing the state, as `backend set` does. */
+	if (r->probes[s->old.id].generation == s->old.b.generation)
+		s->probe_next.drain_deadline = r->probes[s->old.id].drain_deadline;
+	s->deadline = s->probe_next.drain_deadline && s->next.b.state != s->old.b.state;
+	if (s->deadline)
+		s->probe_next.drain_deadline = 0;
+	s->op = s->record || s->probe || s->deadline ? OP_SET : OP_KEEP;
 }
 
 static int plan_build(const struct running *r, const struct config *cfg, struct plan *plan)
@@ -386,10 +397,12 @@ static void describe_backend(const struct vip_step *v, const struct be_step *s, 
 						 o->weight != n->weight ? "," : "",
 						 name_of(state_names, STATE_NAMES, n->state));
 		if (s->probe && used < len)
-			snprintf(buf + used, len - used, "%s %s", s->record ? "," : "",
-				 !s->probe_next.in_use ? "its own probe settings removed (the VIP's apply)"
-				 : s->probe_old.in_use ? "its own probe settings changed"
-						       : "its own probe settings set");
+			used += (size_t)snprintf(buf + used, len - used, "%s %s", s->record ? "," : "",
+						 !s->probe_next.in_use ? "its own probe settings removed (the VIP's apply)"
+						 : s->probe_old.in_use ? "its own probe settings changed"
+								       : "its own probe settings set");
+		if (s->deadline && used < len)
+			snprintf(buf + used, len - used, ", its drain deadline cleared");
 		break;
 	}
 	}
@@ -473,7 +486,7 @@ static int be_step_run(struct run *run, struct vip_step *v, struct be_step *s)
 			rc = state_backend_update(run->dp, &v->next, &s->next);
 		else if (s->record) /* only the flags: the ring does not read them */
 			rc = dataplane_backend_put(run->dp, s->next.id, &s->next.b);
-		if (!rc && s->probe) {
+		if (!rc && (s->probe || s->deadline)) {
 			/* Bound to this backend's generation (known only once added). */
 			s->probe_next.generation = s->next.b.generation;
 			rc = backend_config_put(run->dp, s->next.id, &s->probe_next);

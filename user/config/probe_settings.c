@@ -215,6 +215,39 @@ int probe_path_stored_check(const struct vip_entry *vip, const struct siobpf_bac
 	return probe_path_check(s.path, s.kind, why, len);
 }
 
+bool backend_draining(__u8 state, __u8 flags)
+{
+	__u8 both = SIOBPF_BACKEND_F_PROBE_DOWN | SIOBPF_BACKEND_F_DRAINED;
+
+	return state == SIOBPF_BACKEND_DRAIN || (state == SIOBPF_BACKEND_DOWN && (flags & both) == both);
+}
+
+__u64 backend_drain_deadline(const struct siobpf_backend_config *c, const struct siobpf_backend *b)
+{
+	if (!c || !c->drain_deadline || c->generation != b->generation || !backend_draining(b->state, b->flags))
+		return 0;
+	return c->drain_deadline;
+}
+
+int backend_drain_deadline_put(struct dataplane *dp, __u32 id, __u32 generation, __u64 deadline)
+{
+	struct siobpf_backend_config c;
+	int err = backend_config_get(dp, id, &c);
+
+	if (err)
+		return err;
+	if (c.generation != generation) {
+		if (!deadline)
+			return 0; /* an earlier owner's entry: no deadline for this one */
+		backend_config_init(&c, generation);
+		c.in_use = 0; /* no probe override */
+	} else if (c.drain_deadline == deadline) {
+		return 0;
+	}
+	c.drain_deadline = deadline;
+	return backend_config_put(dp, id, &c);
+}
+
 int backend_config_get(struct dataplane *dp, __u32 id, struct siobpf_backend_config *c)
 {
 	if (id >= SIOBPF_MAX_BACKENDS)

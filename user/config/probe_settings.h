@@ -86,6 +86,22 @@ int probe_path_stored_check(const struct vip_entry *vip, const struct siobpf_bac
 			    char *why, size_t len);
 
 /* The override stored for backend id; *c is zeroed (in_use 0) when none. */
+/* The longest --drain-timeout: 30 days. */
+#define DRAIN_TIMEOUT_MAX_SEC (30u * 24 * 3600)
+
+/* Whether a backend drains: in drain, or down by its probe while draining
+ * (it recovers to drain). */
+bool backend_draining(__u8 state, __u8 flags);
+/* A backend's drain deadline (CLOCK_REALTIME seconds) as abi.h's rule has
+ * it: the stored one while it is not 0, made for this generation and the
+ * backend drains; else 0. c may be NULL. */
+__u64 backend_drain_deadline(const struct siobpf_backend_config *c, const struct siobpf_backend *b);
+/* Stores a backend's drain deadline (0: none), keeping its probe override
+ * when that is the backend's own; an entry left by an earlier owner of the
+ * id is replaced by one without override. Writes nothing when there is
+ * nothing to change. */
+int backend_drain_deadline_put(struct dataplane *dp, __u32 id, __u32 generation, __u64 deadline);
+
 int backend_config_get(struct dataplane *dp, __u32 id, struct siobpf_backend_config *c);
 int backend_config_put(struct dataplane *dp, __u32 id, const struct siobpf_backend_config *c);
 /* Copies every override (SIOBPF_MAX_BACKENDS entries). */

@@ -268,6 +268,16 @@ int vip_settings_check(const struct vip_entry *e, char *why, size_t len)
 	return probe_settings_check(&s, why, len);
 }
 
+int drain_timeout_parse(const char *text, __u32 max_sec, __u32 *sec, char *why, size_t len)
+{
+	long v;
+
+	if (range_parse(text, 1, max_sec, &v, why, len))
+		return -EINVAL;
+	*sec = (__u32)v;
+	return 0;
+}
+
 int backend_setting_parse(struct siobpf_backend *b, const char *name, const char *text, char *why,
 			  size_t len)
 {

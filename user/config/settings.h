@@ -33,6 +33,9 @@ int vip_settings_check(const struct vip_entry *e, char *why, size_t len);
  * its 1-based position: "\"/a b\": character ' ' at position 3 is not ...". */
 int probe_path_check(const char *path, int kind, char *why, size_t len);
 
+/* A --drain-timeout: whole seconds, 1 to max_sec. */
+int drain_timeout_parse(const char *text, __u32 max_sec, __u32 *sec, char *why, size_t len);
+
 /* Backend settings "weight" and "state". -ENOENT: no such setting. */
 int backend_setting_parse(struct siobpf_backend *b, const char *name, const char *text, char *why,
 			  size_t len);

@@ -366,6 +366,90 @@ int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *k
 	return map_put(dp->sticky_fd, key, entry);
 }
 
+/* Sticky entries read per syscall when counting: 640 KB of buffers. */
+#define STICKY_BATCH 16384
+
+static void sticky_count_one(const struct siobpf_sticky_key *k, const struct siobpf_sticky *e,
+			     const struct siobpf_backend *backends, const __u32 *persist_sec, __u64 now,
+			     __u32 *counts)
+{
+	const struct siobpf_backend *b;
+
+	if (e->backend_id >= SIOBPF_MAX_BACKENDS || k->vip_id >= SIOBPF_MAX_VIPS)
+		return;
+	b = &backends[e->backend_id];
+	if (b->in_use && b->vip_id == k->vip_id && b->generation == e->generation &&
+	    now - e->last_seen < (__u64)persist_sec[k->vip_id] * 1000000000ull)
+		counts[e->backend_id]++;
+}
+
+/* The same, one entry at a time, for kernels without batch lookups of hash
+ * maps: at most max steps. */
+static int sticky_count_walk(int fd, __u32 max, const struct siobpf_backend *backends,
+			     const __u32 *persist_sec, __u64 now, __u32 *counts)
+{
+	struct siobpf_sticky_key key, next;
+	struct siobpf_sticky e;
+	bool have = false;
+
+	for (__u32 steps = 0; steps < max && !bpf_map_get_next_key(fd, have ? &key : NULL, &next); steps++) {
+		key = next;
+		have = true;
+		if (!bpf_map_lookup_elem(fd, &key, &e))
+			sticky_count_one(&key, &e, backends, persist_sec, now, counts);
+	}
+	return 0;
+}
+
+int dataplane_sticky_count_by_backend(struct dataplane *dp, const struct siobpf_backend *backends,
+				      const __u32 *persist_sec, __u64 now, __u32 *counts)
+{
+	struct siobpf_sticky_key *keys = malloc(STICKY_BATCH * sizeof(*keys));
+	struct siobpf_sticky *values = malloc(STICKY_BATCH * sizeof(*values));
+	struct bpf_map_info info;
+	__u32 len = sizeof(info), seen = 0, batch, max;
+	/* The cursor is the kernel's (a bucket index for hash maps): room for a key. */
+	struct siobpf_sticky_key cursor;
+	void *in = NULL;
+	int err = 0;
+
+	memset(counts, 0, SIOBPF_MAX_BACKENDS * sizeof(*counts));
+	memset(&info, 0, sizeof(info));
+	if (!keys || !values) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_obj_get_info_by_fd(dp->sticky_fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	max = info.max_entries;
+	/* Each call moves on by at least one bucket, and there are fewer
+	 * buckets than twice the entries: the pass ends whatever the traffic. */
+	for (__u64 calls = 0; calls <= 2ull * max + 1 && seen < 2 * max; calls++) {
+		__u32 n = STICKY_BATCH;
+		int end = bpf_map_lookup_batch(dp->sticky_fd, in, &cursor, keys, values, &n, NULL);
+
+		if (end && errno != ENOENT) {
+			if (in == NULL && errno != ENOSPC) /* no batches here: walk instead */
+				err = sticky_count_walk(dp->sticky_fd, max, backends, persist_sec, now, counts);
+			else
+				err = -errno;
+			break;
+		}
+		for (batch = 0; batch < n; batch++)
+			sticky_count_one(&keys[batch], &values[batch], backends, persist_sec, now, counts);
+		seen += n;
+		in = &cursor;
+		if (end) /* ENOENT: the whole table was read */
+			break;
+	}
+out:
+	free(keys);
+	free(values);
+	return err;
+}
+
 int dataplane_array_write(int fd, const void *values, __u32 count)
 {
 	__u32 *keys = malloc(count * sizeof(*keys));

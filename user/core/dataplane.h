@@ -75,6 +75,15 @@ int dataplane_sticky_get(struct dataplane *dp, const struct siobpf_sticky_key *k
 int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *key,
 			 const struct siobpf_sticky *entry);
 
+/* Counts the live sticky clients of every backend into counts (indexed by
+ * backend id, SIOBPF_MAX_BACKENDS of them): entries that name the backend
+ * and its generation, of the VIP it serves, younger than that VIP's
+ * persistence (persist_sec, indexed by VIP id; 0 counts none) at now
+ * (dataplane_now()). One pass over the table in batches, bounded by its
+ * size: entries written during the pass may or may not be counted. */
+int dataplane_sticky_count_by_backend(struct dataplane *dp, const struct siobpf_backend *backends,
+				      const __u32 *persist_sec, __u64 now, __u32 *counts);
+
 /* Rebuilds a VIP's ring from the backend table and swaps it in at once. */
 int dataplane_ring_rebuild(struct dataplane *dp, const struct siobpf_vip *vip);
 /* The same, as if backend id's record already were *record: the ring a

@@ -42,9 +42,10 @@ static int run_alloc(struct run *r)
 	r->table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->table));
 	r->cfgs = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->cfgs));
 	r->vip_list = calloc(SIOBPF_MAX_VIPS, sizeof(*r->vip_list));
+	r->clients = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->clients));
 	if (transitions_init(r))
 		return -ENOMEM;
-	return d->targets && d->ids && r->table && r->cfgs && r->vip_list ? 0 : -ENOMEM;
+	return d->targets && d->ids && r->table && r->cfgs && r->vip_list && r->clients ? 0 : -ENOMEM;
 }
 
 static void run_free(struct run *r)
@@ -65,6 +66,7 @@ static void run_free(struct run *r)
 	free(r->cfgs);
 	free(r->vip_list);
 	transitions_free(r);
+	free(r->clients);
 	pthread_mutex_destroy(&r->d.lock);
 	free(r);
 }

@@ -273,8 +273,35 @@ static __u32 refresh_targets(struct run *r, __u64 now)
 	return shortest;
 }
 
+/* The live sticky clients of every backend, read when some backend drains
+ * and at most every DRAIN_COUNT_MS (a full table is a million entries).
+ * Returns the counts, or NULL when they were not read this time. */
+static const __u32 *drain_clients(struct run *r, __u64 now)
+{
+	__u32 persist[SIOBPF_MAX_VIPS] = {0};
+	bool draining = false;
+	int err;
+
+	for (size_t i = 0; i < r->d.nids && !draining; i++)
+		draining = r->d.targets[r->d.ids[i]].b.state == SIOBPF_BACKEND_DRAIN;
+	if (!draining || now < r->count_due)
+		return NULL;
+	r->count_due = now + DRAIN_COUNT_MS * NS_PER_MS;
+	for (__u32 v = 0; v < SIOBPF_MAX_VIPS; v++)
+		if (r->d.vip_present[v])
+			persist[v] = r->d.vips[v].vip.persist_sec;
+	err = dataplane_sticky_count_by_backend(&r->d.dp, r->table, persist, dataplane_now(), r->clients);
+	if (err) {
+		pr_warn("counting the sticky clients of draining backends failed: %s; trying again",
+			strerror(-err));
+		return NULL;
+	}
+	return r->clients;
+}
+
 void refresh(struct run *r, __u64 now)
 {
+	const __u32 *clients;
 	__u32 id = 0, shortest;
 	int err = pinned_backends_id(&id);
 
@@ -291,6 +318,10 @@ void refresh(struct run *r, __u64 now)
 	}
 	pthread_mutex_lock(&r->d.lock);
 	shortest = refresh_targets(r, now);
+	pthread_mutex_unlock(&r->d.lock);
+	clients = drain_clients(r, now); /* outside the lock: the metrics thread need not wait */
+	pthread_mutex_lock(&r->d.lock);
+	drains_check(r, clients);
 	pthread_mutex_unlock(&r->d.lock);
 	if (shortest < REFRESH_MIN_MS)
 		shortest = REFRESH_MIN_MS;

@@ -18,6 +18,8 @@
  * within these bounds, so that CLI changes are seen within one interval. */
 #define REFRESH_MIN_MS 50
 #define REFRESH_MAX_MS 1000
+/* A draining backend's sticky clients are counted at most this often. */
+#define DRAIN_COUNT_MS 1000
 
 struct pending_change;
 
@@ -43,6 +45,8 @@ struct run {
 	__u32 *pending_ids;                  /* the ids queued this pass, in order */
 	size_t npending;
 	struct backend_entry *batch;         /* scratch: one VIP's changes to write */
+	__u32 *clients;                      /* scratch: live sticky clients by backend id */
+	__u64 count_due;                     /* when clients may be counted again */
 };
 
 #endif /* SIOBPF_RUN_H */

@@ -29,8 +29,7 @@ static double wall_seconds(void)
 
 static bool operator_held(const struct siobpf_backend *b)
 {
-	return b->state == SIOBPF_BACKEND_DRAIN ||
-	       (b->state == SIOBPF_BACKEND_DOWN && !(b->flags & SIOBPF_BACKEND_F_PROBE_DOWN));
+	return b->state == SIOBPF_BACKEND_DOWN && !(b->flags & SIOBPF_BACKEND_F_PROBE_DOWN);
 }
 
 /* State changes */
@@ -81,6 +80,15 @@ static int pins_lock_briefly(int *lock_fd)
 	return 0;
 }
 
+/* The drain deadline of backend id cleared; the pin lock held. */
+static void drain_deadline_clear(struct run *r, __u32 id, __u32 generation)
+{
+	int err = backend_drain_deadline_put(&r->d.dp, id, generation, 0);
+
+	if (err)
+		pr_warn("clearing the drain deadline of backend id %u failed: %s", id, strerror(-err));
+}
+
 int transitions_init(struct run *r)
 {
 	r->pending = calloc(SIOBPF_MAX_BACKENDS, sizeof(*r->pending));
@@ -115,9 +123,11 @@ void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, 
 	if (what == CHANGE_MAC) {
 		p->mac_change = true;
 		memcpy(p->mac, mac, sizeof(p->mac));
+	} else if (what == CHANGE_DRAIN_SEEN) {
+		p->drain_seen = true; /* a mark beside any state change */
 	} else {
 		p->state_change = true;
-		p->up = what == CHANGE_UP;
+		p->what = what;
 		snprintf(p->why, sizeof(p->why), "%s", why);
 	}
 }
@@ -135,12 +145,16 @@ static struct siobpf_backend changed_record(const struct pending_change *p, cons
 {
 	struct siobpf_backend next = *cur;
 
-	if (p->state_change && p->up) {
-		next.state = SIOBPF_BACKEND_UP;
-		next.flags &= (__u8)~SIOBPF_BACKEND_F_PROBE_DOWN;
-	} else if (p->state_change) {
+	if (p->drain_seen)
+		next.flags |= SIOBPF_BACKEND_F_DRAIN_SEEN;
+	if (p->state_change && p->what == CHANGE_UP) {
+		health_apply(HEALTH_BRING_UP, &next.state, &next.flags);
+	} else if (p->state_change && p->what == CHANGE_DOWN) {
+		health_apply(HEALTH_TAKE_DOWN, &next.state, &next.flags);
+	} else if (p->state_change && p->what == CHANGE_DRAIN_END) {
+		/* The operator's down: the operator asked for the drain. */
 		next.state = SIOBPF_BACKEND_DOWN;
-		next.flags |= SIOBPF_BACKEND_F_PROBE_DOWN;
+		next.flags &= (__u8)~SIOBPF_BACKEND_F_STATE_MARKS;
 	}
 	if (p->mac_change)
 		memcpy(next.mac, p->mac, sizeof(next.mac));
@@ -220,6 +234,13 @@ static void apply_vip(struct run *r, __u32 vip_id, size_t from)
 	if (!n)
 		return;
 	err = state_backends_update_batch(&d->dp, &vip, r->batch, n);
+	/* The deadline of a drain that ended goes with it (under the pin lock). */
+	for (size_t i = 0; !err && i < n; i++) {
+		const struct pending_change *p = &r->pending[r->batch[i].id];
+
+		if (p->state_change && p->what == CHANGE_DRAIN_END)
+			drain_deadline_clear(r, r->batch[i].id, r->batch[i].b.generation);
+	}
 	pthread_mutex_lock(&d->lock);
 	for (size_t i = 0; i < n; i++)
 		note_written(r, &r->batch[i], err);
@@ -252,6 +273,37 @@ void transitions_apply(struct run *r)
 	for (size_t i = 0; i < r->npending; i++)
 		r->pending[r->pending_ids[i]].queued = false;
 	r->npending = 0;
+}
+
+/* Drains that end: their deadline passed, or their last client is gone.
+ * clients is indexed by backend id; NULL when the sticky table was not read
+ * this tick (then only deadlines are checked). */
+void drains_check(struct run *r, const __u32 *clients)
+{
+	struct timespec ts;
+	char why[160];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (size_t i = 0; i < r->d.nids; i++) {
+		__u32 id = r->d.ids[i];
+		struct target *t = &r->d.targets[id];
+		__u64 deadline = backend_drain_deadline(&r->cfgs[id], &t->b);
+		/* Not counted this time: deadlines only (a marked drain with a client). */
+		enum drain_end end =
+			clients ? drain_check(t->b.state, t->b.flags, clients[id], deadline, (__u64)ts.tv_sec)
+				: drain_check(t->b.state, t->b.flags | SIOBPF_BACKEND_F_DRAIN_SEEN, 1, deadline,
+					      (__u64)ts.tv_sec);
+
+		if (end == DRAIN_DEADLINE)
+			snprintf(why, sizeof(why), "drain deadline passed %llu s ago",
+				 (unsigned long long)((__u64)ts.tv_sec - deadline));
+		else if (end == DRAIN_EMPTY)
+			snprintf(why, sizeof(why), "drained: its last sticky client is gone");
+		else if (end == DRAIN_CLIENTS_SEEN)
+			backend_change(r, id, CHANGE_DRAIN_SEEN, NULL, NULL);
+		if (end == DRAIN_DEADLINE || end == DRAIN_EMPTY)
+			backend_change(r, id, CHANGE_DRAIN_END, NULL, why);
+	}
 }
 
 /* Probe results */

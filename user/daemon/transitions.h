@@ -7,13 +7,17 @@
 
 #include "run.h"
 
-enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_MAC };
+/* CHANGE_DOWN and CHANGE_UP are the probe's (health_apply); CHANGE_DRAIN_END
+ * takes a drain that ended down as the operator's; CHANGE_DRAIN_SEEN marks a
+ * drain seen with clients (drain_check). */
+enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_DRAIN_END, CHANGE_DRAIN_SEEN, CHANGE_MAC };
 
 /* A backend's change, decided and not yet written. */
 struct pending_change {
 	bool queued;
 	bool state_change;
-	bool up;                         /* the state change: up, or down by the probe */
+	enum change what;                /* the state change: CHANGE_UP, _DOWN, _DRAIN_END */
+	bool drain_seen;                 /* CHANGE_DRAIN_SEEN: the mark, beside any change */
 	bool mac_change;
 	__u8 mac[6];
 	struct siobpf_backend decided_on; /* the target's record when it was decided */
@@ -33,6 +37,8 @@ void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, 
 void transitions_apply(struct run *r);
 /* A probe's verdict into the target's health and state; d->lock held. */
 void probe_verdict(struct run *r, struct target *t, const struct probe_result *res);
+/* Ends the drains that are over (drain_check); clients by backend id, or NULL. */
+void drains_check(struct run *r, const __u32 *clients);
 /* The probe engine's callback: ctx is the run, owner the target. */
 void on_probe_done(void *ctx, void *owner, const struct probe_result *res);
 
