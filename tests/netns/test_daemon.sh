@@ -23,7 +23,7 @@
 #     SIGTERM exits 0 and leaves the program attached and forwarding;
 # 10. a second daemon for the pin directory is refused (exit 1, naming the
 #     first); the lock is root's file in /run/siobpf, and a symlink planted
-#     where siobpf 0.2 kept it (/run/lock, else /tmp) is not followed.
+#     where siobpf 0.1.0 kept it (/run/lock, else /tmp) is not followed.
 #
 # Times are measured from the moment the change is made to the moment
 # `siobpf status --json` shows its effect, and printed.
@@ -52,7 +52,7 @@ for i in 1 2 3; do
 done
 siobpf() { nsenter --net="/run/netns/$SIO_NS-lb" "$SIOBPF_BIN" "$@"; }
 
-# Where siobpf 0.2 kept the instance lock, and where it is now.
+# Where siobpf 0.1.0 kept the instance lock, and where it is now.
 PIN_NAME=$(tr / _ <<<"$SIOBPF_PIN_DIR")
 OLD_LOCKS=("/run/lock/siobpf-run$PIN_NAME.lock" "/tmp/siobpf-run$PIN_NAME.lock")
 LOCK=/run/siobpf/run$PIN_NAME.lock
@@ -732,6 +732,7 @@ expect_eq "after SIGTERM a client still reaches its backend through the VIP" b1 
 echo "a file root must not truncate" >"$TOP/planted"
 for l in "${OLD_LOCKS[@]}"; do
 	rm -f "$l"
+	setup mkdir -p "$(dirname "$l")" # a fresh machine's /run may lack /run/lock
 	setup ln -s "$TOP/planted" "$l"
 done
 start_daemon
