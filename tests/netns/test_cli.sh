@@ -520,9 +520,16 @@ rejects "lookup of a malformed client exits 1 naming it" 1 "bad client '10.77.2'
 rejects "backend add to an unknown VIP exits 1 suggesting vip add" 1 "no VIP 10.77.100.9:80/tcp: create it with \`siobpf vip add 10.77.100.9:80/tcp\`" \
 	siobpf backend add 10.77.100.9:80 10.77.1.1
 rejects "vip set of an unknown VIP exits 1 naming it" 1 "no VIP 10.77.100.9:80/tcp" siobpf vip set 10.77.100.9:80 --persist 5
-rejects "vip del of an unknown VIP exits 1 naming it" 1 "no VIP 10.77.100.9:80/tcp" siobpf vip del 10.77.100.9:80
-rejects "vip del of the UDP twin of a TCP VIP exits 1 (protocol is part of the VIP)" 1 "no VIP 10.77.100.1:80/udp" \
-	siobpf vip del $VIP4:80/udp
+# A del of what is gone is done already (the rule for a command run again
+# after it was killed): exit 0, saying so, and nothing changes.
+before=$(status_json)
+expect_run "vip del of an unknown VIP exits 0 saying there is nothing to remove" 0 \
+	"no VIP 10.77.100.9:80/tcp: nothing to remove" vip del 10.77.100.9:80
+expect_run "vip del of the UDP twin of a TCP VIP removes nothing (protocol is part of the VIP)" 0 \
+	"no VIP 10.77.100.1:80/udp: nothing to remove" vip del $VIP4:80/udp
+expect_run "backend del of a backend the VIP lacks exits 0 saying there is nothing to remove" 0 \
+	"backend 10.77.1.7 does not serve VIP $V4: nothing to remove" backend del $V4 10.77.1.7
+expect_eq "and those dels changed nothing" "$before" "$(status_json)"
 rejects "backend set on an unknown VIP exits 1 naming it" 1 "no VIP 10.77.100.9:80/tcp" \
 	siobpf backend set 10.77.100.9:80 10.77.1.1 --weight 2
 rejects "lookup on an unknown VIP exits 1 naming it" 1 "no VIP 10.77.100.9:80/tcp" siobpf lookup 10.77.100.9:80 10.77.2.1
@@ -530,10 +537,15 @@ rejects "a duplicate vip add exits 1 suggesting vip set" 1 "VIP $V4 already exis
 	siobpf vip add $VIP4:80 --persist 5
 rejects "a duplicate backend add exits 1 suggesting backend set" 1 "backend 10.77.1.1 already serves VIP $V4: change it with \`siobpf backend set" \
 	siobpf backend add $V4 10.77.1.1 --weight 9
+# An add of exactly what exists is done already: exit 0, nothing changes.
+before=$(status_json)
+b1_now=$(status_json | py '" ".join(["--weight %d --state %s" % (b["weight"], b["state"]) for v in d["vips"] if v["vip"] == "'"$V4"'" for b in v["backends"] if b["address"] == "10.77.1.1"])')
+# shellcheck disable=SC2086 # the options, split
+expect_run "an add of exactly the backend that exists ($b1_now) exits 0 saying so" 0 \
+	"backend 10.77.1.1 already serves VIP $V4 as given" backend add $V4 10.77.1.1 $b1_now
+expect_eq "and it changed nothing" "$before" "$(status_json)"
 rejects "backend set of a backend the VIP lacks exits 1 naming it" 1 "backend 10.77.1.7 does not serve VIP $V4" \
 	siobpf backend set $V4 10.77.1.7 --weight 2
-rejects "backend del of a backend the VIP lacks exits 1 naming it" 1 "backend 10.77.1.7 does not serve VIP $V4" \
-	siobpf backend del $V4 10.77.1.7
 rejects "an IPv4 backend for an IPv6 VIP exits 1 naming both families" 1 "backend 10.77.1.3 is IPv4 but VIP $V6 is IPv6" \
 	siobpf backend add "$V6" 10.77.1.3
 rejects "an IPv6 backend for an IPv4 VIP exits 1 naming both families" 1 "backend fd77::1:3 is IPv6 but VIP $V4 is IPv4" \
@@ -925,7 +937,8 @@ check_verdict "lookup for 200 clients after the parallel adds answers from the r
 expect_eq "the ring is consistent: the 200 lookups name every one of the 20 backends and nothing else" \
 	"$(for n in $(seq 101 120); do echo 10.77.1.$n; done | sort | tr '\n' ' ' | sed 's/ $//')" \
 	"$(verdict named "$T/lkp")"
-# Repeated adds of one backend: exactly one wins.
+# Repeated adds of one backend: exactly one adds it, the others find it
+# there as given (an add of exactly what exists is done: exit 0).
 pids=()
 for n in $(seq 10); do
 	siobpf backend add $P 10.77.1.2 >"$T/dup.$n" 2>&1 &
@@ -933,8 +946,8 @@ for n in $(seq 10); do
 done
 rcs=""
 for p in "${pids[@]}"; do wait "$p"; rcs+="$?"$'\n'; done
-expect_eq "10 parallel adds of the same backend: one exits 0, nine exit 1 saying it already serves the VIP" "1 9 9" \
-	"$(echo -n "$rcs" | grep -c '^0$') $(echo -n "$rcs" | grep -c '^1$') $(cat "$T"/dup.* | grep -c 'already serves')"
+expect_eq "10 parallel adds of the same backend: all exit 0, one adds it, nine find it there as given" "10 1 9" \
+	"$(echo -n "$rcs" | grep -c '^0$') $(cat "$T"/dup.* | grep -c ' added to VIP') $(cat "$T"/dup.* | grep -c 'already serves VIP .* as given')"
 expect_eq "the VIP lists that backend once" 1 "$(stat "sum(1 for b in vip('$P')['backends'] if b['address'] == '10.77.1.2')")"
 must backend del $P 10.77.1.2
 pids=()

@@ -102,6 +102,7 @@ int cmd_backend_del(struct cli_args *args);
 int cmd_status(struct cli_args *args);
 int cmd_stats(struct cli_args *args);
 int cmd_lookup(struct cli_args *args);
+int cmd_check(struct cli_args *args);
 int cmd_apply(struct cli_args *args);
 int cmd_save(struct cli_args *args);
 int cmd_run(struct cli_args *args);

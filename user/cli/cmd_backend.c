@@ -145,8 +145,14 @@ int cmd_backend_add(struct cli_args *args)
 	if (np && probe_check(&c, &own, desc, sizeof(desc)))
 		goto out;
 	if (state_backend_find(&c.dp, c.vip.vip.id, &c.addr, &existing) == 0) {
-		pr_err("backend %s already serves VIP %s: change it with `siobpf backend set %s %s`",
-		       c.addr_text, c.vip_text, c.vip_text, c.addr_text);
+		/* Exactly as asked (an add run again after it was killed): done. */
+		if (!np && existing.b.weight == e.b.weight && existing.b.state == e.b.state) {
+			printf("backend %s already serves VIP %s as given\n", c.addr_text, c.vip_text);
+			rc = EXIT_OK;
+		} else {
+			pr_err("backend %s already serves VIP %s: change it with `siobpf backend set %s %s`",
+			       c.addr_text, c.vip_text, c.vip_text, c.addr_text);
+		}
 		goto out;
 	}
 	memcpy(e.b.addr, c.addr.a, sizeof(e.b.addr));
@@ -180,16 +186,19 @@ out:
 	return rc;
 }
 
-/* Opens the VIP and finds the named backend on it. */
-static int backend_open_existing(struct cli_args *args, struct backend_cmd *c, struct backend_entry *e)
+/* Opens the VIP and finds the named backend on it. -ESRCH when the VIP has
+ * no such backend (said on stderr unless missing_ok). */
+static int backend_open_existing(struct cli_args *args, struct backend_cmd *c, struct backend_entry *e,
+				 bool missing_ok)
 {
 	if (backend_cmd_open(args, c))
 		return -EINVAL;
 	if (state_backend_find(&c->dp, c->vip.vip.id, &c->addr, e)) {
-		pr_err("backend %s does not serve VIP %s: `siobpf status` lists its backends", c->addr_text,
-		       c->vip_text);
+		if (!missing_ok)
+			pr_err("backend %s does not serve VIP %s: `siobpf status` lists its backends",
+			       c->addr_text, c->vip_text);
 		pins_release(&c->dp, c->lock_fd);
-		return -ENOENT;
+		return -ESRCH;
 	}
 	return 0;
 }
@@ -240,7 +249,7 @@ int cmd_backend_set(struct cli_args *args)
 	rc = EXIT_FAIL;
 	if (n == 0 && np == 0 && !inherit)
 		return usage_error(args->cmd, "nothing to change: give --state, --weight or probe options");
-	if (backend_open_existing(args, &c, &e))
+	if (backend_open_existing(args, &c, &e, false))
 		return EXIT_FAIL;
 	stored_ok = backend_config_get(&c.dp, e.id, &stored) == 0;
 	if (!stored_ok || stored.generation != e.b.generation) {
@@ -310,7 +319,13 @@ int cmd_backend_del(struct cli_args *args)
 	struct backend_cmd c;
 	int err, rc = EXIT_FAIL;
 
-	if (backend_open_existing(args, &c, &e))
+	err = backend_open_existing(args, &c, &e, true);
+	if (err == -ESRCH) {
+		/* Gone already (a del run again after it was killed): done. */
+		printf("backend %s does not serve VIP %s: nothing to remove\n", c.addr_text, c.vip_text);
+		return EXIT_OK;
+	}
+	if (err)
 		return EXIT_FAIL;
 	err = state_backend_del(&c.dp, &c.vip, &e);
 	if (err)

@@ -12,6 +12,7 @@
 #include <xdp/libxdp.h>
 
 #include "cli.h"
+#include "map_write.h"
 #include "migrate.h"
 #include "pins.h"
 #include "vip_table.h"
@@ -136,7 +137,7 @@ static int iface_register(struct dataplane *dp, int ifindex, enum xdp_attach_mod
 	struct siobpf_iface iface = {.mode = (__u8)mode};
 	__u32 key = (__u32)ifindex;
 
-	return bpf_map_update_elem(dp->ifaces_fd, &key, &iface, BPF_ANY) ? -errno : 0;
+	return sio_map_update(dp->ifaces_fd, &key, &iface, BPF_ANY) ? -errno : 0;
 }
 
 int cmd_load(struct cli_args *args)
@@ -180,8 +181,10 @@ int cmd_load(struct cli_args *args)
 		goto out;
 	prog = xdp_program__from_fd(dp.prog_fd);
 	err = (int)libxdp_get_error(prog);
-	if (!err)
+	if (!err) {
+		map_write_point(); /* attaching is a write of the change too */
 		err = xdp_program__attach(prog, ifindex, mode, 0);
+	}
 	if (err) {
 		if (mode == XDP_MODE_NATIVE && (err == -EOPNOTSUPP || err == -EINVAL))
 			pr_err("%s refused native XDP (%s): its driver may lack XDP support; try --mode generic",
@@ -232,6 +235,7 @@ static int replace_program(int ifindex, struct attached *at, int new_fd)
 			xdp_program__close(prog);
 		return err;
 	}
+	map_write_point();
 	if (bpf_xdp_attach(ifindex, new_fd, mode_flags(mode) | XDP_FLAGS_REPLACE, &opts))
 		return -errno;
 	return 0;
@@ -313,6 +317,7 @@ int cmd_unload(struct cli_args *args)
 		pr_err("siobpf is not attached to %s: nothing to unload", ifname);
 		goto out;
 	}
+	map_write_point();
 	if (xdp_multiprog__is_legacy(at.mp))
 		err = xdp_multiprog__detach(at.mp);
 	else
@@ -322,7 +327,7 @@ int cmd_unload(struct cli_args *args)
 		goto out;
 	}
 	key = (__u32)ifindex;
-	bpf_map_delete_elem(dp.ifaces_fd, &key);
+	sio_map_delete(dp.ifaces_fd, &key);
 	printf("siobpf detached from %s\n", ifname);
 	if (ifaces_empty(&dp)) {
 		err = dataplane_unpin(globals.pin_dir);

@@ -72,7 +72,14 @@ int cmd_vip_add(struct cli_args *args)
 	if (pins_open(&dp, true, &lock_fd))
 		return EXIT_FAIL;
 	if (state_vip_find(&dp, &e.key, &existing) == 0) {
-		pr_err("VIP %s already exists: change it with `siobpf vip set %s`", text, text);
+		/* Exactly as asked (an add run again after it was killed): done. */
+		e.vip.id = existing.vip.id;
+		if (!memcmp(&e.vip, &existing.vip, sizeof(e.vip)) && !memcmp(&e.cfg, &existing.cfg, sizeof(e.cfg))) {
+			printf("VIP %s already exists as given\n", text);
+			rc = EXIT_OK;
+		} else {
+			pr_err("VIP %s already exists: change it with `siobpf vip set %s`", text, text);
+		}
 		goto out;
 	}
 	err = state_vip_add(&dp, &e);
@@ -89,9 +96,10 @@ out:
 	return rc;
 }
 
-/* Opens the pins and finds the VIP named on the command line. */
+/* Opens the pins and finds the VIP named on the command line. -ESRCH when
+ * there is no such VIP (said on stderr unless missing_ok). */
 static int open_vip(struct cli_args *args, struct dataplane *dp, int *lock_fd, struct vip_entry *e,
-		    char *text, size_t len)
+		    char *text, size_t len, bool missing_ok)
 {
 	struct siobpf_vip_key key;
 
@@ -101,9 +109,11 @@ static int open_vip(struct cli_args *args, struct dataplane *dp, int *lock_fd, s
 		return -ENOENT;
 	vip_format(&key, text, len);
 	if (state_vip_find(dp, &key, e)) {
-		pr_err("no VIP %s: `siobpf status` lists them, `siobpf vip add %s` creates it", text, text);
+		if (!missing_ok)
+			pr_err("no VIP %s: `siobpf status` lists them, `siobpf vip add %s` creates it", text,
+			       text);
 		pins_release(dp, *lock_fd);
-		return -ENOENT;
+		return -ESRCH;
 	}
 	return 0;
 }
@@ -135,7 +145,7 @@ int cmd_vip_set(struct cli_args *args)
 	char text[ADDR_TEXT_MAX];
 	int lock_fd, n, err, rc = EXIT_FAIL;
 
-	if (open_vip(args, &dp, &lock_fd, &old, text, sizeof(text)))
+	if (open_vip(args, &dp, &lock_fd, &old, text, sizeof(text), false))
 		return EXIT_FAIL;
 	next = old;
 	n = apply_vip_options(args, &next, text, false);
@@ -170,7 +180,13 @@ int cmd_vip_del(struct cli_args *args)
 	char text[ADDR_TEXT_MAX];
 	int lock_fd, err, rc = EXIT_FAIL;
 
-	if (open_vip(args, &dp, &lock_fd, &e, text, sizeof(text)))
+	err = open_vip(args, &dp, &lock_fd, &e, text, sizeof(text), true);
+	if (err == -ESRCH) {
+		/* Gone already (a del run again after it was killed): done. */
+		printf("no VIP %s: nothing to remove\n", text);
+		return EXIT_OK;
+	}
+	if (err)
 		return EXIT_FAIL;
 	err = state_vip_del(&dp, &e);
 	if (err)

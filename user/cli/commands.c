@@ -110,6 +110,17 @@ const struct command commands[] = {
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_lookup},
+	{"check", "", 0, 0, "verify the invariants of the pinned maps",
+	 "Checks what every change keeps true: no backend record names a VIP that is not "
+	 "published, no VIP has settings without being published, every VIP's ring is the one "
+	 "its backends make (so it names only its own backends that take new clients), the VIP "
+	 "index and fragment aliases match the VIP table, and no sticky entry belongs to a VIP "
+	 "that is gone. Prints each problem and exits 1 if there is one. A command killed "
+	 "between two of its writes can leave such problems: --repair finishes or undoes what it "
+	 "left, and running the command again completes its change.",
+	 {{"repair", NULL, "repair what is found (exit 0 when everything was repaired)"},
+	  {"pin-dir", "DIR", "where the maps are pinned"}},
+	 cmd_check},
 	{"apply", "-f FILE", 0, 0, "make the running state match a configuration file",
 	 "The file is YAML: VIPs with their settings and backends (see Configuration file in the "
 	 "README). Only what differs is written: unchanged VIPs and backends keep their rings, sticky "

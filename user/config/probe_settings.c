@@ -8,6 +8,7 @@
 
 #include <bpf/bpf.h>
 
+#include "map_write.h"
 #include "output.h"
 #include "probe_settings.h"
 #include "settings.h"
@@ -261,7 +262,7 @@ int backend_config_put(struct dataplane *dp, __u32 id, const struct siobpf_backe
 {
 	if (id >= SIOBPF_MAX_BACKENDS)
 		return -ERANGE;
-	if (bpf_map_update_elem(dp->be_cfg_fd, &id, c, BPF_ANY))
+	if (sio_map_update(dp->be_cfg_fd, &id, c, BPF_ANY))
 		return -errno;
 	return 0;
 }

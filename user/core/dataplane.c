@@ -16,6 +16,7 @@
 #include "siobpf.skel.h"
 #include "dataplane.h"
 #include "maglev.h"
+#include "map_write.h"
 
 static const char *const reason_names[SIOBPF_R_MAX] = {
 	[SIOBPF_R_TX] = "tx",
@@ -110,7 +111,7 @@ static int meta_claim(int fd)
 
 	if (err || meta.magic)
 		return err;
-	return bpf_map_update_elem(fd, &key, &mine, BPF_ANY) ? -errno : 0;
+	return sio_map_update(fd, &key, &mine, BPF_ANY) ? -errno : 0;
 }
 
 void dataplane_init(struct dataplane *dp)
@@ -284,7 +285,7 @@ void dataplane_close(struct dataplane *dp)
 
 static int map_put(int fd, const void *key, const void *value)
 {
-	return bpf_map_update_elem(fd, key, value, BPF_ANY) ? -errno : 0;
+	return sio_map_update(fd, key, value, BPF_ANY) ? -errno : 0;
 }
 
 static int map_get(int fd, const void *key, void *value)
@@ -460,7 +461,7 @@ int dataplane_array_write(int fd, const void *values, __u32 count)
 		return -ENOMEM;
 	for (__u32 i = 0; i < count; i++)
 		keys[i] = i;
-	if (bpf_map_update_batch(fd, keys, values, &n, NULL))
+	if (sio_map_update_batch(fd, keys, values, &n, NULL))
 		err = -errno;
 	free(keys);
 	return err;
@@ -502,20 +503,14 @@ int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)
 	return err;
 }
 
-int dataplane_ring_install_from(struct dataplane *dp, const struct siobpf_vip *vip,
-				const struct siobpf_backend *table)
+int dataplane_ring_build(const struct siobpf_vip *vip, const struct siobpf_backend *table, __u32 *ring)
 {
-	struct maglev_backend *members;
-	__u32 *ring;
+	struct maglev_backend *members = calloc(SIOBPF_MAX_BACKENDS, sizeof(*members));
 	size_t count = 0;
-	int err = 0;
+	int err;
 
-	members = calloc(SIOBPF_MAX_BACKENDS, sizeof(*members));
-	ring = malloc(SIOBPF_RING_SIZE * sizeof(*ring));
-	if (!members || !ring) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!members)
+		return -ENOMEM;
 	for (__u32 i = 0; i < SIOBPF_MAX_BACKENDS; i++) {
 		const struct siobpf_backend *b = &table[i];
 
@@ -528,10 +523,21 @@ int dataplane_ring_install_from(struct dataplane *dp, const struct siobpf_vip *v
 		count++;
 	}
 	err = maglev_build(members, count, vip->hash_seed, ring);
+	free(members);
+	return err;
+}
+
+int dataplane_ring_install_from(struct dataplane *dp, const struct siobpf_vip *vip,
+				const struct siobpf_backend *table)
+{
+	__u32 *ring = malloc(SIOBPF_RING_SIZE * sizeof(*ring));
+	int err;
+
+	if (!ring)
+		return -ENOMEM;
+	err = dataplane_ring_build(vip, table, ring);
 	if (!err)
 		err = dataplane_ring_install(dp, vip->id, ring);
-out:
-	free(members);
 	free(ring);
 	return err;
 }

@@ -90,6 +90,8 @@ int dataplane_ring_rebuild(struct dataplane *dp, const struct siobpf_vip *vip);
  * change will need, installed before the change is written. */
 int dataplane_ring_rebuild_as(struct dataplane *dp, const struct siobpf_vip *vip, __u32 id,
 			      const struct siobpf_backend *record);
+/* The ring the backend table makes for a VIP, SIOBPF_RING_SIZE ids. */
+int dataplane_ring_build(const struct siobpf_vip *vip, const struct siobpf_backend *table, __u32 *ring);
 /* Builds a VIP's ring from table (SIOBPF_MAX_BACKENDS records, by id, as
  * they will be rather than as the map holds them) and swaps it in. */
 int dataplane_ring_install_from(struct dataplane *dp, const struct siobpf_vip *vip,

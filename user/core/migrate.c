@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "map_write.h"
 #include "migrate.h"
 #include "vip_table.h"
 
@@ -108,7 +109,7 @@ static int put_one(int fd, const struct map_shape *to, int ncpus, enum copy_mode
 		     now->last_seen >= old->last_seen))
 			return 0; /* the new program's own entry is as fresh */
 	}
-	if (bpf_map_update_elem(fd, key, val, BPF_ANY))
+	if (sio_map_update(fd, key, val, BPF_ANY))
 		return errno == E2BIG ? 0 : -errno; /* E2BIG: past a smaller array's end */
 	*written = true;
 	return 0;
@@ -189,7 +190,7 @@ static int copy_inner_maps(int from_fd, int to_fd, size_t *copied)
 		inner = bpf_map_get_fd_by_id(id);
 		if (inner < 0)
 			return -errno;
-		err = bpf_map_update_elem(to_fd, &key, &inner, BPF_ANY) ? -errno : 0;
+		err = sio_map_update(to_fd, &key, &inner, BPF_ANY) ? -errno : 0;
 		close(inner);
 		if (err)
 			return err;

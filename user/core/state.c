@@ -6,6 +6,7 @@
 
 #include <bpf/bpf.h>
 
+#include "map_write.h"
 #include "state.h"
 #include "vip_table.h"
 
@@ -73,7 +74,7 @@ static int traffic_zero(int fd, __u32 id, int ncpus)
 
 	if (!zero)
 		return -ENOMEM;
-	if (bpf_map_update_elem(fd, &id, zero, BPF_ANY))
+	if (sio_map_update(fd, &id, zero, BPF_ANY))
 		err = -errno;
 	free(zero);
 	return err;
@@ -132,7 +133,7 @@ int state_vip_prepare(struct dataplane *dp, struct vip_entry *entry)
 	err = traffic_zero(dp->vip_stats_fd, id, dp->ncpus);
 	if (!err)
 		err = state_sticky_forget(dp, id);
-	if (!err && bpf_map_update_elem(dp->vip_cfg_fd, &id, &entry->cfg, BPF_ANY))
+	if (!err && sio_map_update(dp->vip_cfg_fd, &id, &entry->cfg, BPF_ANY))
 		err = -errno;
 	if (!err)
 		err = dataplane_ring_rebuild(dp, &entry->vip); /* empty until backends come */
@@ -145,7 +146,7 @@ int state_vip_publish(struct dataplane *dp, const struct vip_entry *entry)
 
 	if (!err)
 		err = dataplane_vips_publish(dp);
-	if (err && !bpf_map_delete_elem(dp->vips_fd, &entry->key))
+	if (err && !sio_map_delete(dp->vips_fd, &entry->key))
 		dataplane_vips_publish(dp);
 	return err;
 }
@@ -166,7 +167,7 @@ int state_vip_update(struct dataplane *dp, const struct vip_entry *old, const st
 {
 	int err;
 
-	if (bpf_map_update_elem(dp->vip_cfg_fd, &next->vip.id, &next->cfg, BPF_ANY))
+	if (sio_map_update(dp->vip_cfg_fd, &next->vip.id, &next->cfg, BPF_ANY))
 		return -errno;
 	if (old->vip.hash_seed != next->vip.hash_seed) {
 		err = dataplane_ring_rebuild(dp, &next->vip);
@@ -183,7 +184,7 @@ int state_vip_update(struct dataplane *dp, const struct vip_entry *old, const st
 		return state_sticky_forget(dp, next->vip.id);
 	return 0;
 restore:
-	bpf_map_update_elem(dp->vip_cfg_fd, &old->vip.id, &old->cfg, BPF_ANY);
+	sio_map_update(dp->vip_cfg_fd, &old->vip.id, &old->cfg, BPF_ANY);
 	dataplane_vip_put(dp, &old->key, &old->vip);
 	dataplane_vips_publish(dp);
 	dataplane_ring_rebuild(dp, &old->vip);
@@ -197,7 +198,7 @@ int state_vip_del(struct dataplane *dp, const struct vip_entry *entry)
 	size_t n;
 	int err;
 
-	if (bpf_map_delete_elem(dp->vips_fd, &entry->key))
+	if (sio_map_delete(dp->vips_fd, &entry->key))
 		return -errno;
 	err = dataplane_vips_publish(dp);
 	/* Traffic for the VIP is passed from here on; the rest is clean-up. */
@@ -213,9 +214,9 @@ int state_vip_del(struct dataplane *dp, const struct vip_entry *entry)
 		err = dataplane_backend_put(dp, list[i].id, &list[i].b);
 	}
 	free(list);
-	if (!err && bpf_map_delete_elem(dp->rings_fd, &entry->vip.id) && errno != ENOENT)
+	if (!err && sio_map_delete(dp->rings_fd, &entry->vip.id) && errno != ENOENT)
 		err = -errno;
-	if (!err && bpf_map_update_elem(dp->vip_cfg_fd, &entry->vip.id, &none, BPF_ANY))
+	if (!err && sio_map_update(dp->vip_cfg_fd, &entry->vip.id, &none, BPF_ANY))
 		err = -errno;
 	if (!err)
 		err = state_sticky_forget(dp, entry->vip.id);
@@ -428,11 +429,11 @@ int state_sticky_forget(struct dataplane *dp, __u32 vip_id)
 	/* Deleting the current key would end the walk; step first, then delete. */
 	while (!bpf_map_get_next_key(dp->sticky_fd, have ? &key : NULL, &next)) {
 		if (have && key.vip_id == vip_id)
-			bpf_map_delete_elem(dp->sticky_fd, &key);
+			sio_map_delete(dp->sticky_fd, &key);
 		key = next;
 		have = true;
 	}
 	if (have && key.vip_id == vip_id)
-		bpf_map_delete_elem(dp->sticky_fd, &key);
+		sio_map_delete(dp->sticky_fd, &key);
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "siobpf/hash.h"
 #include "dataplane.h"
+#include "map_write.h"
 #include "vip_table.h"
 
 #define VIP_KEYS_MAX (SIOBPF_MAX_VIPS * 2) /* VIPs and their aliases */
@@ -88,34 +89,41 @@ static void snapshot_add(struct vip_snapshot *s, const struct siobpf_vip_key *ke
 	s->n++;
 }
 
-/* Brings the table's aliases in line with its VIPs: each address's alias
- * written, stale ones deleted. *after gets the table as it is then (VIPs
- * and aliases), without reading it back. */
-static int aliases_sync(int fd, const struct vip_snapshot *before, struct vip_snapshot *after)
+/* The table as it must be (into *after): its VIPs, and for each address
+ * and protocol the alias that carries its lowest-port VIP. */
+static void aliases_expected(const struct vip_snapshot *before, struct vip_snapshot *after)
 {
 	after->n = 0;
 	for (size_t i = 0; i < before->n; i++)
 		if (!(before->vals[i].flags & SIOBPF_VIP_F_FRAG_ALIAS))
 			snapshot_add(after, &before->keys[i], &before->vals[i]);
-
 	for (size_t i = 0; i < before->n; i++) {
 		struct siobpf_vip_key alias = alias_of(&before->keys[i]);
 		const struct siobpf_vip *target = alias_target(before, &alias);
 		struct siobpf_vip value;
 
-		if (!target) { /* an alias whose address has no VIP left */
-			if (bpf_map_delete_elem(fd, &alias) && errno != ENOENT)
-				return -errno;
-			continue;
-		}
-		if (snapshot_has(after, &alias)) /* written for another port already */
+		if (!target || snapshot_has(after, &alias)) /* none left, or done for another port */
 			continue;
 		value = *target;
 		value.flags |= SIOBPF_VIP_F_FRAG_ALIAS;
-		if (bpf_map_update_elem(fd, &alias, &value, BPF_ANY))
-			return -errno;
 		snapshot_add(after, &alias, &value);
 	}
+}
+
+/* Brings the table's aliases in line with its VIPs: each address's alias
+ * written, stale ones deleted. *after gets the table as it is then (VIPs
+ * and aliases), without reading it back. */
+static int aliases_sync(int fd, const struct vip_snapshot *before, struct vip_snapshot *after)
+{
+	aliases_expected(before, after);
+	for (size_t i = 0; i < before->n; i++)
+		if ((before->vals[i].flags & SIOBPF_VIP_F_FRAG_ALIAS) && !snapshot_has(after, &before->keys[i]) &&
+		    sio_map_delete(fd, &before->keys[i]) && errno != ENOENT)
+			return -errno;
+	for (size_t i = 0; i < after->n; i++)
+		if ((after->vals[i].flags & SIOBPF_VIP_F_FRAG_ALIAS) &&
+		    sio_map_update(fd, &after->keys[i], &after->vals[i], BPF_ANY))
+			return -errno;
 	return 0;
 }
 
@@ -161,7 +169,7 @@ static int index_install(int outer_fd, const struct vip_snapshot *s)
 		goto out;
 	}
 	err = dataplane_array_write(inner, slots, SIOBPF_VIP_INDEX_SLOTS);
-	if (!err && bpf_map_update_elem(outer_fd, &zero, &inner, BPF_ANY))
+	if (!err && sio_map_update(outer_fd, &zero, &inner, BPF_ANY))
 		err = -errno;
 	close(inner);
 out:
@@ -180,4 +188,58 @@ int dataplane_vips_publish(struct dataplane *dp)
 	if (!err) /* every key of the table, aliases included */
 		err = index_install(dp->vip_index_fd, &after);
 	return err;
+}
+
+/* Whether snapshot b holds every entry of a, values included. */
+static bool snapshot_within(const struct vip_snapshot *a, const struct vip_snapshot *b)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		size_t j;
+
+		for (j = 0; j < b->n; j++)
+			if (!memcmp(&a->keys[i], &b->keys[j], sizeof(a->keys[i])))
+				break;
+		if (j == b->n || memcmp(&a->vals[i], &b->vals[j], sizeof(a->vals[i])))
+			return false;
+	}
+	return true;
+}
+
+int dataplane_vips_published(struct dataplane *dp)
+{
+	static struct vip_snapshot now, want;
+	struct siobpf_vip_slot *slots = malloc(SIOBPF_VIP_INDEX_SLOTS * sizeof(*slots)), cur;
+	__u32 zero = 0, inner_id;
+	int inner = -1, err, same = 1;
+
+	if (!slots)
+		return -ENOMEM;
+	err = snapshot_take(dp->vips_fd, &now);
+	if (err)
+		goto out;
+	aliases_expected(&now, &want);
+	if (!snapshot_within(&now, &want) || !snapshot_within(&want, &now))
+		same = 0;
+	vip_index_fill(slots, want.keys, want.vals, want.n);
+	if (bpf_map_lookup_elem(dp->vip_index_fd, &zero, &inner_id)) {
+		same = 0; /* no index at all */
+		goto out;
+	}
+	inner = bpf_map_get_fd_by_id(inner_id);
+	if (inner < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (__u32 i = 0; same && i < SIOBPF_VIP_INDEX_SLOTS; i++) {
+		if (bpf_map_lookup_elem(inner, &i, &cur)) {
+			err = -errno;
+			break;
+		}
+		same = !memcmp(&cur, &slots[i], sizeof(cur));
+	}
+out:
+	if (inner >= 0)
+		close(inner);
+	free(slots);
+	return err ? err : same;
 }

@@ -24,5 +24,8 @@ struct dataplane;
  * swaps in a VIP index built from the result. Call it after every change to
  * the VIP table; until then the program keeps the previous index. */
 int dataplane_vips_publish(struct dataplane *dp);
+/* 1 when the aliases and the index are what dataplane_vips_publish would
+ * make of the VIP table now, 0 when they are stale, or -errno. */
+int dataplane_vips_published(struct dataplane *dp);
 
 #endif /* SIOBPF_VIP_TABLE_H */
