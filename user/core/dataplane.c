@@ -607,3 +607,11 @@ int dataplane_reasons(struct dataplane *dp, __u64 counts[SIOBPF_R_MAX])
 	}
 	return 0;
 }
+
+int dataplane_map_info(int fd, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+}

@@ -111,6 +111,10 @@ int dataplane_reasons(struct dataplane *dp, __u64 counts[SIOBPF_R_MAX]);
 /* The stable name of a reason counter (JSON, metrics, text). */
 const char *siobpf_reason_name(int reason);
 
+struct bpf_map_info;
+/* The kernel's description of a map (id, type, sizes). */
+int dataplane_map_info(int fd, struct bpf_map_info *info);
+
 /* CLOCK_MONOTONIC_COARSE in nanoseconds: the data path's clock. */
 __u64 dataplane_now(void);
 

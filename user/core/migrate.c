@@ -30,13 +30,10 @@ struct map_shape {
 static int shape_of(int fd, struct map_shape *s)
 {
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
+	int err = dataplane_map_info(fd, &info);
 
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
 	*s = (struct map_shape){info.type, info.key_size, info.value_size, info.max_entries};
-	return 0;
+	return err;
 }
 
 static bool per_cpu(__u32 type)

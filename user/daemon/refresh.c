@@ -25,13 +25,10 @@
 static int map_id_of(int fd, __u32 *id)
 {
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
+	int err = dataplane_map_info(fd, &info);
 
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
 	*id = info.id;
-	return 0;
+	return err;
 }
 
 /* The id of the backend map pinned now; -ENOENT when nothing is pinned. */
