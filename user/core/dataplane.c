@@ -205,6 +205,15 @@ fail:
 	return err < 0 ? err : -err;
 }
 
+static bool map_type_is(int fd, __u32 type)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == type;
+}
+
 int dataplane_open_pinned(struct dataplane *dp, const char *dir)
 {
 	int err = 0;
@@ -236,6 +245,10 @@ int dataplane_open_pinned(struct dataplane *dp, const char *dir)
 			err = -ENOMSG;
 		else if (!err && meta.layout > SIOBPF_LAYOUT)
 			err = -EPROTONOSUPPORT;
+		/* A plain array here is the layout before the table was swapped
+		 * whole (slot 0 would not hold a map id). */
+		if (!err && !map_type_is(dp->backends_fd, BPF_MAP_TYPE_ARRAY_OF_MAPS))
+			err = -ENOMSG;
 	}
 	if (err)
 		dataplane_close(dp);
