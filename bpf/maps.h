@@ -36,11 +36,22 @@ struct {
 	__array(values, struct sio_vip_index_inner);
 } sio_vip_index SEC(".maps");
 
-struct {
+/* The backend table, by backend id: slot 0 of the outer map holds it whole.
+ * User space never writes a live table; it builds a changed copy and swaps
+ * it in, so a packet reads each record complete (DESIGN §7). */
+struct sio_backend_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SIOBPF_MAX_BACKENDS);
+	/* Sizes, not BTF types, as for the VIP index. */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct siobpf_backend));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct siobpf_backend);
+	__array(values, struct sio_backend_table);
 } sio_backends SEC(".maps");
 
 /* One Maglev ring per VIP: slot -> backend id. User space builds a new inner

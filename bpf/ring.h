@@ -6,6 +6,7 @@
 #include "siobpf/decide.h"
 #include "siobpf/hash.h"
 #include "maps.h"
+#include "backend.h"
 
 /* Backend id on the VIP's ring for this key, or SIOBPF_NO_BACKEND when the
  * VIP has no ring or the slot is empty. */
@@ -36,7 +37,7 @@ static __always_inline struct siobpf_backend *ring_backend(const struct siobpf_v
 	*backend_id = ring_backend_id(vip, key);
 	if (*backend_id == SIOBPF_NO_BACKEND)
 		return NULL;
-	backend = bpf_map_lookup_elem(&sio_backends, backend_id);
+	backend = backend_lookup(backend_id);
 	if (!backend || !siobpf_backend_takes_new(vip, backend))
 		return NULL;
 	return backend;

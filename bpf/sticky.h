@@ -6,6 +6,7 @@
 
 #include "siobpf/decide.h"
 #include "maps.h"
+#include "backend.h"
 
 /* The backend a live entry names, or NULL (no entry, or not live). With
  * refresh, the entry's last-seen time is rewritten when
@@ -21,7 +22,7 @@ static __always_inline struct siobpf_backend *sticky_backend(const struct siobpf
 	entry = bpf_map_lookup_elem(&sio_sticky, key);
 	if (!entry)
 		return NULL;
-	backend = bpf_map_lookup_elem(&sio_backends, &entry->backend_id);
+	backend = backend_lookup(&entry->backend_id);
 	if (!backend || !siobpf_sticky_live(vip, entry, backend, now))
 		return NULL;
 	if (refresh && siobpf_sticky_refresh_due(vip, entry, now))

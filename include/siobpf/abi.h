@@ -31,7 +31,8 @@
  * and only appends to its value (the migration copies the old value's
  * bytes and zeroes the rest), or it gives migrate.c a conversion.
  *   1  siobpf 0.1.0 (its maps carry no sio_meta)
- *   2  sio_meta; siobpf_backend_config gains drain_deadline */
+ *   2  sio_meta; siobpf_backend_config gains drain_deadline; sio_backends
+ *      is a one-slot array of maps whose table is swapped whole */
 #define SIOBPF_LAYOUT 2
 #define SIOBPF_META_MAGIC 0x53494f42u /* "SIOB" */
 

@@ -697,6 +697,43 @@ check "500 backends at a 1 s interval: each probed 10 +- 1 times in 10 s, none f
 	awk '{ exit !($2 == 500 && $4 >= 9 && $6 <= 11 && $8 == 0) }' <<<"$out"
 check "the scheduler does not drift: no deadline missed in those 10 s, probes start 10 ms late on average at most ($avg ms)" \
 	both '[ "$missed" = 0 ]' 'awk -v a="$avg" "BEGIN { exit !(a < 10) }"'
+
+# 8b. Half of them gone at once (their addresses removed together): every
+#     one is taken down, one ring rebuild per pass of the daemon rather than
+#     one per backend, and metrics scrapes go on answering meanwhile. The
+#     times are printed, not asserted (make bench is where speed is judged).
+in_lb python3 - "$METRICS" "$TOP/scrapes.stop" >"$TOP/scrapes" <<'PY' &
+import os, sys, time, urllib.request
+url, stop = "http://%s/metrics" % sys.argv[1], sys.argv[2]
+end, worst, n, failed = time.time() + 60, 0.0, 0, 0
+while time.time() < end and not os.path.exists(stop):
+    t = time.time()
+    try:
+        urllib.request.urlopen(url, timeout=5).read()
+    except OSError:
+        failed += 1
+    worst = max(worst, time.time() - t)
+    n += 1
+    time.sleep(0.05)
+print("scrapes %d failed %d slowest_ms %d" % (n, failed, worst * 1000))
+PY
+SCRAPER=$!
+sleep 1
+t0=$(now)
+for i in $(seq 1 250); do printf 'addr del fd77::20:%x/64 dev eth0\n' "$i"; done | in_ns b5 ip -batch -
+down=0
+for _ in $(seq 150); do
+	down=$(siobpf status --json | python3 -c 'import json,sys; print(sum(b["state"] == "down" for v in json.load(sys.stdin)["vips"] for b in v["backends"]))')
+	[ "$down" -ge 250 ] && break
+	sleep 0.1
+done
+took=$(ms_between "$t0" "$(now)")
+: >"$TOP/scrapes.stop"
+wait "$SCRAPER"
+echo "# 250 of 500 backends gone at once (interval 1000 ms, timeout 500 ms, fall 3): all down after $took ms; $(cat "$TOP/scrapes")"
+expect_eq "250 of 500 backends gone at once are all taken down" 250 "$down"
+check "metrics scrapes answered all along ($(cat "$TOP/scrapes"))" grep -q ' failed 0 ' "$TOP/scrapes"
+check "the other 250 stay up" [ "$(siobpf status --json | python3 -c 'import json,sys; print(sum(b["state"] == "up" for v in json.load(sys.stdin)["vips"] for b in v["backends"]))')" -ge 250 ]
 siobpf vip del "$SVIP6" >/dev/null
 
 # ---------------------------------------------------------------------------

@@ -114,6 +114,20 @@ static int meta_claim(int fd)
 	return sio_map_update(fd, &key, &mine, BPF_ANY) ? -errno : 0;
 }
 
+/* Maps just created have no backend table yet: an empty one (all records
+ * free) goes in, so that a put always finds a table to copy. */
+static int backends_claim(struct dataplane *dp)
+{
+	__u32 zero = 0, id;
+
+	if (!bpf_map_lookup_elem(dp->backends_fd, &zero, &id))
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	return dataplane_inner_swap(dp->backends_fd, 0, "sio_backends",
+				    sizeof(struct siobpf_backend), SIOBPF_MAX_BACKENDS, NULL);
+}
+
 void dataplane_init(struct dataplane *dp)
 {
 	memset(dp, 0, sizeof(*dp));
@@ -179,6 +193,8 @@ int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 		*map_fd_slot(dp, i) =
 			bpf_map__fd(bpf_object__find_map_by_name(skel->obj, map_fds[i].name));
 	err = meta_claim(dp->meta_fd);
+	if (!err)
+		err = backends_claim(dp);
 	if (err) {
 		dataplane_close(dp);
 		return err;
@@ -188,6 +204,15 @@ fail:
 	siobpf_bpf__destroy(skel);
 	dataplane_init(dp);
 	return err < 0 ? err : -err;
+}
+
+static bool map_type_is(int fd, __u32 type)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == type;
 }
 
 int dataplane_open_pinned(struct dataplane *dp, const char *dir)
@@ -221,6 +246,10 @@ int dataplane_open_pinned(struct dataplane *dp, const char *dir)
 			err = -ENOMSG;
 		else if (!err && meta.layout > SIOBPF_LAYOUT)
 			err = -EPROTONOSUPPORT;
+		/* A plain array here is the layout before the table was swapped
+		 * whole (slot 0 would not hold a map id). */
+		if (!err && !map_type_is(dp->backends_fd, BPF_MAP_TYPE_ARRAY_OF_MAPS))
+			err = -ENOMSG;
 	}
 	if (err)
 		dataplane_close(dp);
@@ -305,18 +334,57 @@ int dataplane_vip_get(struct dataplane *dp, const struct siobpf_vip_key *key,
 	return map_get(dp->vips_fd, key, vip);
 }
 
+/* The backend table the program reads now (slot 0 of sio_backends). */
+static int backends_table_fd(struct dataplane *dp)
+{
+	__u32 zero = 0, id;
+	int fd;
+
+	if (bpf_map_lookup_elem(dp->backends_fd, &zero, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+int dataplane_backends_install(struct dataplane *dp, const struct siobpf_backend *table)
+{
+	return dataplane_inner_swap(dp->backends_fd, 0, "sio_backends", sizeof(*table),
+				    SIOBPF_MAX_BACKENDS, table);
+}
+
+/* A record is never written in place: the table is copied, changed and
+ * swapped in, so the program reads the old record or the new one whole. */
 int dataplane_backend_put(struct dataplane *dp, __u32 id, const struct siobpf_backend *backend)
 {
+	struct siobpf_backend *table;
+	int err;
+
 	if (id >= SIOBPF_MAX_BACKENDS)
 		return -ERANGE;
-	return map_put(dp->backends_fd, &id, backend);
+	table = malloc(SIOBPF_MAX_BACKENDS * sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	err = dataplane_backends_read(dp, table);
+	if (!err) {
+		table[id] = *backend;
+		err = dataplane_backends_install(dp, table);
+	}
+	free(table);
+	return err;
 }
 
 int dataplane_backend_get(struct dataplane *dp, __u32 id, struct siobpf_backend *backend)
 {
+	int fd, err;
+
 	if (id >= SIOBPF_MAX_BACKENDS)
 		return -ERANGE;
-	return map_get(dp->backends_fd, &id, backend);
+	fd = backends_table_fd(dp);
+	if (fd < 0)
+		return fd;
+	err = map_get(fd, &id, backend);
+	close(fd);
+	return err;
 }
 
 /* Reads a whole array map from index 0 in batches: one syscall per batch
@@ -352,7 +420,13 @@ static int array_read(int fd, void *values, size_t value_size, __u32 count)
 
 int dataplane_backends_read(struct dataplane *dp, struct siobpf_backend *all)
 {
-	return array_read(dp->backends_fd, all, sizeof(*all), SIOBPF_MAX_BACKENDS);
+	int fd = backends_table_fd(dp), err;
+
+	if (fd < 0)
+		return fd;
+	err = array_read(fd, all, sizeof(*all), SIOBPF_MAX_BACKENDS);
+	close(fd);
+	return err;
 }
 
 int dataplane_sticky_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
@@ -467,23 +541,30 @@ int dataplane_array_write(int fd, const void *values, __u32 count)
 	return err;
 }
 
-int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring)
+int dataplane_inner_swap(int outer_fd, __u32 slot, const char *name, __u32 value_size,
+			 __u32 count, const void *values)
 {
-	int inner, err;
+	int inner, err = 0;
 
-	if (vip_id >= SIOBPF_MAX_VIPS)
-		return -ERANGE;
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sio_ring", sizeof(__u32), sizeof(__u32),
-			       SIOBPF_RING_SIZE, NULL);
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), value_size, count, NULL);
 	if (inner < 0)
 		return -errno;
-	err = dataplane_array_write(inner, ring, SIOBPF_RING_SIZE);
-	/* One update of the outer slot: packets see the old ring or the new
+	if (values)
+		err = dataplane_array_write(inner, values, count);
+	/* One update of the outer slot: packets see the old table or the new
 	 * one, never a mix. */
 	if (!err)
-		err = map_put(dp->rings_fd, &vip_id, &inner);
+		err = map_put(outer_fd, &slot, &inner);
 	close(inner);
 	return err;
+}
+
+int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring)
+{
+	if (vip_id >= SIOBPF_MAX_VIPS)
+		return -ERANGE;
+	return dataplane_inner_swap(dp->rings_fd, vip_id, "sio_ring", sizeof(*ring),
+				    SIOBPF_RING_SIZE, ring);
 }
 
 int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)

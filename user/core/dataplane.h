@@ -64,11 +64,17 @@ int dataplane_vip_put(struct dataplane *dp, const struct siobpf_vip_key *key,
 		      const struct siobpf_vip *vip);
 int dataplane_vip_get(struct dataplane *dp, const struct siobpf_vip_key *key,
 		      struct siobpf_vip *vip);
+/* The program reads the backend table that slot 0 of sio_backends holds,
+ * and it is never written in place: a put copies the table with one record
+ * changed and swaps the copy in (a read of the whole table, a new map). */
 int dataplane_backend_put(struct dataplane *dp, __u32 id, const struct siobpf_backend *backend);
 int dataplane_backend_get(struct dataplane *dp, __u32 id, struct siobpf_backend *backend);
 
 /* Copies the whole backend table (SIOBPF_MAX_BACKENDS entries). */
 int dataplane_backends_read(struct dataplane *dp, struct siobpf_backend *all);
+/* Swaps in table (SIOBPF_MAX_BACKENDS records, by id) whole: every change
+ * it carries reaches packets at once. */
+int dataplane_backends_install(struct dataplane *dp, const struct siobpf_backend *table);
 /* A client's sticky entry; -ENOENT when it has none. */
 int dataplane_sticky_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
 			 struct siobpf_sticky *entry);
@@ -103,6 +109,11 @@ int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring);
 
 /* Writes values[0..count) to an array map from index 0, in batches. */
 int dataplane_array_write(int fd, const void *values, __u32 count);
+/* Puts a new array map of count values (zeros when values is NULL) in slot
+ * of the array of maps outer_fd, in one update: how a ring, the VIP index
+ * and the backend table change atomically for the program. */
+int dataplane_inner_swap(int outer_fd, __u32 slot, const char *name, __u32 value_size,
+			 __u32 count, const void *values);
 
 /* Counters summed over CPUs. */
 int dataplane_traffic(struct dataplane *dp, bool backend, __u32 id, struct siobpf_traffic *sum);

@@ -196,6 +196,57 @@ static int copy_inner_maps(int from_fd, int to_fd, size_t *copied)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+/* The backend table into the new maps, one swap: from a plain array (layout
+ * 1 kept the records in sio_backends itself) or from the table in slot 0 of
+ * an array of maps, whichever the old map is. Each record keeps its id and
+ * its bytes, grown with zeros; free records are not counted. */
+static int backends_copy(int from_fd, struct dataplane *dp, size_t *copied)
+{
+	struct siobpf_backend *table = NULL;
+	struct map_shape s;
+	char *old = NULL;
+	__u32 zero = 0, id;
+	int fd = from_fd, err;
+
+	*copied = 0;
+	if ((err = shape_of(from_fd, &s)))
+		return err;
+	if (of_maps(s.type)) {
+		if (bpf_map_lookup_elem(from_fd, &zero, &id))
+			return errno == ENOENT ? 0 : -errno; /* no table: nothing to copy */
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			return -errno;
+		if ((err = shape_of(fd, &s)))
+			goto out;
+	}
+	if (s.type != BPF_MAP_TYPE_ARRAY || s.key_size != sizeof(__u32)) {
+		err = -EINVAL;
+		goto out;
+	}
+	table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	old = calloc(1, s.value_size);
+	if (!table || !old) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < s.max_entries && i < SIOBPF_MAX_BACKENDS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, old)) {
+			err = -errno;
+			goto out;
+		}
+		memcpy(&table[i], old, s.value_size < sizeof(*table) ? s.value_size : sizeof(*table));
+		*copied += !all_zero(old, s.value_size);
+	}
+	err = dataplane_backends_install(dp, table);
+out:
+	if (fd != from_fd)
+		close(fd);
+	free(table);
+	free(old);
+	return err;
+}
+
 /* Every VIP's ring built again from the (copied) backend table. */
 static int rings_rebuild(struct dataplane *dp, size_t *rebuilt)
 {
@@ -315,7 +366,9 @@ int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, vo
 			goto fail;
 		if (per_cpu(s.type))
 			continue; /* counters: once the old program is gone */
-		if (of_maps(s.type)) {
+		if (to == dp->backends_fd) {
+			err = backends_copy(from, dp, &report->entries[i]);
+		} else if (of_maps(s.type)) {
 			err = copy_inner_maps(from, to, &report->entries[i]);
 			if (err == -EINVAL) {
 				rebuild = true;

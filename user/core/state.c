@@ -193,27 +193,31 @@ restore:
 
 int state_vip_del(struct dataplane *dp, const struct vip_entry *entry)
 {
-	struct backend_entry *list;
+	struct siobpf_backend *table;
 	struct siobpf_vip_config none = {0};
-	size_t n;
+	size_t n = 0;
 	int err;
 
 	if (sio_map_delete(dp->vips_fd, &entry->key))
 		return -errno;
 	err = dataplane_vips_publish(dp);
 	/* Traffic for the VIP is passed from here on; the rest is clean-up. */
-	list = calloc(SIOBPF_MAX_BACKENDS, sizeof(*list));
-	if (!list)
+	table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	if (!table)
 		return -ENOMEM;
 	if (!err)
-		err = state_backend_list(dp, entry->vip.id, list, SIOBPF_MAX_BACKENDS, &n);
-	for (size_t i = 0; !err && i < n; i++) {
-		list[i].b.in_use = 0;
-		list[i].b.state = SIOBPF_BACKEND_DOWN;
-		list[i].b.generation++;
-		err = dataplane_backend_put(dp, list[i].id, &list[i].b);
+		err = dataplane_backends_read(dp, table);
+	for (__u32 id = 0; !err && id < SIOBPF_MAX_BACKENDS; id++) {
+		if (!table[id].in_use || table[id].vip_id != entry->vip.id)
+			continue;
+		table[id].in_use = 0;
+		table[id].state = SIOBPF_BACKEND_DOWN;
+		table[id].generation++;
+		n++;
 	}
-	free(list);
+	if (!err && n) /* every record of the VIP freed in one swap */
+		err = dataplane_backends_install(dp, table);
+	free(table);
 	if (!err && sio_map_delete(dp->rings_fd, &entry->vip.id) && errno != ENOENT)
 		err = -errno;
 	if (!err && sio_map_update(dp->vip_cfg_fd, &entry->vip.id, &none, BPF_ANY))
@@ -258,20 +262,24 @@ int state_backend_list(struct dataplane *dp, __u32 vip_id, struct backend_entry 
 int state_backend_find(struct dataplane *dp, __u32 vip_id, const struct addr *addr,
 		       struct backend_entry *out)
 {
-	struct siobpf_backend b;
+	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
+	int err;
 
-	for (__u32 id = 0; id < SIOBPF_MAX_BACKENDS; id++) {
-		int err = dataplane_backend_get(dp, id, &b);
+	if (!table)
+		return -ENOMEM;
+	err = dataplane_backends_read(dp, table);
+	for (__u32 id = 0; !err && id < SIOBPF_MAX_BACKENDS; id++) {
+		const struct siobpf_backend *b = &table[id];
 
-		if (err)
-			return err;
-		if (b.in_use && b.vip_id == vip_id && addr_equal(addr, b.family, b.addr)) {
+		if (b->in_use && b->vip_id == vip_id && addr_equal(addr, b->family, b->addr)) {
 			out->id = id;
-			out->b = b;
+			out->b = *b;
+			free(table);
 			return 0;
 		}
 	}
-	return -ENOENT;
+	free(table);
+	return err ? err : -ENOENT;
 }
 
 /* Whether the ring may name b for new clients: the builder takes only
@@ -310,18 +318,21 @@ static int backend_write(struct dataplane *dp, const struct vip_entry *vip, __u3
 
 int state_backend_add(struct dataplane *dp, const struct vip_entry *vip, struct backend_entry *entry)
 {
+	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
 	struct siobpf_backend prev;
-	__u32 id;
+	__u32 id = 0;
 	int err;
 
-	for (id = 0; id < SIOBPF_MAX_BACKENDS; id++) {
-		err = dataplane_backend_get(dp, id, &prev);
-
-		if (err)
-			return err;
-		if (!prev.in_use)
-			break;
-	}
+	if (!table)
+		return -ENOMEM;
+	err = dataplane_backends_read(dp, table);
+	while (!err && id < SIOBPF_MAX_BACKENDS && table[id].in_use)
+		id++;
+	if (id < SIOBPF_MAX_BACKENDS)
+		prev = table[id];
+	free(table);
+	if (err)
+		return err;
 	if (id == SIOBPF_MAX_BACKENDS)
 		return -ENOSPC;
 	entry->id = id;
@@ -354,14 +365,16 @@ static bool leaves_ring(const struct siobpf_backend *prev, const struct siobpf_b
 
 /*
  * backend_write for several backends of one VIP, with one ring rebuild in
- * all: the records of backends that stay in or join the ring are written
- * first, then the ring built as if every record were written, then the
- * records of those that leave it (DESIGN §7, for each backend of the batch).
+ * all: the records of backends that stay in or join the ring are swapped in
+ * first (one table), then the ring built as if every record were written,
+ * then the records of those that leave it (a second table), DESIGN §7 for
+ * each backend of the batch.
  */
 int state_backends_update_batch(struct dataplane *dp, const struct vip_entry *vip,
 				const struct backend_entry *entries, size_t n)
 {
 	struct siobpf_backend *table, *prev;
+	size_t stay = 0;
 	int err;
 
 	if (!n)
@@ -389,19 +402,23 @@ int state_backends_update_batch(struct dataplane *dp, const struct vip_entry *vi
 	}
 	if (err)
 		goto out;
-	for (size_t i = 0; !err && i < n; i++)
-		if (!leaves_ring(&prev[i], &entries[i].b))
-			err = dataplane_backend_put(dp, entries[i].id, &entries[i].b);
+	for (size_t i = 0; i < n; i++)
+		if (!leaves_ring(&prev[i], &entries[i].b)) {
+			table[entries[i].id] = entries[i].b;
+			stay++;
+		}
+	if (stay)
+		err = dataplane_backends_install(dp, table);
 	for (size_t i = 0; i < n; i++)
 		table[entries[i].id] = entries[i].b;
 	if (!err)
 		err = dataplane_ring_install_from(dp, &vip->vip, table);
-	for (size_t i = 0; !err && i < n; i++)
-		if (leaves_ring(&prev[i], &entries[i].b))
-			err = dataplane_backend_put(dp, entries[i].id, &entries[i].b);
+	if (!err && stay < n)
+		err = dataplane_backends_install(dp, table);
 	if (err) {
 		for (size_t i = 0; i < n; i++)
-			dataplane_backend_put(dp, entries[i].id, &prev[i]);
+			table[entries[i].id] = prev[i];
+		dataplane_backends_install(dp, table);
 		dataplane_ring_rebuild(dp, &vip->vip);
 	}
 out:

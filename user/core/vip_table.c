@@ -156,23 +156,13 @@ size_t vip_index_fill(struct siobpf_vip_slot *slots, const struct siobpf_vip_key
 static int index_install(int outer_fd, const struct vip_snapshot *s)
 {
 	struct siobpf_vip_slot *slots = malloc(SIOBPF_VIP_INDEX_SLOTS * sizeof(*slots));
-	__u32 zero = 0;
-	int inner, err;
+	int err;
 
 	if (!slots)
 		return -ENOMEM;
 	vip_index_fill(slots, s->keys, s->vals, s->n);
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sio_vip_index", sizeof(__u32), sizeof(*slots),
-			       SIOBPF_VIP_INDEX_SLOTS, NULL);
-	if (inner < 0) {
-		err = -errno;
-		goto out;
-	}
-	err = dataplane_array_write(inner, slots, SIOBPF_VIP_INDEX_SLOTS);
-	if (!err && sio_map_update(outer_fd, &zero, &inner, BPF_ANY))
-		err = -errno;
-	close(inner);
-out:
+	err = dataplane_inner_swap(outer_fd, 0, "sio_vip_index", sizeof(*slots),
+				   SIOBPF_VIP_INDEX_SLOTS, slots);
 	free(slots);
 	return err;
 }

@@ -144,19 +144,6 @@ void config_apply_now(struct run *r)
 	r->refresh_due = 0; /* see the result at once */
 }
 
-/* Copies the backend table in one syscall (one per entry where the kernel
- * has no batch lookups for arrays). */
-static int backends_read(struct run *r)
-{
-	static __u32 keys[SIOBPF_MAX_BACKENDS];
-	__u32 count = SIOBPF_MAX_BACKENDS, out_batch;
-
-	if (bpf_map_lookup_batch(r->d.dp.backends_fd, NULL, &out_batch, keys, r->table, &count, NULL) &&
-	    errno != ENOENT)
-		return dataplane_backends_read(&r->d.dp, r->table);
-	return count == SIOBPF_MAX_BACKENDS ? 0 : -EIO;
-}
-
 /* Refresh: the maps into the daemon's view */
 
 static void target_drop(struct run *r, __u32 id)
@@ -192,7 +179,7 @@ static __u32 refresh_targets(struct run *r, __u64 now)
 
 	err = state_vip_list(&d->dp, r->vip_list, SIOBPF_MAX_VIPS, &nvips);
 	if (!err)
-		err = backends_read(r);
+		err = dataplane_backends_read(&r->d.dp, r->table);
 	if (!err)
 		err = backend_config_read_all(&d->dp, r->cfgs);
 	if (err) {
