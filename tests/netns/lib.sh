@@ -110,6 +110,17 @@ setup() {
 	exit 1
 }
 
+# wait_log PATTERN SECONDS: within SECONDS, $LOG (the daemon's log) has a
+# line matching PATTERN, an extended regular expression.
+wait_log() {
+	local i
+	for i in $(seq $(($2 * 20))); do
+		grep -qE -- "$1" "$LOG" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # A test that cannot run here fails loudly.
 require() {
 	local c

@@ -397,17 +397,9 @@ stop_daemon() {
 	DAEMON_PID=
 }
 
-# wait_log PATTERN SECONDS: the daemon's log has a line matching PATTERN
-# (an extended regular expression); log_has TEXT: one with TEXT, within 2 s
-# (a change is in the maps a moment before its log line is written).
-wait_log() {
-	local i
-	for i in $(seq $(($2 * 20))); do
-		grep -qE -- "$1" "$LOG" && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# log_has TEXT: the daemon's log has a line with TEXT within 2 s (a change
+# is in the maps a moment before its log line is written); wait_log is
+# lib.sh's.
 log_has() {
 	local i
 	for i in $(seq 40); do

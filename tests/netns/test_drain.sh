@@ -83,14 +83,7 @@ names() {
 		echo "$src $(http_from "$src" || true)" | awk '{ print $1, ($2 == "" ? "-" : $2) }'
 	done
 }
-log_has() {
-	local i
-	for i in $(seq 40); do
-		grep -qE -- "$1" "$LOG" && return 0
-		sleep 0.05
-	done
-	return 1
-}
+log_has() { wait_log "$1" 2; }
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 setup_topology || { finish; exit 1; }

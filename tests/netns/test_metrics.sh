@@ -80,14 +80,6 @@ wait_metric() {
 	done
 	return 1
 }
-wait_log() {
-	local i
-	for i in $(seq $(($2 * 20))); do
-		grep -qE -- "$1" "$LOG" && return 0
-		sleep 0.05
-	done
-	return 1
-}
 # traffic N: one HTTP request from each of the first N clients; all answered.
 traffic() {
 	local i name answered=0
