@@ -471,26 +471,18 @@ static int vip_step_run(struct run *run, struct vip_step *s)
 	return rc;
 }
 
-static int be_step_run(struct run *run, struct vip_step *v, struct be_step *s)
+/* Tells (and counts) one backend step whose record the batch it was in
+ * wrote (rc_of_batch its result), after writing its own probe settings. */
+static int be_step_run(struct run *run, struct vip_step *v, struct be_step *s, int rc_of_batch)
 {
 	char what[512];
-	int rc = 0;
+	int rc = rc_of_batch;
 
 	describe_backend(v, s, what, sizeof(what));
-	if (!run->dry_run) {
-		if (s->op == OP_ADD)
-			rc = state_backend_add(run->dp, &v->next, &s->next);
-		else if (s->op == OP_DEL) /* before the VIP's own change: its old settings */
-			rc = state_backend_del(run->dp, &v->old, &s->old);
-		else if (s->ring)
-			rc = state_backend_update(run->dp, &v->next, &s->next);
-		else if (s->record) /* only the flags: the ring does not read them */
-			rc = dataplane_backend_put(run->dp, s->next.id, &s->next.b);
-		if (!rc && (s->probe || s->deadline)) {
-			/* Bound to this backend's generation (known only once added). */
-			s->probe_next.generation = s->next.b.generation;
-			rc = backend_config_put(run->dp, s->next.id, &s->probe_next);
-		}
+	if (!rc && !run->dry_run && s->op != OP_DEL && (s->probe || s->deadline)) {
+		/* Bound to this backend's generation (known only once added). */
+		s->probe_next.generation = s->next.b.generation;
+		rc = backend_config_put(run->dp, s->next.id, &s->probe_next);
 	}
 	rc = run_step(run, what, s->src ? &s->src->at : v->src ? &v->src->at : NULL, rc);
 	if (!rc && run->changes) {
@@ -501,9 +493,94 @@ static int be_step_run(struct run *run, struct vip_step *v, struct be_step *s)
 	return rc;
 }
 
-/* Removals first, so that ids freed by them are there for additions; then
- * each VIP's settings, its changed backends and its new ones, and a new VIP
- * is published last. */
+enum batch_part { BATCH_ALL, BATCH_REMOVALS, BATCH_REST };
+
+static bool in_part(const struct be_step *s, enum batch_part part)
+{
+	if (s->op == OP_KEEP)
+		return false;
+	return part == BATCH_ALL || (part == BATCH_REMOVALS) == (s->op == OP_DEL);
+}
+
+/* Whether the step writes the backend's record (probe settings alone do not). */
+static bool writes_record(const struct be_step *s)
+{
+	return s->op == OP_ADD || s->op == OP_DEL || s->record;
+}
+
+/*
+ * The backend changes of one VIP written as one batch: new ids claimed,
+ * then every record and the ring in one state_backends_update_batch, which
+ * orders them around the single ring write (DESIGN §7). So a VIP's ring is
+ * written once however many of its backends change, and a new VIP's ring is
+ * complete before it is published. The VIP passed is the one the records
+ * are written under: its new settings (a removed backend's record keeps its
+ * VIP id, which does not change).
+ */
+static int be_batch_run(struct run *run, struct vip_step *v, enum batch_part part)
+{
+	struct backend_entry *entries, *claimed;
+	size_t n = 0, nadd = 0, k = 0;
+	int rc = 0;
+
+	entries = calloc(v->nbe + 1, sizeof(*entries));
+	claimed = calloc(v->nbe + 1, sizeof(*claimed));
+	if (!entries || !claimed) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < v->nbe; i++)
+		if (in_part(&v->be[i], part) && v->be[i].op == OP_ADD)
+			claimed[nadd++] = v->be[i].next;
+	if (nadd && !run->dry_run)
+		rc = state_backends_claim(run->dp, &v->next, claimed, nadd);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < v->nbe; i++) {
+		struct be_step *s = &v->be[i];
+
+		if (!in_part(s, part) || !writes_record(s))
+			continue;
+		if (s->op == OP_ADD)
+			s->next = claimed[k++];
+		else if (s->op == OP_DEL)
+			s->next.b = state_backend_freed(&s->old.b);
+		entries[n++] = s->next;
+	}
+	if (n && !run->dry_run)
+		rc = state_backends_update_batch(run->dp, &v->next, entries, n);
+	/* Each step told in turn; on a failure the first step of the batch
+	 * names it (the batch put every record back, so none was made). */
+	for (size_t i = 0; i < v->nbe; i++)
+		if (in_part(&v->be[i], part) && (rc = be_step_run(run, v, &v->be[i], rc)))
+			break;
+out:
+	if (rc && rc != -ENOSPC && !run->err->msg[0])
+		run_step(run, "the backends' records", v->src ? &v->src->at : NULL, rc);
+	free(entries);
+	free(claimed);
+	return rc;
+}
+
+/* A VIP's backend changes: one batch, or when the table has no ids for the
+ * additions until the VIP's own removals free some, the removals first. */
+static int vip_backends_run(struct run *run, struct vip_step *v)
+{
+	int rc = be_batch_run(run, v, BATCH_ALL);
+
+	if (rc == -ENOSPC) {
+		rc = be_batch_run(run, v, BATCH_REMOVALS);
+		if (!rc)
+			rc = be_batch_run(run, v, BATCH_REST);
+		if (rc == -ENOSPC && !run->err->msg[0])
+			run_step(run, "the new backends' ids", v->src ? &v->src->at : NULL, rc);
+	}
+	return rc;
+}
+
+/* Removed VIPs first, so that ids freed by them are there for additions;
+ * then each VIP's settings and all its backend changes at once (one ring
+ * write), and a new VIP is published last, with its complete ring. */
 static int plan_run(struct run *run, struct plan *plan)
 {
 	int rc;
@@ -511,11 +588,6 @@ static int plan_run(struct run *run, struct plan *plan)
 	for (size_t v = 0; v < plan->nvips; v++)
 		if (plan->vips[v].op == OP_DEL && (rc = vip_step_run(run, &plan->vips[v])))
 			return rc;
-	for (size_t v = 0; v < plan->nvips; v++)
-		for (size_t i = 0; plan->vips[v].op != OP_DEL && i < plan->vips[v].nbe; i++)
-			if (plan->vips[v].be[i].op == OP_DEL &&
-			    (rc = be_step_run(run, &plan->vips[v], &plan->vips[v].be[i])))
-				return rc;
 	for (size_t v = 0; v < plan->nvips; v++) {
 		struct vip_step *s = &plan->vips[v];
 
@@ -523,12 +595,8 @@ static int plan_run(struct run *run, struct plan *plan)
 			continue;
 		if (s->op != OP_KEEP && (rc = vip_step_run(run, s)))
 			return rc;
-		for (size_t i = 0; i < s->nbe; i++)
-			if (s->be[i].op == OP_SET && (rc = be_step_run(run, s, &s->be[i])))
-				return rc;
-		for (size_t i = 0; i < s->nbe; i++)
-			if (s->be[i].op == OP_ADD && (rc = be_step_run(run, s, &s->be[i])))
-				return rc;
+		if ((rc = vip_backends_run(run, s)))
+			return rc;
 		/* A new VIP goes live with its complete ring, not one backend at
 		 * a time (its first clients would all land on the first). */
 		if (s->op == OP_ADD && !run->dry_run && (rc = state_vip_publish(run->dp, &s->next)))

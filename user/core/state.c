@@ -316,34 +316,44 @@ static int backend_write(struct dataplane *dp, const struct vip_entry *vip, __u3
 	return err;
 }
 
-int state_backend_add(struct dataplane *dp, const struct vip_entry *vip, struct backend_entry *entry)
+int state_backends_claim(struct dataplane *dp, const struct vip_entry *vip,
+			 struct backend_entry *entries, size_t n)
 {
 	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
-	struct siobpf_backend prev;
 	__u32 id = 0;
 	int err;
 
 	if (!table)
 		return -ENOMEM;
 	err = dataplane_backends_read(dp, table);
-	while (!err && id < SIOBPF_MAX_BACKENDS && table[id].in_use)
-		id++;
-	if (id < SIOBPF_MAX_BACKENDS)
-		prev = table[id];
+	for (size_t i = 0; !err && i < n; i++, id++) {
+		while (id < SIOBPF_MAX_BACKENDS && table[id].in_use)
+			id++;
+		if (id == SIOBPF_MAX_BACKENDS) {
+			err = -ENOSPC;
+			break;
+		}
+		entries[i].id = id;
+		entries[i].b.in_use = 1;
+		entries[i].b.vip_id = vip->vip.id;
+		/* Entries made for whoever held this id before must not match. */
+		entries[i].b.generation = table[id].generation + 1;
+	}
 	free(table);
-	if (err)
-		return err;
-	if (id == SIOBPF_MAX_BACKENDS)
-		return -ENOSPC;
-	entry->id = id;
-	entry->b.in_use = 1;
-	entry->b.vip_id = vip->vip.id;
-	/* Entries made for whoever held this id before must not match. */
-	entry->b.generation = prev.generation + 1;
-	err = traffic_zero(dp->be_stats_fd, id, dp->ncpus);
-	if (err)
-		return err;
-	return backend_write(dp, vip, id, &entry->b, &prev);
+	/* Counters last: nothing is written unless every id was found. */
+	for (size_t i = 0; !err && i < n; i++)
+		err = traffic_zero(dp->be_stats_fd, entries[i].id, dp->ncpus);
+	return err;
+}
+
+int state_backend_add(struct dataplane *dp, const struct vip_entry *vip, struct backend_entry *entry)
+{
+	struct siobpf_backend prev;
+	int err = state_backends_claim(dp, vip, entry, 1);
+
+	if (!err)
+		err = dataplane_backend_get(dp, entry->id, &prev);
+	return err ? err : backend_write(dp, vip, entry->id, &entry->b, &prev);
 }
 
 int state_backend_update(struct dataplane *dp, const struct vip_entry *vip,
@@ -389,9 +399,10 @@ int state_backends_update_batch(struct dataplane *dp, const struct vip_entry *vi
 	for (size_t i = 0; !err && i < n; i++) {
 		__u32 id = entries[i].id;
 
-		/* Each id once, of this VIP: the restore below needs both. */
-		if (id >= SIOBPF_MAX_BACKENDS || table[id].vip_id != vip->vip.id ||
-		    entries[i].b.vip_id != vip->vip.id) {
+		/* Each id once, of this VIP or free (a claimed one): the
+		 * restore below needs both. */
+		if (id >= SIOBPF_MAX_BACKENDS || entries[i].b.vip_id != vip->vip.id ||
+		    (table[id].in_use && table[id].vip_id != vip->vip.id)) {
 			err = -EINVAL;
 			break;
 		}
@@ -427,14 +438,21 @@ out:
 	return err;
 }
 
-int state_backend_del(struct dataplane *dp, const struct vip_entry *vip,
-		      const struct backend_entry *entry)
+struct siobpf_backend state_backend_freed(const struct siobpf_backend *b)
 {
-	struct siobpf_backend freed = entry->b;
+	struct siobpf_backend freed = *b;
 
 	freed.in_use = 0;
 	freed.state = SIOBPF_BACKEND_DOWN;
 	freed.generation++;
+	return freed;
+}
+
+int state_backend_del(struct dataplane *dp, const struct vip_entry *vip,
+		      const struct backend_entry *entry)
+{
+	struct siobpf_backend freed = state_backend_freed(&entry->b);
+
 	return backend_write(dp, vip, entry->id, &freed, &entry->b);
 }
 

@@ -50,16 +50,26 @@ int state_backend_list(struct dataplane *dp, __u32 vip_id, struct backend_entry 
 /* -ENOENT when the VIP has no backend at that address. */
 int state_backend_find(struct dataplane *dp, __u32 vip_id, const struct addr *addr,
 		       struct backend_entry *out);
+/* Ids for n new backends of a VIP: the lowest free records, each entry's
+ * id, in_use, vip_id and generation (one past the record's last) filled in
+ * and its counters zeroed; the records themselves are not written (that is
+ * state_backends_update_batch's). -ENOSPC, writing nothing, when fewer than
+ * n are free. */
+int state_backends_claim(struct dataplane *dp, const struct vip_entry *vip,
+			 struct backend_entry *entries, size_t n);
 /* Adds (id allocated, generation bumped) and rebuilds the ring. -ENOSPC. */
 int state_backend_add(struct dataplane *dp, const struct vip_entry *vip, struct backend_entry *entry);
 /* Replaces a backend's record and rebuilds the ring. */
 int state_backend_update(struct dataplane *dp, const struct vip_entry *vip,
 			 const struct backend_entry *entry);
-/* Replaces several records of one VIP's backends (each id once; -EINVAL
- * otherwise) and rebuilds its ring once, in the order state_backend_update
+/* Replaces several records of one VIP's backends, or of ids claimed for it
+ * (each id once; -EINVAL otherwise) and rebuilds its ring once, in the order state_backend_update
  * keeps for one. On failure every previous record and the ring are put back. */
 int state_backends_update_batch(struct dataplane *dp, const struct vip_entry *vip,
 				const struct backend_entry *entries, size_t n);
+/* A backend's record once freed: not in use, down, next generation (so its
+ * sticky entries die). */
+struct siobpf_backend state_backend_freed(const struct siobpf_backend *b);
 /* Frees the id (its sticky entries die with the generation) and rebuilds. */
 int state_backend_del(struct dataplane *dp, const struct vip_entry *vip,
 		      const struct backend_entry *entry);
