@@ -29,6 +29,7 @@ make -s bench-build BUILD="${BUILD:-build}"
 . bench/e2e.sh
 . bench/disruption.sh
 . bench/failover.sh
+. bench/massfail.sh
 
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 WORK=${BENCH_WORK:-/tmp/siobench-work}
@@ -84,6 +85,7 @@ bench_live "$WORK" "$LIVE_ROUNDS" "$LIVE_SECONDS" "$LIVE_REPEAT"
 bench_e2e "$WORK" "$E2E_ROUNDS" "$E2E_SECONDS" "$E2E_CONNS"
 bench_disruption "$WORK"
 bench_failover "$WORK" "$FAILOVER"
+bench_massfail "$WORK"
 topo_down
 
 {
