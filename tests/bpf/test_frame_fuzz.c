@@ -10,10 +10,11 @@
  * that is in use and not down (but a later fragment of a datagram whose
  * first fragment was recorded finishes on that backend whatever its state).
  *
- * The fixture: ten VIPs (IPv4 and IPv6, TCP and UDP, ip and ip-port,
+ * The fixture: eleven VIPs (IPv4 and IPv6, TCP and UDP, ip and ip-port,
  * prefixes, two VIPs on one address, one VIP without persistence, one
  * without any backend up, one whose ring still names backends that left
- * service), backends up, drain, down and removed, some on another interface
+ * service, one with a 1 s persistence whose entries expire during the
+ * run), backends up, drain, down and removed, some on another interface
  * (redirect), and planted sticky entries: live, expired, of an older
  * generation, for a down, removed, foreign or unknown backend. Frames are
  * mutations of fixture frames (truncation at any length, bit flips, length
@@ -106,7 +107,7 @@ struct vip_case {
 
 enum { VK_NORMAL, VK_NONE_UP, VK_STALE_RING };
 
-#define N_VIPS 10
+#define N_VIPS 11
 #define BACKENDS_PER_VIP 5
 static const struct vip_case cases[N_VIPS] = {
 	{"10.0.0.10", 80, IPPROTO_TCP, SIOBPF_STICKY_IP, 32, 600, VK_NORMAL},
@@ -119,6 +120,9 @@ static const struct vip_case cases[N_VIPS] = {
 	{"2001:db8::20", 80, IPPROTO_TCP, SIOBPF_STICKY_IP, 128, 600, VK_NORMAL},
 	{"2001:db8::20", 8080, IPPROTO_TCP, SIOBPF_STICKY_IP, 56, 600, VK_NORMAL},
 	{"10.0.0.40", 80, IPPROTO_TCP, SIOBPF_STICKY_IP, 32, 600, VK_STALE_RING},
+	/* Entries it creates expire and are refreshed during the run: frames
+	 * whose clock reads straddle a limit are not compared. */
+	{"10.0.0.50", 80, IPPROTO_TCP, SIOBPF_STICKY_IP, 32, 1, VK_NORMAL},
 };
 
 static struct siobpf_vip vips[N_VIPS];
@@ -891,9 +895,12 @@ static const int cls_spec13[C_N] = {1, 1, 1, 1, 1, 0, 0}; /* changed by spec 13 
 
 struct tally {
 	__u64 frames, forwarded, not_runnable, on_edge;
+	__u64 hits, refreshes, creates, icmp_forwarded, by_fragment_entry;
 	__u64 by_reason[OR_REASONS];
 	__u64 disagree[C_N];
 	__u64 disagree_reason[C_N][OR_REASONS];
+	const char *what[16]; /* what differed: a verdict, a sticky entry, a counter */
+	__u64 disagree_what[C_N][16];
 };
 
 static __u64 seed;
@@ -920,6 +927,12 @@ static void report(struct tally *t, int cls, __u64 index, const struct frame *f,
 	__u64 n = ++t->disagree[cls];
 
 	t->disagree_reason[cls][o->reason]++;
+	for (int i = 0; i < 16; i++)
+		if (!t->what[i] || t->what[i] == what) {
+			t->what[i] = what;
+			t->disagree_what[cls][i]++;
+			break;
+		}
 	if (n > (cls_spec13[cls] && !spec13 ? 1 : 5))
 		return;
 	fprintf(stderr,
@@ -1079,6 +1092,11 @@ static void check_frame(struct tally *t, __u64 index, const struct frame *f)
 		goto commit;
 	}
 	cls = class_of(&o);
+	t->hits += o.sticky == OS_HIT;
+	t->refreshes += o.sticky == OS_HIT && o.refresh == 1;
+	t->creates += o.sticky == OS_CREATE;
+	t->icmp_forwarded += (o.flags & OF_ICMP) && o.backend_id >= 0;
+	t->by_fragment_entry += o.frag_exception;
 	if (action != o.action || reason != o.reason ||
 	    ((action == XDP_TX || action == XDP_REDIRECT) && backend != o.backend_id)) {
 		report(t, cls, index, f, &o, action, reason, backend, "verdict");
@@ -1201,6 +1219,10 @@ static void frames_agree_with_the_oracle(void **state)
 	       "%d sticky entries planted, %llu on a time limit (not compared)\n",
 	       (unsigned long long)t.frames, secs, (double)t.frames / secs,
 	       (unsigned long long)t.not_runnable, planted, (unsigned long long)t.on_edge);
+	printf("compared: %llu sticky hits (%llu refreshing), %llu entries created, %llu ICMP errors "
+	       "forwarded, %llu later fragments forwarded by the fragment table\n",
+	       (unsigned long long)t.hits, (unsigned long long)t.refreshes, (unsigned long long)t.creates,
+	       (unsigned long long)t.icmp_forwarded, (unsigned long long)t.by_fragment_entry);
 	printf("oracle verdicts:");
 	for (int r = 0; r < OR_REASONS; r++)
 		if (t.by_reason[r])
@@ -1213,6 +1235,9 @@ static void frames_agree_with_the_oracle(void **state)
 			if (t.disagree_reason[c][r])
 				printf("%s oracle %s %llu", r ? "," : " by", oracle_reason_name(r),
 				       (unsigned long long)t.disagree_reason[c][r]);
+		for (int i = 0; i < 16; i++)
+			if (t.disagree_what[c][i])
+				printf("; %s %llu", t.what[i], (unsigned long long)t.disagree_what[c][i]);
 		printf("\n");
 		if (cls_spec13[c] && !spec13)
 			excused += t.disagree[c];
