@@ -428,10 +428,10 @@ static int parse(const uint8_t *f, uint32_t len, struct parsed *p, struct oracle
 		p->csum_ok = 1;
 		memcpy(p->src, f + off + 8, 16);
 		memcpy(p->dst, f + off + 24, 16);
-		/* A jumbogram's extension headers are bounded by the frame; its
-		 * L4 header never fits (§2.2). */
+		/* A jumbogram (payload length 0) is its fixed header alone: no
+		 * extension header and no L4 header lies inside it (§2.2). */
 		p->jumbo = plen == 0;
-		p->dend = p->jumbo ? len : off + 40 + plen;
+		p->dend = off + 40 + plen;
 		next = f[off + 6];
 		at = off + 40;
 		while (next == 0 || next == 60 || next == 44) {
