@@ -17,7 +17,8 @@
  * run), backends up, drain, down and removed, some on another interface
  * (redirect), and planted sticky entries: live, expired, of an older
  * generation, for a down, removed, foreign or unknown backend. Frames are
- * mutations of fixture frames (truncation at any length, bit flips, length
+ * mutations of fixture frames (truncation at random lengths, and sweeps
+ * that cut one frame at every length, bit flips, length
  * fields, padding, VLAN stacks, IPv4 options, IPv6 extension chains),
  * fragment trains in and out of order, ICMP errors quoting random headers,
  * and random bytes.
@@ -568,7 +569,7 @@ static void icmp_frame(struct frame *f)
 {
 	struct flow fl, reply;
 	__u8 quote[600];
-	__u32 l3, ql4, qlen, hl, msg;
+	__u32 l3, ql4, qlen, hl, msg, ext;
 	__u8 *ip, *icmp;
 
 	random_flow(&fl);
@@ -589,7 +590,9 @@ static void icmp_frame(struct frame *f)
 
 	l3 = put_eth(f->b, fl.family == 4 ? 0x0800 : 0x86dd, chance(15));
 	ip = f->b + l3;
-	hl = fl.family == 4 ? 20 : 40;
+	/* IPv6: now and then a Destination Options header before the ICMPv6. */
+	ext = fl.family == 6 && chance(10) ? 8 : 0;
+	hl = fl.family == 4 ? 20 : 40 + ext;
 	msg = 8 + qlen;
 	memset(ip, 0, hl + 8);
 	icmp = ip + hl;
@@ -610,8 +613,14 @@ static void icmp_frame(struct frame *f)
 		ipv4_checksum_set(ip, hl);
 	} else {
 		ip[0] = 0x60;
-		put16(ip + 4, (__u16)msg);
+		put16(ip + 4, (__u16)(ext + msg));
 		ip[6] = chance(97) ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+		if (ext) {
+			ip[40] = ip[6];
+			ip[6] = 60;
+			ip[42] = 1; /* PadN */
+			ip[43] = 4;
+		}
 		ip[7] = 64;
 		ip[8] = 0x20;
 		ip[9] = 0x01;
@@ -816,10 +825,20 @@ static void mutate(struct frame *f)
 	}
 }
 
+/* A truncation sweep: one frame cut at every length from 0 to its own. */
+static struct frame sweep;
+static __u32 sweep_next, sweep_end;
+
 static void next_frame(struct frame *f)
 {
 	__u32 r;
 
+	if (sweep_next < sweep_end) {
+		*f = sweep;
+		f->len = sweep_next++;
+		f->origin = "truncation sweep";
+		return;
+	}
 	while (train_next < train_len) {
 		*f = train[train_next++];
 		if (f->len) {
@@ -839,6 +858,12 @@ static void next_frame(struct frame *f)
 		icmp_frame(f);
 	else {
 		random_frame(f);
+		return;
+	}
+	if (rnd(2000) == 0) {
+		sweep = *f;
+		sweep_next = 0;
+		sweep_end = f->len; /* the whole frame comes now, the cuts next */
 		return;
 	}
 	mutate(f);
@@ -1191,7 +1216,9 @@ static void frames_agree_with_the_oracle(void **state)
 	reasons_read(reasons_before);
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (__u64 i = 0; i < frames; i++) {
+	/* Frames shorter than Ethernet are refused by the kernel before the
+	 * program runs: they are tried but not counted as run. */
+	for (__u64 i = 0; t.frames < frames; i++) {
 		next_frame(&f);
 		check_frame(&t, i, &f);
 	}
@@ -1246,7 +1273,6 @@ static void frames_agree_with_the_oracle(void **state)
 	}
 	printf("seed %llu: %llu disagreements that fail, %llu counted only\n", (unsigned long long)seed,
 	       (unsigned long long)fails, (unsigned long long)excused);
-	assert_true(t.frames > frames / 2);
 	assert_int_equal(fails, 0);
 }
 
