@@ -997,12 +997,16 @@ static const char *invariant_broken(const struct oracle_out *o, int action, int 
 
 	if (action == XDP_ABORTED)
 		return "XDP_ABORTED";
+	if (action == XDP_DROP) /* what a dropped frame's bytes became is nobody's */
+		return NULL;
 	if (out_len != f->len)
 		return "output length differs from the input";
 	if (memcmp(out + 12, f->b + 12, f->len > 12 ? f->len - 12 : 0))
 		return "bytes after the MACs changed";
+	if (action == XDP_PASS)
+		return memcmp(out, f->b, f->len < 12 ? f->len : 12) ? "a frame passed to the stack was changed" : NULL;
 	if (action != XDP_TX && action != XDP_REDIRECT)
-		return memcmp(out, f->b, f->len < 12 ? f->len : 12) ? "a frame not forwarded was changed" : NULL;
+		return "an action that is neither drop, pass, tx nor redirect";
 	if (!o->for_vip)
 		return "forwarded a frame that is not for a VIP";
 	if (backend < 0 || backend >= SIOBPF_MAX_BACKENDS)
