@@ -561,6 +561,7 @@ void oracle_decide(const struct oracle_world *w, const uint8_t *f, uint32_t len,
 		return;
 	}
 	o->family = p.family;
+	o->fragment = p.frag;
 	memcpy(o->dst, p.dst, 16);
 
 	switch (p.proto) {

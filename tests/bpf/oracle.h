@@ -136,6 +136,7 @@ struct oracle_out {
 	int for_vip;           /* the destination is a VIP address (of that protocol),
 				* or an ICMP error about a VIP flow */
 	int family;            /* 4, 6, or 0 when no IP header was parsed */
+	int fragment;          /* 0 none, 1 first, 2 later */
 	uint8_t dst[16];       /* the destination address */
 	/* Sticky side effect. */
 	int sticky;            /* enum oracle_sticky_effect */

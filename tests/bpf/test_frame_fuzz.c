@@ -925,6 +925,7 @@ struct tally {
 	__u64 disagree[C_N];
 	__u64 disagree_reason[C_N][OR_REASONS];
 	const char *what[16]; /* what differed: a verdict, a sticky entry, a counter */
+	__u64 fragment_kinds[2][3]; /* fragment disagreements by family, kind */
 	__u64 disagree_what[C_N][16];
 };
 
@@ -952,6 +953,8 @@ static void report(struct tally *t, int cls, __u64 index, const struct frame *f,
 	__u64 n = ++t->disagree[cls];
 
 	t->disagree_reason[cls][o->reason]++;
+	if (cls == C_FRAGMENT)
+		t->fragment_kinds[o->family == 6][o->fragment]++;
 	for (int i = 0; i < 16; i++)
 		if (!t->what[i] || t->what[i] == what) {
 			t->what[i] = what;
@@ -1275,6 +1278,12 @@ static void frames_agree_with_the_oracle(void **state)
 		else
 			fails += t.disagree[c];
 	}
+	if (t.disagree[C_FRAGMENT])
+		printf("fragment disagreements: IPv4 first %llu, later %llu; IPv6 first %llu, later %llu, "
+		       "atomic %llu\n",
+		       (unsigned long long)t.fragment_kinds[0][1], (unsigned long long)t.fragment_kinds[0][2],
+		       (unsigned long long)t.fragment_kinds[1][1], (unsigned long long)t.fragment_kinds[1][2],
+		       (unsigned long long)t.fragment_kinds[1][0]);
 	printf("seed %llu: %llu disagreements that fail, %llu counted only\n", (unsigned long long)seed,
 	       (unsigned long long)fails, (unsigned long long)excused);
 	assert_int_equal(fails, 0);
