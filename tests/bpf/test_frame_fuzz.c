@@ -18,28 +18,39 @@
  * (redirect), and planted sticky entries: live, expired, of an older
  * generation, for a down, removed, foreign or unknown backend. Frames are
  * mutations of fixture frames (truncation at random lengths, and sweeps
- * that cut one frame at every length, bit flips, length
- * fields, padding, VLAN stacks, IPv4 options, IPv6 extension chains),
- * fragment trains in and out of order, ICMP errors quoting random headers,
- * and random bytes.
+ * that cut one frame at every length; bit flips; length fields; padding;
+ * VLAN stacks; IPv4 options; IPv6 extension chains), fragment trains in and
+ * out of order, ICMP errors quoting random headers, and random bytes.
  *
  * State: the oracle reads each frame's sticky entry from the map before the
  * frame runs (so it follows what the program wrote, evictions included)
  * and checks afterwards what the program wrote there. The fragment table is
- * the oracle's own model of what the program must have recorded. Entry ages
- * are far from every limit, and a frame whose decision would change between
- * the clock reads before and after its run is counted as "on a time limit"
- * and not compared.
+ * the oracle's own model of what the program must have recorded (an entry
+ * is surely there for 1 s, surely gone after 60 s; a lookup in between is
+ * "on a time limit"); each train's datagram id is new, so a train meets no
+ * older entry. Planted entry ages are far from every limit, and a frame
+ * whose decision would change between the clock reads before and after its
+ * run is counted as "on a time limit" and not compared.
+ *
+ * A disagreement is put in the class of the spec 13 rule its frame went
+ * through, first match: checksum (an IPv4 header checksum that is wrong, for
+ * an address with VIPs), fragment (IPv4 or IPv6 fragment, first or later),
+ * ipv6-ext (IPv6 extension headers walked), l4-length (TCP/UDP bounds by
+ * the datagram differ from those by the frame), l4-transit (a broken TCP/UDP
+ * header for an address with no VIP: passed, no longer dropped); else
+ * other. invariant: a rule above that holds whatever the oracle says.
  *
  * Environment:
  *   SIOBPF_FUZZ_SEED=N     replay a run (the seed is printed every run)
- *   SIOBPF_FUZZ_FRAMES=N   frames to run (default 2,000,000)
+ *   SIOBPF_FUZZ_FRAMES=N   frames the program runs (default 2,000,000)
  *   SIOBPF_ORACLE_SPEC13=1 until the fragment, length and checksum rules of
  *                          spec 13 land in the program, disagreements in the
  *                          classes that spec changes (checksum, fragment,
- *                          ipv6-ext, l4-length) are counted and printed but do
- *                          not fail; with this set they fail like any other.
- *                          Every other class must be 0 either way.
+ *                          ipv6-ext, l4-length, l4-transit) are counted and
+ *                          printed (the first of each) but do not fail; with
+ *                          this set they fail like any other. The merge of
+ *                          those rules sets it on (or turns the default).
+ *                          other and invariant must be 0 either way.
  */
 #include <arpa/inet.h>
 #include <errno.h>
