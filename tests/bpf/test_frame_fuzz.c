@@ -15,8 +15,8 @@
  * without any backend up, one whose ring still names backends that left
  * service, one with a 1 s persistence whose entries expire during the
  * run), backends up, drain, down and removed, some on another interface
- * (redirect), and planted sticky entries: live, expired, of an older
- * generation, for a down, removed, foreign or unknown backend. Frames are
+ * (redirect), and planted sticky entries: live, expired, from the future,
+ * of an older generation, for a down, removed, foreign or unknown backend. Frames are
  * mutations of fixture frames (truncation at random lengths, and sweeps
  * that cut one frame at every length; bit flips; length fields; padding;
  * VLAN stacks; IPv4 options; IPv6 extension chains), fragment trains in and
@@ -275,6 +275,8 @@ static int plant_entries(void)
 				e.last_seen = now - (10 + rnd(290)) * SEC;
 				if (chance(25))
 					e.last_seen = now - (cases[v].persist + 1000ull) * SEC;
+				else if (chance(4)) /* from the future: its age wraps, very old */
+					e.last_seen = now + 1000 * SEC;
 				assert_int_equal(dataplane_sticky_put(&test_dp, &key, &e), 0);
 				planted++;
 			}
