@@ -4,7 +4,14 @@
  * choose the same backend, every one. The state includes weights, drained
  * and down backends, and planted sticky entries that are live, expired,
  * of an old generation, or for a down backend; the VIPs' persistences are
- * long (300 s) and short (1 s), so both refresh rules are compared. */
+ * long (300 s) and short (1 s), so both refresh rules are compared.
+ *
+ * The model includes siobpf/decide.h and siobpf/hash.h, the very rule code
+ * the program is built from, so this test proves that `siobpf lookup`
+ * answers what the kernel does, not that the rules are right: a bug in those
+ * headers is on both sides. The independent check of the rules is
+ * test_frame_fuzz.c, whose oracle (oracle.c) shares no code with the
+ * program and is written from docs/data-path.md. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>

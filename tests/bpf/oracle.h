@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* An independent model of the XDP program's decision (docs/data-path.md):
+ * raw frame bytes plus what it was told about the maps in, verdict out.
+ * It shares no code with the program: not siobpf/decide.h, siobpf/hash.h,
+ * siobpf/abi.h nor bpf/. Its inputs are its own reading of the map bytes,
+ * so a layout change shows up as a disagreement, not as a silent agreement.
+ */
+#ifndef SIOBPF_TEST_ORACLE_H
+#define SIOBPF_TEST_ORACLE_H
+
+#include <stdint.h>
+
+/* Reason counters by index, as docs/data-path.md numbers them. */
+enum oracle_reason {
+	OR_TX = 0,
+	OR_REDIRECT,
+	OR_PASS_NOT_IP,
+	OR_PASS_VLAN_STACKED,
+	OR_PASS_IPV6_EXT,
+	OR_PASS_ICMP,
+	OR_PASS_OTHER_PROTO,
+	OR_PASS_NOT_VIP,
+	OR_DROP_BAD_L2,
+	OR_DROP_BAD_IPV4,
+	OR_DROP_BAD_IPV6,
+	OR_DROP_BAD_L4,
+	OR_DROP_FRAGMENT, /* kept for counter continuity, never produced */
+	OR_DROP_NO_BACKEND,
+	OR_DROP_BAD_CSUM,
+	OR_DROP_FRAG_UNKNOWN,
+	OR_PASS_FRAG_STACK,
+	OR_REASONS,
+};
+
+/* XDP actions (linux/bpf.h numbers them the same). */
+enum { OA_ABORTED = 0, OA_DROP = 1, OA_PASS = 2, OA_TX = 3, OA_REDIRECT = 4 };
+
+const char *oracle_reason_name(int reason);
+int oracle_reason_action(int reason); /* for every reason but TX/REDIRECT */
+
+/* Map values as raw bytes, in the sizes docs/data-path.md gives. */
+#define ORACLE_VIP_KEY_BYTES 20
+#define ORACLE_VIP_BYTES 32
+#define ORACLE_BACKEND_BYTES 48
+#define ORACLE_STICKY_KEY_BYTES 24
+#define ORACLE_STICKY_BYTES 16
+
+/* A VIP as the oracle reads it from one entry of sio_vips. */
+struct oracle_vip {
+	uint8_t addr[16]; /* network order; IPv4 in the first 4 */
+	uint16_t port;    /* host order */
+	uint8_t proto, family;
+	uint32_t id, persist_sec, seed;
+	uint8_t mask[16];
+	uint8_t sticky; /* 0 ip, 1 ip-port */
+	uint8_t flags;  /* bit 0: a port-0 alias entry, not a VIP */
+};
+
+struct oracle_backend {
+	uint8_t addr[16];
+	uint8_t mac[6], src_mac[6];
+	uint32_t ifindex, weight, generation, vip_id;
+	uint8_t state; /* 0 up, 1 drain, 2 down */
+	uint8_t family, in_use;
+};
+
+struct oracle_sticky {
+	uint32_t backend_id, generation;
+	uint64_t last_seen;
+};
+
+void oracle_vip_read(struct oracle_vip *v, const uint8_t *key,
+		     const uint8_t *val);
+void oracle_backend_read(struct oracle_backend *b, const uint8_t *val);
+void oracle_sticky_read(struct oracle_sticky *s, const uint8_t *val);
+
+/* The fragment table as the oracle expects the program to hold it. */
+#define ORACLE_FRAG_BUCKETS (1u << 16)
+#define ORACLE_FRAG_WAYS 4
+struct oracle_frag_key {
+	uint8_t family, proto, pad[2];
+	uint32_t id;
+	uint8_t src[16], dst[16];
+};
+struct oracle_frag {
+	struct oracle_frag_key key;
+	uint8_t used, stack;
+	uint32_t vip_id, backend_id;
+	uint64_t t0, t1; /* the recording frame ran between these times */
+};
+
+#define ORACLE_MAX_VIPS 64
+#define ORACLE_MAX_VIP_IDS 256
+
+struct oracle_world {
+	struct oracle_vip vips[ORACLE_MAX_VIPS]; /* real VIPs (aliases left out) */
+	int n_vips;
+	const struct oracle_backend *backends; /* indexed by backend id */
+	uint32_t n_backends;
+	const uint32_t *rings[ORACLE_MAX_VIP_IDS]; /* by VIP id; NULL: no ring */
+	uint32_t ring_size;
+	uint32_t ingress_ifindex;
+	/* The sticky table's entry for a key, read from the map: 0 found. */
+	int (*sticky_get)(void *ctx, const uint8_t *key,
+			  struct oracle_sticky *out);
+	void *ctx;
+	/* Seconds a fragment entry surely lives / surely is gone. */
+	uint64_t frag_live_ns, frag_gone_ns;
+	struct oracle_frag *frags; /* ORACLE_FRAG_BUCKETS * ORACLE_FRAG_WAYS */
+	uint64_t *frag_lossy;      /* per bucket: last time a live entry was pushed out */
+};
+
+/* Which rules changed by spec 13 the decision went through: the class a
+ * disagreement with the program before those rules is put in. */
+#define OF_CSUM 0x1  /* an IPv4 checksum was verified and was wrong */
+#define OF_FRAG 0x2  /* an IPv4 or IPv6 fragment on the TCP/UDP path */
+#define OF_V6EXT 0x4 /* IPv6 extension headers walked */
+#define OF_L4LEN 0x8 /* L4 bounds by the datagram differ from the frame's */
+#define OF_ICMP 0x10 /* an ICMP message (rules unchanged) */
+#define OF_TRANSIT 0x20 /* a broken TCP/UDP header for no VIP address: passed */
+
+enum oracle_sticky_effect {
+	OS_NONE = 0,  /* the table is not touched */
+	OS_LOOK,      /* read only (ICMP errors) */
+	OS_CREATE,    /* the ring chose: entry written {backend, generation, now} */
+	OS_HIT,       /* a live entry: refreshed when `refresh` says */
+};
+
+struct oracle_out {
+	int action, reason;
+	int64_t vip_id, backend_id; /* -1: none */
+	int new_sticky;
+	uint32_t flags;        /* OF_* */
+	int ambiguous;         /* an age sat on a limit between t0 and t1 */
+	int frag_exception;    /* forwarded by a fragment entry: state not looked at */
+	int for_vip;           /* the destination is a VIP address (of that protocol),
+				* or an ICMP error about a VIP flow */
+	int family;            /* 4, 6, or 0 when no IP header was parsed */
+	int fragment;          /* 0 none, 1 first, 2 later */
+	uint8_t dst[16];       /* the destination address */
+	/* Sticky side effect. */
+	int sticky;            /* enum oracle_sticky_effect */
+	uint8_t key[ORACLE_STICKY_KEY_BYTES];
+	int had_entry;
+	struct oracle_sticky before, written;
+	int refresh;           /* OS_HIT: 0 no, 1 yes, 2 either */
+	/* Fragment table write, applied by oracle_commit. */
+	int frag_write;
+	struct oracle_frag frag;
+};
+
+/* The decision for one frame run by the program between times t0 and t1
+ * (CLOCK_MONOTONIC_COARSE ns). Does not change the world. */
+void oracle_decide(const struct oracle_world *w, const uint8_t *frame, uint32_t len, uint64_t t0,
+		   uint64_t t1, struct oracle_out *out);
+/* Applies a decision's fragment table write. */
+void oracle_commit(struct oracle_world *w, const struct oracle_out *out);
+
+/* MurmurHash3, x86 32-bit variant, of a byte string. */
+uint32_t oracle_murmur3_32(const uint8_t *data, uint32_t len, uint32_t seed);
+/* The Internet checksum's folded ones' complement sum of len bytes. */
+uint16_t oracle_ones_sum(const uint8_t *data, uint32_t len);
+
+#endif /* SIOBPF_TEST_ORACLE_H */
