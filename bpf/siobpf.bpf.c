@@ -2,7 +2,10 @@
 /* siobpf's XDP program: send every connection of a client to the same
  * backend, chosen by the sticky table or else the VIP's Maglev ring, and
  * forward the frame to it by direct server return. Read top to bottom, this
- * file is the decision; each step lives in the header named for it.
+ * file is the decision; each step lives in the header named for it. A
+ * datagram's later fragments, which carry no ports, go where its first went
+ * (frag.h); a TCP or UDP frame to an address and protocol that no VIP has
+ * is passed, whatever is wrong with its L4 header, fragment or checksum.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
