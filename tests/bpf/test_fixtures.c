@@ -102,6 +102,8 @@ static void ipv6_version_4(struct pkt *p) { ip6(p)->version = 4; }
 static void ipv6_paylen_long(struct pkt *p) { ip6(p)->payload_len = htons((__u16)(p->len - p->l4_off + 1)); }
 static void cut_tcp(struct pkt *p) { p->len = p->l4_off + 12; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); pkt_ipv4_csum(p); }
 static void cut_tcp6(struct pkt *p) { p->len = p->l4_off + 12; ip6(p)->payload_len = htons(12); }
+static void ipv6_ext_long(struct pkt *p) { p->data[p->l3_off + 41] = 10; } /* 88 bytes: past the datagram */
+static void ipv6_ext_paylen_0(struct pkt *p) { ip6(p)->payload_len = 0; }
 static void tcp_doff_4(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))->doff = 4; }
 static void tcp_doff_past_end(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))->doff = 15; }
 static void cut_udp(struct pkt *p) { p->len = p->l4_off + 6; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); pkt_ipv4_csum(p); }
@@ -149,6 +151,24 @@ static const struct fixture fixtures[] = {
 	{"a 5th ipv6 extension header is passed", {TCP6_VIP, .ipv6_ext_count = 5,
 	 .ipv6_exts = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS}},
 	 NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
+
+	{"ipv6 extension header past the datagram is dropped", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_HOPOPTS}},
+	 ipv6_ext_long, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"ipv6 extension header past the datagram to no vip is dropped", {C6, .dst = "2001:db8::99", .dport = 80, .ipv6_ext_count = 1,
+	 .ipv6_exts = {IPPROTO_DSTOPTS}}, ipv6_ext_long, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"ipv6 payload length 0 with an extension header is dropped", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_HOPOPTS}},
+	 ipv6_ext_paylen_0, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"ipv6 fragment header past the datagram is dropped", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_FRAGMENT}},
+	 ipv6_ext_paylen_0, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"icmpv6 after a hop-by-hop header is read as icmp", {C6, .dst = "2001:db8::100", .proto = IPPROTO_ICMPV6,
+	 .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_HOPOPTS}}, NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"ipv6 later fragment to an address's one ip vip follows the client", {C6, .dst = "2001:db8::100",
+	 .proto = IPPROTO_UDP, .frag_off = 10, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_FRAGMENT}},
+	 NULL, XDP_TX, SIOBPF_R_TX, 4, VIP_UDP6},
+	{"ipv6 later fragment to no vip address is passed", {C6, .dst = "2001:db8::99", .proto = IPPROTO_UDP,
+	 .frag_off = 10, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_FRAGMENT}}, NULL, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
+	{"ipv6 later fragment followed by a destination options header is passed", {TCP6_VIP, .frag_off = 10,
+	 .ipv6_ext_count = 2, .ipv6_exts = {IPPROTO_FRAGMENT, IPPROTO_DSTOPTS}}, NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
 
 	/* IPv6 extension headers walked to the upper protocol. */
 	{"ipv6 hop-by-hop header is walked", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_HOPOPTS}}, NULL, XDP_TX, SIOBPF_R_TX, 3, VIP_TCP6},
