@@ -74,7 +74,7 @@ cat >"$TOP/client.py" <<'PY'
 # raw IFACE DST_MAC VIP PORT ORDER TAG SRC...: one datagram of 3000 bytes per
 #   source as hand-made fragments 0, 1, 2 sent in ORDER (like "1,0,1,2");
 #   prints "ID SRC".
-import socket, struct, sys
+import socket, struct, sys, zlib
 
 SIZE = 3000
 
@@ -120,11 +120,11 @@ def csum(data):
     return ~total & 0xFFFF
 
 
-def fragments(src, vip, port, ident, number):
+def fragments(src, vip, port, ident, tag, number):
     """The three fragments (Ethernet payloads, EtherType) of one datagram,
-    its IP identification made of the port and the number, so that no two
-    datagrams of a run share one."""
-    number += {53: 0x100, 4433: 0x200}.get(port, 0x300)
+    its IP identification made of the tag and the number, so that no two
+    datagrams of a run share one (the tags' 10-bit sums differ)."""
+    number = (zlib.crc32(tag.encode()) & 0x3FF) << 6 | number
     v6 = ":" in vip
     fam = socket.AF_INET6 if v6 else socket.AF_INET
     s, d = socket.inet_pton(fam, src), socket.inet_pton(fam, vip)
@@ -138,11 +138,11 @@ def fragments(src, vip, port, ident, number):
     for off in range(0, len(udp), step):
         piece, more = udp[off:off + step], off + step < len(udp)
         if v6:
-            frag = struct.pack("!BBHI", 17, 0, (off // 8) << 3 | more, 0x5000 + number)
+            frag = struct.pack("!BBHI", 17, 0, (off // 8) << 3 | more, number)
             ip = struct.pack("!IHBB", 6 << 28, len(frag) + len(piece), 44, 64) + s + d
             out.append((ip + frag + piece, b"\x86\xdd"))
         else:
-            hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(piece), 0x5000 + number,
+            hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(piece), number,
                               (0x2000 if more else 0) | off // 8, 64, 17, 0, s, d)
             hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
             out.append((hdr + piece, b"\x08\x00"))
@@ -156,7 +156,7 @@ def raw(iface, dst_mac, vip, port, order, tag, srcs):
     sock.bind((iface, 0))
     for n, src in enumerate(srcs):
         ident = "%s-%s" % (tag, src)
-        frags = fragments(src, vip, int(port), ident, n)
+        frags = fragments(src, vip, int(port), ident, tag, n)
         assert len(frags) == 3
         for i in order.split(","):
             frame, ethertype = frags[int(i)]
@@ -299,8 +299,51 @@ run_mode() {
 	check "$M to a port no VIP has: the first fragments are passed (pass_not_vip +5 at least)" \
 		[ "$(($(counter pass_not_vip) - notvip0))" -ge 5 ]
 
+	[ "$mode" = native ] && address_entry_through_the_cli "$lbmac"
 	stop_servers
 	teardown_topology
+}
+
+# The address entry (how many UDP VIPs the address has) through `vip del`,
+# `vip set` and `check --repair`: once the address is left with one `ip`
+# VIP, a later fragment before its first goes by the client instead of
+# being dropped; keyed by connection, it is dropped again.
+address_entry_through_the_cli() {
+	local lbmac=$1 M="[cli]" srcs=() i unknown0 tx0 key value
+	for i in $(seq 7 9); do srcs+=("$(client4 "$i")"); done
+	setup quiet siobpf vip del "$VIP4:4433/udp"
+	check "$M vip del leaves the maps clean (siobpf check)" quiet siobpf check
+	unknown0=$(counter drop_frag_unknown) tx0=$(counter tx)
+	in_ns c python3 "$TOP/client.py" raw eth0 "$lbmac" "$VIP4" 53 1,0,2 cli1 "${srcs[@]}" >"$TOP/cli1"
+	sleep 0.5
+	expect_eq "$M one ip VIP left: a later fragment before its first follows the client (none unknown)" \
+		"$unknown0" "$(counter drop_frag_unknown)"
+	expect_eq "$M one ip VIP left: all 3 fragments of each of 3 datagrams forwarded" "9" "$(($(counter tx) - tx0))"
+	logged $(awk '{print $1}' "$TOP/cli1") >"$TOP/cli1.logged"
+	expect_eq "$M one ip VIP left: every datagram arrived whole at exactly one backend" "" \
+		"$(awk '$2 == "-" || $2 ~ /,/' "$TOP/cli1.logged")"
+
+	setup quiet siobpf vip set "$VIP4:53/udp" --sticky ip-port
+	check "$M vip set leaves the maps clean (siobpf check)" quiet siobpf check
+	unknown0=$(counter drop_frag_unknown)
+	in_ns c python3 "$TOP/client.py" raw eth0 "$lbmac" "$VIP4" 53 1,0,2 cli2 "${srcs[@]}" >/dev/null
+	sleep 0.5
+	expect_eq "$M its one VIP keyed by connection: a later fragment before its first is dropped" \
+		"3" "$(($(counter drop_frag_unknown) - unknown0))"
+
+	# A stale address entry (it counts 5 VIPs): check finds it, --repair
+	# rewrites it from the VIP table.
+	key="0a 4d 64 01 $(printf '00 %.0s' $(seq 12))00 00 11 04"
+	value="05 00 00 00 ff ff ff ff $(printf '00 %.0s' $(seq 23))01"
+	setup bpftool map update pinned "$SIOBPF_PIN_DIR/sio_vips" key hex $key value hex $value
+	siobpf check >"$TOP/check.out" 2>&1
+	expect_eq "$M check exits 1 on a stale address entry" "1" "$?"
+	check "$M check names the address entries" grep -q "address entries" "$TOP/check.out"
+	check "$M check --repair rewrites it" quiet siobpf check --repair
+	check "$M check is clean afterwards" quiet siobpf check
+	expect_eq "$M the repaired entry counts the one VIP again" "01 00 00 00" \
+		"$(bpftool -j map lookup pinned "$SIOBPF_PIN_DIR/sio_vips" key hex $key |
+			python3 -c 'import json, sys; print(" ".join("%02x" % int(x, 16) for x in json.load(sys.stdin)["value"][:4]))')"
 }
 
 run_mode native
