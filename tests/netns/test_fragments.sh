@@ -19,7 +19,7 @@
 #     its later fragments with it (pass_frag_stack).
 SIO_NS=siofr
 source "$(dirname "$0")/lib.sh"
-require python3 nsenter timeout ethtool
+require python3 nsenter timeout ethtool bpftool
 
 export CLIENTS4=10 CLIENTS6=5 BACKENDS=3
 TOP=$(mktemp -d /tmp/siobpf-fragments.XXXXXX)
