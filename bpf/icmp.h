@@ -99,7 +99,7 @@ static __always_inline int icmp_error_flow(struct xdp_md *ctx, struct packet *pk
 	int quoted;
 
 	/* A fragment of an error need not hold the quote. */
-	if (pkt->fragment != FRAG_NONE)
+	if (pkt->fragment != FRAG_NONE || off > PKT_OFF_MAX)
 		return 0;
 	if (pkt->dst.family == SIOBPF_FAMILY_IPV4) {
 		struct icmp4_header *icmp = data + off;

@@ -13,7 +13,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SIOBPF_MAX_VIPS * 2); /* VIPs and their fragment aliases */
+	__uint(max_entries, SIOBPF_MAX_VIPS * 2); /* VIPs and their address entries */
 	__type(key, struct siobpf_vip_key);
 	__type(value, struct siobpf_vip);
 } sio_vips SEC(".maps");
@@ -78,6 +78,16 @@ struct {
 	__type(key, struct siobpf_sticky_key);
 	__type(value, struct siobpf_sticky);
 } sio_sticky SEC(".maps");
+
+/* Where each fragmented datagram's first fragment went (frag.h). Shared by
+ * all CPUs: a datagram's fragments may arrive on different ones. An LRU, so
+ * a flood of first fragments only evicts old datagrams. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SIOBPF_FRAG_ENTRIES);
+	__type(key, struct siobpf_frag_key);
+	__type(value, struct siobpf_frag);
+} sio_frags SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

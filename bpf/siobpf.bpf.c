@@ -2,7 +2,10 @@
 /* siobpf's XDP program: send every connection of a client to the same
  * backend, chosen by the sticky table or else the VIP's Maglev ring, and
  * forward the frame to it by direct server return. Read top to bottom, this
- * file is the decision; each step lives in the header named for it.
+ * file is the decision; each step lives in the header named for it. A
+ * datagram's later fragments, which carry no ports, go where its first went
+ * (frag.h); a TCP or UDP frame to an address and protocol that no VIP has
+ * is passed, whatever is wrong with its L4 header, fragment or checksum.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -16,10 +19,40 @@
 #include "forward.h"
 #include "stats.h"
 #include "icmp.h"
+#include "frag.h"
 
+/* Whether a reason's packets are dropped or passed (forwards return the
+ * action of their own): SIOBPF_R_DROPS says which drop. */
 static __always_inline int reason_action(int reason)
 {
-	return reason >= SIOBPF_R_DROP_BAD_L2 ? XDP_DROP : XDP_PASS;
+	return (SIOBPF_R_DROPS >> (reason & 31)) & 1 ? XDP_DROP : XDP_PASS;
+}
+
+/* The backend for a client of the VIP: its live sticky entry's, else the
+ * ring's, which is remembered. NULL when the VIP has none in service. *now
+ * is the clock read for the sticky table (0 when it was not read). */
+static __always_inline struct siobpf_backend *vip_backend(const struct siobpf_vip *vip,
+							  const struct packet *pkt, __u64 *now,
+							  __u32 *backend_id, int *new_sticky)
+{
+	struct siobpf_backend *backend = NULL;
+	struct siobpf_sticky_key key;
+
+	siobpf_sticky_key_make(vip, pkt->src, pkt->sport, &key);
+	/* A VIP without persistence keeps no entries (and any left from
+	 * before could not be live): the ring alone decides. */
+	if (vip->persist_sec) {
+		*now = bpf_ktime_get_coarse_ns();
+		backend = sticky_backend(vip, &key, *now, 1, backend_id);
+	}
+	if (backend)
+		return backend;
+	backend = ring_backend(vip, &key, backend_id);
+	if (!backend)
+		return NULL;
+	*new_sticky = vip->persist_sec != 0;
+	sticky_remember(vip, &key, *backend_id, backend, *now);
+	return backend;
 }
 
 /* An ICMP error about a VIP flow (icmp.h) goes where the client's own
@@ -63,11 +96,84 @@ out:
 	return reason_action(reason);
 }
 
+/* A TCP/UDP packet with no ports to find its VIP by: a later fragment, or
+ * an L4 header that does not lie in its datagram. Its address decides: an
+ * address no VIP of the protocol has is transit traffic, passed whatever is
+ * wrong with it; one that has is checked (IPv4 header checksum), and a
+ * later fragment goes where its datagram's first fragment went (frag.h), or
+ * by the client's key when the address has a single `ip` VIP. Its own
+ * function, so that none of this changes the code of the whole-datagram
+ * path. */
+static __noinline int portless(struct xdp_md *ctx, struct packet *pkt)
+{
+	struct siobpf_backend *backend;
+	struct siobpf_vip_addr *addr;
+	struct siobpf_frag *entry;
+	struct siobpf_vip *vip;
+	__u32 backend_id = 0, vip_id;
+	int reason, action, new_sticky = 0;
+	__u64 now;
+
+	addr = vip_addr_find(pkt);
+	if (!addr) {
+		reason = SIOBPF_R_PASS_NOT_VIP;
+		goto out;
+	}
+	if (pkt->dst.family == SIOBPF_FAMILY_IPV4 && !ipv4_csum_ok(ctx, pkt)) {
+		reason = SIOBPF_R_DROP_BAD_CSUM;
+		goto out;
+	}
+	if (pkt->l4_broken) {
+		reason = SIOBPF_R_DROP_BAD_L4;
+		goto out;
+	}
+
+	now = bpf_ktime_get_coarse_ns();
+	entry = frag_find(pkt, now);
+	if (entry) {
+		vip_id = entry->vip_id;
+		backend_id = entry->backend_id;
+		if (vip_id == SIOBPF_NO_VIP) {
+			reason = SIOBPF_R_PASS_FRAG_STACK;
+			goto out;
+		}
+		/* A datagram started on a backend finishes there, whatever its
+		 * state now, while the record is that backend's. */
+		backend = backend_lookup(&backend_id);
+		if (!backend || !backend->in_use || backend->vip_id != vip_id) {
+			reason = SIOBPF_R_DROP_FRAG_UNKNOWN;
+			goto out;
+		}
+	} else {
+		/* Its first fragment not seen (yet): only an address with one
+		 * VIP, keyed by the client's address alone, knows where it goes. */
+		vip = vip_addr_single(pkt, addr);
+		if (!vip || vip->sticky != SIOBPF_STICKY_IP) {
+			reason = SIOBPF_R_DROP_FRAG_UNKNOWN;
+			goto out;
+		}
+		backend = vip_backend(vip, pkt, &now, &backend_id, &new_sticky);
+		if (!backend) {
+			reason = SIOBPF_R_DROP_NO_BACKEND;
+			goto out;
+		}
+		vip_id = vip->id;
+	}
+
+	action = forward_dsr(ctx, backend, &reason);
+	stats_traffic(&sio_vip_stats, vip_id, pkt->bytes, new_sticky);
+	stats_traffic(&sio_be_stats, backend_id, pkt->bytes, new_sticky);
+	stats_reason(reason);
+	return action;
+out:
+	stats_reason(reason);
+	return reason_action(reason);
+}
+
 SEC("xdp")
 int siobpf_xdp(struct xdp_md *ctx)
 {
 	struct siobpf_backend *backend;
-	struct siobpf_sticky_key key;
 	struct siobpf_vip *vip;
 	struct packet pkt = {};
 	__u32 backend_id = 0;
@@ -82,37 +188,31 @@ int siobpf_xdp(struct xdp_md *ctx)
 			return icmp_error(ctx, &pkt);
 		goto out;
 	}
+	if (pkt.fragment == FRAG_LATER || pkt.l4_broken)
+		return portless(ctx, &pkt);
 
 	vip = vip_find(&pkt);
 	if (!vip) {
+		/* A datagram that starts here for the stack ends there too. */
+		if (pkt.fragment == FRAG_FIRST && vip_addr_find(&pkt))
+			frag_remember(&pkt, SIOBPF_NO_VIP, 0, bpf_ktime_get_coarse_ns());
 		reason = SIOBPF_R_PASS_NOT_VIP;
 		goto out;
 	}
-	/* Fragments of one datagram cannot share a per-port key: the later
-	 * ones have no ports. */
-	if (pkt.fragment != FRAG_NONE && vip->sticky == SIOBPF_STICKY_IP_PORT) {
-		reason = SIOBPF_R_DROP_FRAGMENT;
+	/* Only now, for a VIP's frame, is the header summed. */
+	if (pkt.dst.family == SIOBPF_FAMILY_IPV4 && !ipv4_csum_ok(ctx, &pkt)) {
+		reason = SIOBPF_R_DROP_BAD_CSUM;
 		goto out;
 	}
 
-	siobpf_sticky_key_make(vip, pkt.src, pkt.sport, &key);
-	/* A VIP without persistence keeps no entries (and any left from
-	 * before could not be live): the ring alone decides. */
-	backend = NULL;
-	if (vip->persist_sec) {
-		now = bpf_ktime_get_coarse_ns();
-		backend = sticky_backend(vip, &key, now, 1, &backend_id);
-	}
+	backend = vip_backend(vip, &pkt, &now, &backend_id, &new_sticky);
 	if (!backend) {
-		backend = ring_backend(vip, &key, &backend_id);
-		if (!backend) {
-			/* Passing would let the local stack answer for the VIP. */
-			reason = SIOBPF_R_DROP_NO_BACKEND;
-			goto out;
-		}
-		new_sticky = vip->persist_sec != 0;
-		sticky_remember(vip, &key, backend_id, backend, now);
+		/* Passing would let the local stack answer for the VIP. */
+		reason = SIOBPF_R_DROP_NO_BACKEND;
+		goto out;
 	}
+	if (pkt.fragment == FRAG_FIRST)
+		frag_remember(&pkt, vip->id, backend_id, now ? now : bpf_ktime_get_coarse_ns());
 
 	action = forward_dsr(ctx, backend, &reason);
 	stats_traffic(&sio_vip_stats, vip->id, pkt.bytes, new_sticky);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* Finding the VIP a packet is for: the VIP index first (inlined array
- * reads), the VIP table when the index has no answer. */
+/* Finding the VIP a packet is for, or its address entry: the VIP index
+ * first (inlined array reads), the VIP table when the index has no answer. */
 #ifndef SIOBPF_BPF_VIP_H
 #define SIOBPF_BPF_VIP_H
 
@@ -16,17 +16,18 @@ static __always_inline int vip_key_equal(const struct siobpf_vip_key *a,
 	       a->family == b->family;
 }
 
-/* The VIP entry of the packet's destination key, or NULL. */
-static __always_inline struct siobpf_vip *vip_lookup(struct packet *pkt)
+/* The VIP table's entry for a key (a VIP, or with port 0 an address
+ * entry), or NULL. */
+static __always_inline struct siobpf_vip *vip_lookup(const struct siobpf_vip_key *key)
 {
 	__u32 zero = 0, home;
 	void *index;
 
 	index = bpf_map_lookup_elem(&sio_vip_index, &zero);
 	if (!index) /* maps pinned before the index existed: not built yet */
-		return bpf_map_lookup_elem(&sio_vips, &pkt->dst);
+		return bpf_map_lookup_elem(&sio_vips, key);
 
-	home = siobpf_vip_index_home(&pkt->dst);
+	home = siobpf_vip_index_home(key);
 #pragma unroll
 	for (__u32 i = 0; i < SIOBPF_VIP_INDEX_PROBES; i++) {
 		__u32 at = (home + i) & (SIOBPF_VIP_INDEX_SLOTS - 1);
@@ -36,24 +37,51 @@ static __always_inline struct siobpf_vip *vip_lookup(struct packet *pkt)
 		 * slot ends the search. */
 		if (!slot || !slot->key.family)
 			return NULL;
-		if (vip_key_equal(&slot->key, &pkt->dst))
+		if (vip_key_equal(&slot->key, key))
 			return &slot->vip;
 	}
 	/* A full window: the key may be one the index had no room for. */
-	return bpf_map_lookup_elem(&sio_vips, &pkt->dst);
+	return bpf_map_lookup_elem(&sio_vips, key);
 }
 
-/* The VIP a parsed packet is for, or NULL. Later IPv4 fragments carry no
- * ports and are matched through the address's port-0 alias; a packet that
- * has ports and names port 0 is for no VIP (VIPs never have port 0). */
-static __always_inline struct siobpf_vip *vip_find(struct packet *pkt)
+/* The VIP a packet with ports is for, or NULL. A packet that names port 0
+ * is for no VIP (VIPs never have port 0: that key is the address entry). */
+static __always_inline struct siobpf_vip *vip_find(const struct packet *pkt)
 {
+	struct siobpf_vip *vip = vip_lookup(&pkt->dst);
+
+	if (vip && (vip->flags & SIOBPF_VIP_F_FRAG_ALIAS))
+		return NULL;
+	return vip;
+}
+
+/* The address entry of the packet's destination address and protocol, or
+ * NULL when no VIP of that protocol has the address (transit traffic). */
+static __always_inline struct siobpf_vip_addr *vip_addr_find(const struct packet *pkt)
+{
+	struct siobpf_vip_key key = pkt->dst;
+	struct siobpf_vip *entry;
+
+	key.port = 0;
+	entry = vip_lookup(&key);
+	if (!entry || !(entry->flags & SIOBPF_VIP_F_FRAG_ALIAS))
+		return NULL;
+	return (struct siobpf_vip_addr *)entry;
+}
+
+/* The address's one VIP, as its address entry names it, or NULL when the
+ * address has several (or the table changed since the entry was read). */
+static __always_inline struct siobpf_vip *vip_addr_single(const struct packet *pkt,
+							  const struct siobpf_vip_addr *addr)
+{
+	struct siobpf_vip_key key = pkt->dst;
 	struct siobpf_vip *vip;
 
-	if (pkt->fragment == FRAG_LATER)
-		pkt->dst.port = 0;
-	vip = vip_lookup(pkt);
-	if (vip && (vip->flags & SIOBPF_VIP_F_FRAG_ALIAS) && pkt->fragment != FRAG_LATER)
+	if (addr->vips != 1)
+		return NULL;
+	key.port = addr->port;
+	vip = vip_lookup(&key);
+	if (!vip || (vip->flags & SIOBPF_VIP_F_FRAG_ALIAS) || vip->id != addr->vip_id)
 		return NULL;
 	return vip;
 }

@@ -23,6 +23,10 @@
 #ifndef SIOBPF_STICKY_ENTRIES
 #define SIOBPF_STICKY_ENTRIES (1u << 20)
 #endif
+/* Datagrams whose fragments are being followed at once (sio_frags). */
+#ifndef SIOBPF_FRAG_ENTRIES
+#define SIOBPF_FRAG_ENTRIES 8192
+#endif
 
 /* The layout of the pinned maps, as a whole: raised whenever a map's type,
  * key, value or size changes, so that a newer siobpf recognises maps pinned
@@ -32,8 +36,11 @@
  * bytes and zeroes the rest), or it gives migrate.c a conversion.
  *   1  siobpf 0.1.0 (its maps carry no sio_meta)
  *   2  sio_meta; siobpf_backend_config gains drain_deadline; sio_backends
- *      is a one-slot array of maps whose table is swapped whole */
-#define SIOBPF_LAYOUT 2
+ *      is a one-slot array of maps whose table is swapped whole
+ *   3  sio_frags (the fragment table); sio_reasons grows by the fragment
+ *      and checksum reasons; a port-0 entry of sio_vips is an address
+ *      entry (struct siobpf_vip_addr), rewritten by the publication */
+#define SIOBPF_LAYOUT 3
 #define SIOBPF_META_MAGIC 0x53494f42u /* "SIOB" */
 
 /* sio_meta's one entry, written by user space when it creates the maps. */
@@ -71,7 +78,8 @@ enum siobpf_backend_state {
 };
 
 /* Key of the VIP table. IPv4 uses addr[0]; the rest stays zero. A key with
- * port 0 is the fragment alias of an address (see siobpf_vip.flags). */
+ * port 0 is the address entry of an address and protocol (struct
+ * siobpf_vip_addr), never a VIP. */
 struct siobpf_vip_key {
 	__u32 addr[4]; /* network byte order */
 	__u16 port;    /* network byte order */
@@ -104,14 +112,64 @@ _Static_assert(sizeof(struct siobpf_vip) == 32, "siobpf_vip layout");
 #define SIOBPF_VIP_INDEX_PROBES 8
 _Static_assert((SIOBPF_VIP_INDEX_SLOTS & (SIOBPF_VIP_INDEX_SLOTS - 1)) == 0,
 	       "the VIP index size is a power of two");
-/* Every VIP has a key and at most one alias: at a quarter full or less, a
- * window is almost never full (a full one costs the table lookup only). */
+/* Every VIP has a key and shares at most one address entry: at a quarter
+ * full or less, a window is almost never full (a full one costs the table
+ * lookup only). */
 _Static_assert(SIOBPF_VIP_INDEX_SLOTS >= 4 * 2 * SIOBPF_MAX_VIPS,
 	       "the VIP index has four slots for each key it may hold");
 
-/* Set on a port-0 alias entry: it exists only so that IPv4 fragments after
- * the first, which carry no ports, can find their VIP by address. */
+/* Set on a port-0 entry of the VIP table: an address entry, not a VIP. */
 #define SIOBPF_VIP_F_FRAG_ALIAS 0x1
+
+/* A VIP id that names no VIP. */
+#define SIOBPF_NO_VIP 0xffffffffu
+
+/* The address entry of (family, address, protocol), kept in the VIP table
+ * (and its index) under that address with port 0, beside its VIPs: it exists
+ * while at least one VIP of that protocol has the address. The program reads
+ * it only for frames that carry no ports to look a VIP up with (fragments
+ * after the first) or whose L4 header is broken: with no entry such a frame
+ * is transit traffic and passed; with one it is for this balancer. Written
+ * by user space on every publication of the VIP table (vip_table.c). The
+ * same size as struct siobpf_vip, with flags at the same place, so that the
+ * two share the map. */
+struct siobpf_vip_addr {
+	__u32 vips;        /* VIPs of this address and protocol (>= 1) */
+	__u32 vip_id;      /* the one VIP's id when vips == 1, else SIOBPF_NO_VIP */
+	__u16 port;        /* the one VIP's port when vips == 1, else 0; network order */
+	__u8 pad[21];
+	__u8 flags;        /* SIOBPF_VIP_F_FRAG_ALIAS, where siobpf_vip keeps flags */
+};
+_Static_assert(sizeof(struct siobpf_vip_addr) == 32, "siobpf_vip_addr layout");
+_Static_assert(__builtin_offsetof(struct siobpf_vip_addr, flags) ==
+		       __builtin_offsetof(struct siobpf_vip, flags),
+	       "an address entry's flags sit where a VIP's do");
+
+/* Fragment table (sio_frags): where a fragmented datagram's first fragment
+ * went, so that the later ones (which carry no ports) go there too. Keyed
+ * by the datagram: family, protocol, both addresses and the IP
+ * identification. */
+struct siobpf_frag_key {
+	__u32 src[4];  /* client address, network order; IPv4 in src[0] */
+	__u32 dst[4];  /* destination address, network order */
+	__u32 id;      /* IPv4 identification zero-extended, or IPv6 Fragment
+			* header identification; host order */
+	__u8 family;   /* SIOBPF_FAMILY_IPV4 / _IPV6 */
+	__u8 proto;    /* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct siobpf_frag_key) == 40, "siobpf_frag_key layout");
+
+/* An entry older than this is treated as missing: the datagram is long
+ * finished (or lost), and its IP identification may come back. */
+#define SIOBPF_FRAG_TIMEOUT_NS 5000000000ull
+
+struct siobpf_frag {
+	__u64 created;     /* CLOCK_MONOTONIC_COARSE, nanoseconds */
+	__u32 vip_id;      /* the VIP the first fragment went to, or SIOBPF_NO_VIP: the stack */
+	__u32 backend_id;  /* its backend (when vip_id is a VIP) */
+};
+_Static_assert(sizeof(struct siobpf_frag) == 16, "siobpf_frag layout");
 
 /* One backend of one VIP; the backend table is an array indexed by id. */
 struct siobpf_backend {
@@ -252,13 +310,15 @@ struct siobpf_iface {
 _Static_assert(sizeof(struct siobpf_iface) == 8, "siobpf_iface layout");
 
 /* Why a packet got its verdict. One per-CPU counter each. The names in
- * siobpf_reason_names (user space) are part of the JSON interface. */
+ * siobpf_reason_names (user space) are part of the JSON interface. Never
+ * renumbered: a migration copies the counters by index, so new reasons are
+ * appended before SIOBPF_R_MAX. Which reasons drop is SIOBPF_R_DROPS. */
 enum siobpf_reason {
 	SIOBPF_R_TX = 0,           /* forwarded out of the ingress interface */
 	SIOBPF_R_REDIRECT,         /* forwarded to another interface */
 	SIOBPF_R_PASS_NOT_IP,      /* ARP and other non-IP frames */
 	SIOBPF_R_PASS_VLAN_STACKED,/* more than one 802.1Q/802.1ad tag */
-	SIOBPF_R_PASS_IPV6_EXT,    /* IPv6 extension header (incl. fragments) */
+	SIOBPF_R_PASS_IPV6_EXT,    /* IPv6 routing, AH or mobility header, or a 5th extension header */
 	SIOBPF_R_PASS_ICMP,        /* ICMP / ICMPv6 but errors about VIP flows */
 	SIOBPF_R_PASS_OTHER_PROTO, /* neither TCP nor UDP */
 	SIOBPF_R_PASS_NOT_VIP,     /* no VIP for this address, port, protocol */
@@ -266,9 +326,22 @@ enum siobpf_reason {
 	SIOBPF_R_DROP_BAD_IPV4,    /* truncated or inconsistent IPv4 header */
 	SIOBPF_R_DROP_BAD_IPV6,    /* truncated or inconsistent IPv6 header */
 	SIOBPF_R_DROP_BAD_L4,      /* truncated or inconsistent TCP/UDP header */
-	SIOBPF_R_DROP_FRAGMENT,    /* IPv4 fragment for an ip-port VIP */
+	SIOBPF_R_DROP_FRAGMENT,    /* no longer counted (kept for the counters' continuity) */
 	SIOBPF_R_DROP_NO_BACKEND,  /* VIP with no backend in service */
+	SIOBPF_R_DROP_BAD_CSUM,    /* IPv4 header checksum wrong, frame for a VIP */
+	SIOBPF_R_DROP_FRAG_UNKNOWN,/* later fragment of a datagram not seen to start, and its
+				    * address has no single `ip` VIP of that protocol */
+	SIOBPF_R_PASS_FRAG_STACK,  /* later fragment of a datagram whose first went to the stack */
 	SIOBPF_R_MAX,
 };
+
+/* The reasons whose packets are dropped; every other one passes, or is a
+ * forward (tx, redirect). One bit per reason: one place says it. */
+#define SIOBPF_R_DROPS                                                                    \
+	((1u << SIOBPF_R_DROP_BAD_L2) | (1u << SIOBPF_R_DROP_BAD_IPV4) |                  \
+	 (1u << SIOBPF_R_DROP_BAD_IPV6) | (1u << SIOBPF_R_DROP_BAD_L4) |                  \
+	 (1u << SIOBPF_R_DROP_FRAGMENT) | (1u << SIOBPF_R_DROP_NO_BACKEND) |              \
+	 (1u << SIOBPF_R_DROP_BAD_CSUM) | (1u << SIOBPF_R_DROP_FRAG_UNKNOWN))
+_Static_assert(SIOBPF_R_MAX <= 32, "SIOBPF_R_DROPS has a bit for every reason");
 
 #endif /* SIOBPF_ABI_H */

@@ -88,6 +88,14 @@ static __u16 ip_checksum(const void *hdr, size_t len)
 	return csum_fold(csum_add(0, hdr, len));
 }
 
+void pkt_ipv4_csum(struct pkt *p)
+{
+	struct iphdr *ip = (void *)(p->data + p->l3_off);
+
+	ip->check = 0;
+	ip->check = ip_checksum(ip, ip->ihl * 4u);
+}
+
 static void put_addr(int family, const char *text, void *dst)
 {
 	if (inet_pton(family == 6 ? AF_INET6 : AF_INET, text, dst) != 1)
@@ -124,12 +132,43 @@ static __u32 l4_len(const struct pkt_spec *s, __u8 proto)
 {
 	__u32 hdr = proto == IPPROTO_UDP ? sizeof(struct udphdr) : sizeof(struct tcphdr);
 
+	if (s->frag_off) /* a later fragment: data only */
+		hdr = 0;
 	return hdr + s->payload;
+}
+
+static __u32 ipv6_exts_len(const struct pkt_spec *s)
+{
+	return 8u * s->ipv6_ext_count;
+}
+
+/* The extension headers at p->l4_off, which they move on. */
+static void put_ipv6_exts(struct pkt *p, const struct pkt_spec *s, __u8 proto)
+{
+	for (int i = 0; i < s->ipv6_ext_count; i++) {
+		__u8 *h = p->data + p->l4_off;
+
+		memset(h, 0, 8);
+		h[0] = i + 1 < s->ipv6_ext_count ? s->ipv6_exts[i + 1] : proto;
+		if (s->ipv6_exts[i] == IPPROTO_FRAGMENT) {
+			__u16 fo = htons((__u16)(s->frag_off << 3 | (s->more_frags ? 1 : 0)));
+			__u32 id = htonl(s->frag_id);
+
+			memcpy(h + 2, &fo, 2);
+			memcpy(h + 4, &id, 4);
+		} else if (s->ipv6_exts[i] == IPPROTO_HOPOPTS || s->ipv6_exts[i] == IPPROTO_DSTOPTS) {
+			h[2] = 1; /* PadN over the 4 bytes left */
+			h[3] = 4;
+		}
+		p->l4_off += 8;
+	}
 }
 
 static void put_l4(struct pkt *p, const struct pkt_spec *s, __u8 proto)
 {
-	if (proto == IPPROTO_UDP) {
+	if (s->frag_off) {
+		/* nothing but data */
+	} else if (proto == IPPROTO_UDP) {
 		struct udphdr *udp = (void *)(p->data + p->l4_off);
 
 		udp->source = htons(s->sport);
@@ -156,12 +195,13 @@ static void put_l3(struct pkt *p, const struct pkt_spec *s, int family, __u8 pro
 		struct ipv6hdr *ip6 = (void *)(p->data + p->l3_off);
 
 		ip6->version = 6;
-		ip6->payload_len = htons((__u16)l4);
-		ip6->nexthdr = s->ipv6_ext ? s->ipv6_nexthdr : proto;
+		ip6->payload_len = htons((__u16)(ipv6_exts_len(s) + l4));
+		ip6->nexthdr = s->ipv6_ext ? s->ipv6_nexthdr : s->ipv6_ext_count ? s->ipv6_exts[0] : proto;
 		ip6->hop_limit = 64;
 		put_addr(6, s->src, &ip6->saddr);
 		put_addr(6, s->dst, &ip6->daddr);
 		p->l4_off = p->l3_off + sizeof(*ip6);
+		put_ipv6_exts(p, s, proto);
 	} else {
 		struct iphdr *ip = (void *)(p->data + p->l3_off);
 		__u32 hlen = 20 + 4u * s->ipv4_opt_words;
@@ -169,7 +209,7 @@ static void put_l3(struct pkt *p, const struct pkt_spec *s, int family, __u8 pro
 		ip->version = 4;
 		ip->ihl = (__u8)(hlen / 4);
 		ip->tot_len = htons((__u16)(hlen + l4));
-		ip->id = htons(0x1234);
+		ip->id = htons(s->frag_id ? (__u16)s->frag_id : 0x1234);
 		ip->frag_off = htons((__u16)(s->frag_off | (s->more_frags ? 0x2000 : 0)));
 		ip->ttl = 64;
 		ip->protocol = proto;

@@ -24,10 +24,16 @@ struct pkt_spec {
 	bool vlan;             /* one 802.1Q tag (VLAN 100) */
 	bool qinq;             /* a second tag inside the first */
 	__u8 ipv4_opt_words;   /* IPv4 options, in 4-byte words (ihl = 5 + this) */
-	__u16 frag_off;        /* IPv4 fragment offset in 8-byte units */
-	bool more_frags;       /* IPv4 MF flag */
-	bool ipv6_ext;         /* put ipv6_nexthdr in the IPv6 next header */
+	__u16 frag_off;        /* fragment offset in 8-byte units (IPv4, or the IPv6
+				* Fragment header); > 0: the L4 part is data only */
+	bool more_frags;       /* IPv4 MF flag, or the IPv6 Fragment header's M */
+	__u32 frag_id;         /* IPv4 identification (default 0x1234), or the IPv6
+				* Fragment header's */
+	bool ipv6_ext;         /* put ipv6_nexthdr in the IPv6 next header (no header) */
 	__u8 ipv6_nexthdr;
+	__u8 ipv6_ext_count;   /* IPv6 extension headers built, in order: */
+	__u8 ipv6_exts[6];     /* IPPROTO_HOPOPTS, _DSTOPTS, _ROUTING (8 bytes each),
+				* _FRAGMENT (frag_off, more_frags, frag_id) */
 	__u16 payload;         /* L4 payload bytes (default 0) */
 	__u16 ethertype;       /* override the EtherType (e.g. ARP) */
 };
@@ -43,6 +49,8 @@ struct pkt {
 } __attribute__((aligned(4)));
 
 void pkt_build(struct pkt *p, const struct pkt_spec *spec);
+/* Sets the IPv4 header checksum again, after a test changed the header. */
+void pkt_ipv4_csum(struct pkt *p);
 
 /* An ICMP error about a packet a backend sent, as a router on the way to
  * the client sends it: IPv4 "fragmentation needed" (type 3 code 4) or IPv6

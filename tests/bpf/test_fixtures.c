@@ -100,11 +100,13 @@ static void ipv4_padded(struct pkt *p) { p->len += 6; } /* Ethernet padding afte
 static void cut_ipv6(struct pkt *p) { p->len = p->l3_off + 30; }
 static void ipv6_version_4(struct pkt *p) { ip6(p)->version = 4; }
 static void ipv6_paylen_long(struct pkt *p) { ip6(p)->payload_len = htons((__u16)(p->len - p->l4_off + 1)); }
-static void cut_tcp(struct pkt *p) { p->len = p->l4_off + 12; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); }
+static void cut_tcp(struct pkt *p) { p->len = p->l4_off + 12; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); pkt_ipv4_csum(p); }
 static void cut_tcp6(struct pkt *p) { p->len = p->l4_off + 12; ip6(p)->payload_len = htons(12); }
+static void ipv6_ext_long(struct pkt *p) { p->data[p->l3_off + 41] = 10; } /* 88 bytes: past the datagram */
+static void ipv6_ext_paylen_0(struct pkt *p) { ip6(p)->payload_len = 0; }
 static void tcp_doff_4(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))->doff = 4; }
 static void tcp_doff_past_end(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))->doff = 15; }
-static void cut_udp(struct pkt *p) { p->len = p->l4_off + 6; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); }
+static void cut_udp(struct pkt *p) { p->len = p->l4_off + 6; ip4(p)->tot_len = htons((__u16)(p->len - p->l3_off)); pkt_ipv4_csum(p); }
 static void udp_len_7(struct pkt *p) { ((struct udphdr *)(p->data + p->l4_off))->len = htons(7); }
 static void tcp_dport_0(struct pkt *p) { ((struct tcphdr *)(p->data + p->l4_off))->dest = 0; }
 static void udp_dport_0(struct pkt *p) { ((struct udphdr *)(p->data + p->l4_off))->dest = 0; }
@@ -141,9 +143,39 @@ static const struct fixture fixtures[] = {
 	{"icmp echo to the vip is passed", {C4, .dst = "10.0.0.100", .proto = IPPROTO_ICMP}, NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
 	{"icmpv6 to the vip is passed", {C6, .dst = "2001:db8::100", .proto = IPPROTO_ICMPV6}, NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
 	{"gre to the vip is passed", {C4, .dst = "10.0.0.100", .proto = 47}, NULL, XDP_PASS, SIOBPF_R_PASS_OTHER_PROTO, -1, -1},
-	{"ipv6 hop-by-hop header is passed", {TCP6_VIP, .ipv6_ext = true, .ipv6_nexthdr = IPPROTO_HOPOPTS}, NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
-	{"ipv6 fragment header is passed", {TCP6_VIP, .ipv6_ext = true, .ipv6_nexthdr = IPPROTO_FRAGMENT}, NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
-	{"ipv6 routing header is passed", {TCP6_VIP, .ipv6_ext = true, .ipv6_nexthdr = IPPROTO_ROUTING}, NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
+	{"ipv6 routing header is passed", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_ROUTING}}, NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
+	{"ipv6 routing header after hop-by-hop is passed", {TCP6_VIP, .ipv6_ext_count = 2, .ipv6_exts = {IPPROTO_HOPOPTS, IPPROTO_ROUTING}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
+	{"ipv6 ah header is passed", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_AH}}, NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
+	{"ipv6 esp is passed as another protocol", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_ESP}}, NULL, XDP_PASS, SIOBPF_R_PASS_OTHER_PROTO, -1, -1},
+	{"a 5th ipv6 extension header is passed", {TCP6_VIP, .ipv6_ext_count = 5,
+	 .ipv6_exts = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS}},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
+
+	{"ipv6 extension header past the datagram is dropped", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_HOPOPTS}},
+	 ipv6_ext_long, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"ipv6 extension header past the datagram to no vip is dropped", {C6, .dst = "2001:db8::99", .dport = 80, .ipv6_ext_count = 1,
+	 .ipv6_exts = {IPPROTO_DSTOPTS}}, ipv6_ext_long, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"ipv6 payload length 0 with an extension header is dropped", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_HOPOPTS}},
+	 ipv6_ext_paylen_0, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"ipv6 fragment header past the datagram is dropped", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_FRAGMENT}},
+	 ipv6_ext_paylen_0, XDP_DROP, SIOBPF_R_DROP_BAD_IPV6, -1, -1},
+	{"icmpv6 after a hop-by-hop header is read as icmp", {C6, .dst = "2001:db8::100", .proto = IPPROTO_ICMPV6,
+	 .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_HOPOPTS}}, NULL, XDP_PASS, SIOBPF_R_PASS_ICMP, -1, -1},
+	{"ipv6 later fragment to an address's one ip vip follows the client", {C6, .dst = "2001:db8::100",
+	 .proto = IPPROTO_UDP, .frag_off = 10, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_FRAGMENT}},
+	 NULL, XDP_TX, SIOBPF_R_TX, 4, VIP_UDP6},
+	{"ipv6 later fragment to no vip address is passed", {C6, .dst = "2001:db8::99", .proto = IPPROTO_UDP,
+	 .frag_off = 10, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_FRAGMENT}}, NULL, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
+	{"ipv6 later fragment followed by a destination options header is passed", {TCP6_VIP, .frag_off = 10,
+	 .ipv6_ext_count = 2, .ipv6_exts = {IPPROTO_FRAGMENT, IPPROTO_DSTOPTS}}, NULL, XDP_PASS, SIOBPF_R_PASS_IPV6_EXT, -1, -1},
+
+	/* IPv6 extension headers walked to the upper protocol. */
+	{"ipv6 hop-by-hop header is walked", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_HOPOPTS}}, NULL, XDP_TX, SIOBPF_R_TX, 3, VIP_TCP6},
+	{"ipv6 four extension headers are walked", {TCP6_VIP, .ipv6_ext_count = 4,
+	 .ipv6_exts = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_DSTOPTS}},
+	 NULL, XDP_TX, SIOBPF_R_TX, 3, VIP_TCP6},
+	{"ipv6 atomic fragment is a whole datagram", {TCP6_VIP, .ipv6_ext_count = 1, .ipv6_exts = {IPPROTO_FRAGMENT}}, NULL, XDP_TX, SIOBPF_R_TX, 3, VIP_TCP6},
 	{"stacked vlan tags are passed", {TCP4_VIP, .qinq = true}, NULL, XDP_PASS, SIOBPF_R_PASS_VLAN_STACKED, -1, -1},
 
 	/* Malformed at every layer: dropped, never forwarded. */
@@ -172,15 +204,19 @@ static const struct fixture fixtures[] = {
 	 NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
 	{"later fragment follows the client in ip mode", {TCP4_VIP, .frag_off = 100, .payload = 64},
 	 NULL, XDP_TX, SIOBPF_R_TX, 1, VIP_TCP4},
-	{"first fragment is dropped in ip-port mode", {C4, .dst = "10.0.0.200", .dport = 80, .more_frags = true},
-	 NULL, XDP_DROP, SIOBPF_R_DROP_FRAGMENT, -1, -1},
-	{"later fragment is dropped in ip-port mode", {C4, .dst = "10.0.0.200", .dport = 80, .frag_off = 100},
-	 NULL, XDP_DROP, SIOBPF_R_DROP_FRAGMENT, -1, -1},
+	{"first fragment is forwarded in ip-port mode", {C4, .dst = "10.0.0.200", .dport = 80, .more_frags = true, .frag_id = 7},
+	 NULL, XDP_TX, SIOBPF_R_TX, 5, VIP_PORTKEY},
+	{"later fragment follows its first in ip-port mode", {C4, .dst = "10.0.0.200", .dport = 80, .frag_off = 100, .frag_id = 7},
+	 NULL, XDP_TX, SIOBPF_R_TX, 5, VIP_PORTKEY},
+	{"later fragment without its first is dropped in ip-port mode", {C4, .dst = "10.0.0.200", .dport = 80, .frag_off = 100, .frag_id = 8},
+	 NULL, XDP_DROP, SIOBPF_R_DROP_FRAG_UNKNOWN, -1, -1},
 	/* Port 0 names the fragment alias of a VIP address, never a VIP. */
 	{"tcp to a vip address's port 0 is passed", {TCP4_VIP}, tcp_dport_0, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
 	{"udp to a vip address's port 0 is passed", {C4, .dst = "10.0.0.100", .dport = 443, .proto = IPPROTO_UDP},
 	 udp_dport_0, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
 	{"later fragment to no vip address is passed", {C4, .dst = "10.0.0.99", .dport = 80, .frag_off = 100},
+	 NULL, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
+	{"later fragment of another protocol than the address's vips is passed", {C4, .dst = "10.0.0.200", .proto = IPPROTO_UDP, .frag_off = 100},
 	 NULL, XDP_PASS, SIOBPF_R_PASS_NOT_VIP, -1, -1},
 
 	/* A VIP with nothing in service drops (passing would let the local stack answer). */

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# The upgrade from release 0.1.0 under traffic. 0.1.0 (commit 5267a54, built
-# from this repository's history) runs the balancer, with clients, sticky
-# entries, a backend's own probe settings and counters; then this build's
-# `siobpf reload` finds maps of layout 1 (no sio_meta, a shorter
-# siobpf_backend_config) and migrates them while clients keep connecting.
-# It proves that:
+# The upgrade from releases 0.1.0 and 0.2.0 under traffic, each in a fresh
+# topology. The release (built from this repository's history: 0.1.0 is
+# commit 5267a54, 0.2.0 commit 739b45f) runs the balancer, with clients,
+# sticky entries, a backend's own probe settings and counters; then this
+# build's `siobpf reload` finds maps of the release's layout (0.1.0: layout
+# 1, no sio_meta, a shorter siobpf_backend_config; 0.2.0: layout 2, no
+# fragment table, fewer reason counters, port-0 entries that copy a VIP) and
+# migrates them while clients keep connecting. It proves, for each, that:
 #
 #  1. the reload migrates to this layout and fails no request of the
 #     clients that connect throughout (a new connection each time);
@@ -23,10 +25,11 @@ SIO_NS=sioup
 source "$(dirname "$0")/lib.sh"
 require git make clang python3 nsenter curl bpftool
 
-RELEASE=5267a54
+# RELEASE:NAME:LAYOUT of each release upgraded from.
+RELEASES="5267a54:0.1.0:1 739b45f:0.2.0:2"
+LAYOUT=$(sed -n 's/^#define SIOBPF_LAYOUT \([0-9]*\)$/\1/p' "$ROOT/include/siobpf/abi.h")
 export CLIENTS4=120 CLIENTS6=1 BACKENDS=4
 TOP=$(mktemp -d /tmp/siobpf-upgrade.XXXXXX)
-OLD=$TOP/v0.1.0
 NEW=$TOP/new
 CLIENTS=100 # the first 100 IPv4 clients connect throughout
 cleanup() {
@@ -37,17 +40,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The two builds: release 0.1.0 from history, and a copy of this one (a
-# rebuild of $BUILD while the test runs must not swap the binary under it).
+# The builds: each release from history (into $TOP/vNAME), and a copy of
+# this one (a rebuild of $BUILD while the test runs must not swap the binary
+# under it).
 build_release() {
-	mkdir -p "$OLD/src" "$TOP/stub/gnu" &&
-		git -C "$ROOT" archive "$RELEASE" | tar -x -C "$OLD/src" &&
+	local old=$TOP/v$2
+	mkdir -p "$old/src" "$TOP/stub/gnu" &&
+		git -C "$ROOT" archive "$1" | tar -x -C "$old/src" &&
 		: >"$TOP/stub/gnu/stubs-32.h" &&
-		CPATH=$TOP/stub make -s -C "$OLD/src" BUILD="$OLD/build" "$OLD/build/siobpf" >"$TOP/old-build.log" 2>&1 ||
+		CPATH=$TOP/stub make -s -C "$old/src" BUILD="$old/build" "$old/build/siobpf" >"$TOP/old-build.log" 2>&1 ||
 		{ tail -20 "$TOP/old-build.log"; return 1; }
 }
-setup build_release
-setup "$OLD/build/siobpf" version
+for r in $RELEASES; do
+	IFS=: read -r commit name _ <<<"$r"
+	setup build_release "$commit" "$name"
+	setup "$TOP/v$name/build/siobpf" version
+done
 mkdir -p "$NEW/tests"
 setup cp "$BUILD/siobpf" "$NEW/siobpf"
 setup cp "$BUILD/tests/xdp_pass.bpf.o" "$NEW/tests/"
@@ -134,76 +142,100 @@ names() { in_ns c python3 "$TOP/clients.py" names "${srcs[@]}"; }
 vip_packets() { "$1" stats --json | python3 -c 'import json,sys; print(sum(v["packets"] for v in json.load(sys.stdin)["vips"]))'; }
 sticky_count() { bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_sticky" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
-setup setup_topology
-VIP=$VIP4:80
-setup old load eth0
-setup old vip add "$VIP" --probe http --probe-path /
-for i in 1 2 3; do setup old backend add "$VIP" "10.77.1.$i"; done
-setup old backend set "$VIP" 10.77.1.2 --probe-port 80 --interval 1500
-names >"$TOP/before"
-expect_eq "0.1.0 answers every client before the upgrade" "0" "$(grep -c ' -$' "$TOP/before")"
-expect_eq "the pins are 0.1.0's (no sio_meta)" "absent" \
-	"$([ -e "$SIOBPF_PIN_DIR/sio_meta" ] && echo present || echo absent)"
-sticky_before=$(sticky_count)
-expect_eq "0.1.0 made a sticky entry per client" "$CLIENTS" "$sticky_before"
-be_before=$(old status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([[(b["address"], b["state"], b.get("weight")) for b in v["backends"]] for v in d["vips"]]))')
-ids_before=$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+# The layout of the pinned maps: sio_meta's, or 1 when there is none.
+pinned_layout() {
+	if [ -e "$SIOBPF_PIN_DIR/sio_meta" ]; then
+		bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_meta" |
+			python3 -c 'import json,sys; v=json.load(sys.stdin)[0]["value"]; print(v["layout"] if isinstance(v, dict) else int.from_bytes(bytes(int(x, 16) for x in v[4:8]), "little"))'
+	else
+		echo 1
+	fi
+}
 
-# This build's daemon, started before the upgrade (as a package upgrade
-# restarts it): it waits for the reload, then follows the migrated maps.
-nsenter --net="/run/netns/$SIO_NS-lb" "$NEW/siobpf" -v run >"$TOP/daemon.log" 2>&1 &
-DAEMON_PID=$!
+# upgrade_from NAME LAYOUT: the whole upgrade from release NAME.
+upgrade_from() {
+	R=$1 OLD=$TOP/v$1 OLD_LAYOUT=$2
+	echo "# --- the upgrade from $R (layout $OLD_LAYOUT) to this build (layout $LAYOUT)"
+	rm -f "$TOP/stop"
+	setup setup_topology
+	VIP=$VIP4:80
+	setup old load eth0
+	setup old vip add "$VIP" --probe http --probe-path /
+	for i in 1 2 3; do setup old backend add "$VIP" "10.77.1.$i"; done
+	setup old backend set "$VIP" 10.77.1.2 --probe-port 80 --interval 1500
+	names >"$TOP/before"
+	expect_eq "$R answers every client before the upgrade" "0" "$(grep -c ' -$' "$TOP/before")"
+	expect_eq "$R: the pins are $R's (layout $OLD_LAYOUT)" "$OLD_LAYOUT" "$(pinned_layout)"
+	sticky_before=$(sticky_count)
+	expect_eq "$R made a sticky entry per client" "$CLIENTS" "$sticky_before"
+	be_before=$(old status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([[(b["address"], b["state"], b.get("weight")) for b in v["backends"]] for v in d["vips"]]))')
+	ids_before=$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 
-# The upgrade, with every client connecting throughout.
-in_ns c python3 "$TOP/clients.py" loop "$TOP/stop" "$TOP/during" "${srcs[@]}" &
-LOOP_PID=$!
-sleep 2
-packets_before=$(vip_packets old)
-new reload eth0 >"$TOP/reload.out" 2>&1
-rc=$?
-packets_after=$(vip_packets new)
-sed 's/^/#   /' "$TOP/reload.out"
-expect_eq "this build's reload of 0.1.0's maps exits 0" "0" "$rc"
-check "the reload says it migrated from layout 1 to 2" grep -q 'migrated from layout 1 to 2' "$TOP/reload.out"
-sleep 2
-setup new backend add "$VIP" 10.77.1.4
-sleep 2
-: >"$TOP/stop"
-wait "$LOOP_PID"
-LOOP_PID=
-setup test -s "$TOP/during"
-requests=$(sed -n 's/^requests //p' "$TOP/during")
-failed=$(awk '$1 != "requests" { n += $3 } END { print n + 0 }' "$TOP/during")
-echo "# $requests requests during the upgrade and the backend add"
-expect_eq "no request failed during the upgrade ($requests requests)" "0" "$failed"
-check "the clients kept connecting (>= 10 requests each)" [ "$requests" -ge $((CLIENTS * 10)) ]
-moved=$(awk 'NR == FNR { was[$1] = $2; next } $1 != "requests" && $2 != was[$1] { n++ } END { print n + 0 }' \
-	"$TOP/before" "$TOP/during")
-expect_eq "no client changed backend through the reload and the backend add" "0" "$moved"
-names >"$TOP/after"
-expect_eq "every client is on its backend of before, afterwards" "" \
-	"$(diff <(sort "$TOP/before") <(sort "$TOP/after"))"
+	# This build's daemon, started before the upgrade (as a package upgrade
+	# restarts it): it waits for the reload, then follows the migrated maps.
+	nsenter --net="/run/netns/$SIO_NS-lb" "$NEW/siobpf" -v run >"$TOP/daemon.log" 2>&1 &
+	DAEMON_PID=$!
 
-# What was carried over.
-expect_eq "the pin directory is of layout 2 now" "present" \
-	"$([ -e "$SIOBPF_PIN_DIR/sio_meta" ] && echo present || echo absent)"
-check "the backend table was replaced (a new map pinned)" \
-	[ "$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" != "$ids_before" ]
-check "every sticky entry was carried over ($sticky_before before)" [ "$(sticky_count)" -ge "$sticky_before" ]
-be_after=$(new status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([[(b["address"], b["state"], b.get("weight")) for b in v["backends"] if b["address"] != "10.77.1.4"] for v in d["vips"]]))')
-expect_eq "the VIP's backends, states and weights were carried over" "$be_before" "$be_after"
-probe=$(new status --json | python3 -c '
+	# The upgrade, with every client connecting throughout.
+	in_ns c python3 "$TOP/clients.py" loop "$TOP/stop" "$TOP/during" "${srcs[@]}" &
+	LOOP_PID=$!
+	sleep 2
+	packets_before=$(vip_packets old)
+	new reload eth0 >"$TOP/reload.out" 2>&1
+	rc=$?
+	packets_after=$(vip_packets new)
+	sed 's/^/#   /' "$TOP/reload.out"
+	expect_eq "$R: this build's reload of $R's maps exits 0" "0" "$rc"
+	check "$R: the reload says it migrated from layout $OLD_LAYOUT to $LAYOUT" grep -q "migrated from layout $OLD_LAYOUT to $LAYOUT" "$TOP/reload.out"
+	sleep 2
+	setup new backend add "$VIP" 10.77.1.4
+	sleep 2
+	: >"$TOP/stop"
+	wait "$LOOP_PID"
+	LOOP_PID=
+	setup test -s "$TOP/during"
+	requests=$(sed -n 's/^requests //p' "$TOP/during")
+	failed=$(awk '$1 != "requests" { n += $3 } END { print n + 0 }' "$TOP/during")
+	echo "# $requests requests during the upgrade and the backend add"
+	expect_eq "$R: no request failed during the upgrade ($requests requests)" "0" "$failed"
+	check "$R: the clients kept connecting (>= 10 requests each)" [ "$requests" -ge $((CLIENTS * 10)) ]
+	moved=$(awk 'NR == FNR { was[$1] = $2; next } $1 != "requests" && $2 != was[$1] { n++ } END { print n + 0 }' \
+		"$TOP/before" "$TOP/during")
+	expect_eq "$R: no client changed backend through the reload and the backend add" "0" "$moved"
+	names >"$TOP/after"
+	expect_eq "$R: every client is on its backend of before, afterwards" "" \
+		"$(diff <(sort "$TOP/before") <(sort "$TOP/after"))"
+
+	# What was carried over.
+	expect_eq "$R: the pin directory is of layout $LAYOUT now" "$LAYOUT" "$(pinned_layout)"
+	check "$R: the fragment table is pinned" [ -e "$SIOBPF_PIN_DIR/sio_frags" ]
+	check "$R: the backend table was replaced (a new map pinned)" \
+		[ "$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" != "$ids_before" ]
+	check "$R: every sticky entry was carried over ($sticky_before before)" [ "$(sticky_count)" -ge "$sticky_before" ]
+	be_after=$(new status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([[(b["address"], b["state"], b.get("weight")) for b in v["backends"] if b["address"] != "10.77.1.4"] for v in d["vips"]]))')
+	expect_eq "$R: the VIP's backends, states and weights were carried over" "$be_before" "$be_after"
+	probe=$(new status --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 b = [b for v in d["vips"] for b in v["backends"] if b["address"] == "10.77.1.2"][0]
 print(b["probe_own"], b["probe"]["port"], b["probe"]["interval"], b["probe"]["path"])')
-expect_eq "the backend's own probe settings were carried over (its own, port 80, every 1500 ms)" \
-	"True 80 1500 /" "$probe"
-check "the VIP's packet counter was carried over ($packets_before before the reload, $packets_after after)" \
-	[ "$packets_after" -ge "$packets_before" ]
-check "the daemon waited for the migration and then opened the migrated maps" \
-	grep -q 'maps open in' "$TOP/daemon.log"
-expect_eq "the daemon's probes keep every backend up" "up up up up" \
-	"$(new status --json | python3 -c 'import json,sys; print(" ".join(b["state"] for v in json.load(sys.stdin)["vips"] for b in v["backends"]))')"
-check "siobpf status of the new build reads the migrated maps" new status
+	expect_eq "$R: the backend's own probe settings were carried over (its own, port 80, every 1500 ms)" \
+		"True 80 1500 /" "$probe"
+	check "$R: the VIP's packet counter was carried over ($packets_before before the reload, $packets_after after)" \
+		[ "$packets_after" -ge "$packets_before" ]
+	check "$R: the daemon waited for the migration and then opened the migrated maps" \
+		grep -q 'maps open in' "$TOP/daemon.log"
+	expect_eq "$R: the daemon's probes keep every backend up" "up up up up" \
+		"$(new status --json | python3 -c 'import json,sys; print(" ".join(b["state"] for v in json.load(sys.stdin)["vips"] for b in v["backends"]))')"
+	check "$R: siobpf status of the new build reads the migrated maps" new status
+	check "$R: the publication rewrote the VIP address's port-0 entry (siobpf check finds nothing)" new check
+	kill "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+}
+
+for r in $RELEASES; do
+	IFS=: read -r _ name layout <<<"$r"
+	upgrade_from "$name" "$layout"
+done
 finish

@@ -131,7 +131,7 @@ static void ports_and_protocols_spread_over_slots(void **state)
 	homes[1] = siobpf_vip_index_home(&k);
 	k.proto = IPPROTO_UDP;
 	homes[2] = siobpf_vip_index_home(&k);
-	k.port = 0; /* the fragment alias */
+	k.port = 0; /* the address entry */
 	homes[3] = siobpf_vip_index_home(&k);
 	for (int i = 0; i < 4; i++)
 		for (int j = i + 1; j < 4; j++)

@@ -114,7 +114,7 @@ const struct command commands[] = {
 	 "Checks what every change keeps true: no backend record names a VIP that is not "
 	 "published, no VIP has settings without being published, every VIP's ring is the one "
 	 "its backends make (so it names only its own backends that take new clients), the VIP "
-	 "index and fragment aliases match the VIP table, and no sticky entry belongs to a VIP "
+	 "index and address entries match the VIP table, and no sticky entry belongs to a VIP "
 	 "that is gone. Prints each problem and exits 1 if there is one. A command killed "
 	 "between two of its writes can leave such problems: --repair finishes or undoes what it "
 	 "left, and running the command again completes its change.",

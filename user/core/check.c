@@ -160,7 +160,7 @@ static int stale_index(struct checker *c)
 		return 0;
 	if (c->repair)
 		err = dataplane_vips_publish(c->dp);
-	report(c, err, "the VIP index or the fragment aliases are not what the VIP table makes",
+	report(c, err, "the VIP index or the address entries are not what the VIP table makes",
 	       "the VIP table published again");
 	return 0;
 }

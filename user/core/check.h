@@ -23,7 +23,7 @@ struct check_result {
  * - every published VIP's ring is the ring its backend table makes, so it
  *   names only its own backends that take new clients (a change stopped
  *   between a record and its ring);
- * - the fragment aliases and the VIP index are what the VIP table makes;
+ * - the address entries and the VIP index are what the VIP table makes;
  * - no sticky entry belongs to a VIP id that is not published.
  * With repair, finishes or undoes each: orphan records freed, settings of
  * unpublished VIPs cleared with their rings and sticky entries, rings

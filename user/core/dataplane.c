@@ -33,6 +33,9 @@ static const char *const reason_names[SIOBPF_R_MAX] = {
 	[SIOBPF_R_DROP_BAD_L4] = "drop_bad_l4",
 	[SIOBPF_R_DROP_FRAGMENT] = "drop_fragment",
 	[SIOBPF_R_DROP_NO_BACKEND] = "drop_no_backend",
+	[SIOBPF_R_DROP_BAD_CSUM] = "drop_bad_csum",
+	[SIOBPF_R_DROP_FRAG_UNKNOWN] = "drop_frag_unknown",
+	[SIOBPF_R_PASS_FRAG_STACK] = "pass_frag_stack",
 };
 
 const char *siobpf_reason_name(int reason)
@@ -65,6 +68,7 @@ static const struct {
 	{"sio_backends", offsetof(struct dataplane, backends_fd)},
 	{"sio_rings", offsetof(struct dataplane, rings_fd)},
 	{"sio_sticky", offsetof(struct dataplane, sticky_fd)},
+	{"sio_frags", offsetof(struct dataplane, frags_fd)},
 	{"sio_vip_stats", offsetof(struct dataplane, vip_stats_fd)},
 	{"sio_be_stats", offsetof(struct dataplane, be_stats_fd)},
 	{"sio_reasons", offsetof(struct dataplane, reasons_fd)},

@@ -20,6 +20,7 @@ struct dataplane {
 	int backends_fd;
 	int rings_fd;
 	int sticky_fd;
+	int frags_fd;
 	int vip_stats_fd;
 	int be_stats_fd;
 	int reasons_fd;

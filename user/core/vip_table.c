@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Publishing the VIP table to the program: the fragment aliases derived
- * from it, and the VIP index (see struct siobpf_vip_slot). */
+/* Publishing the VIP table to the program: the address entries derived
+ * from it (struct siobpf_vip_addr), and the VIP index (see struct
+ * siobpf_vip_slot). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #include "map_write.h"
 #include "vip_table.h"
 
-#define VIP_KEYS_MAX (SIOBPF_MAX_VIPS * 2) /* VIPs and their aliases */
+#define VIP_KEYS_MAX (SIOBPF_MAX_VIPS * 2) /* VIPs and their address entries */
 
 struct vip_snapshot {
 	struct siobpf_vip_key keys[VIP_KEYS_MAX];
@@ -40,7 +41,7 @@ static int snapshot_take(int fd, struct vip_snapshot *s)
 	return errno == ENOENT || s->n == VIP_KEYS_MAX ? 0 : -errno;
 }
 
-/* The alias key of a VIP key: same address and protocol, port 0. */
+/* The address entry's key of a VIP key: same address and protocol, port 0. */
 static struct siobpf_vip_key alias_of(const struct siobpf_vip_key *key)
 {
 	struct siobpf_vip_key alias = *key;
@@ -49,26 +50,27 @@ static struct siobpf_vip_key alias_of(const struct siobpf_vip_key *key)
 	return alias;
 }
 
-/* The real VIP whose decision an alias carries: the one with the lowest
- * port among those of the alias's address and protocol, or NULL. */
-static const struct siobpf_vip *alias_target(const struct vip_snapshot *s,
-					     const struct siobpf_vip_key *alias)
+/* The address entry of an address and protocol: how many VIPs of the
+ * snapshot have them, and the one's id and port. 0 VIPs: no entry. */
+static struct siobpf_vip_addr alias_target(const struct vip_snapshot *s,
+					   const struct siobpf_vip_key *alias)
 {
-	const struct siobpf_vip *best = NULL;
-	__u16 best_port = 0;
+	struct siobpf_vip_addr addr = {.vip_id = SIOBPF_NO_VIP, .flags = SIOBPF_VIP_F_FRAG_ALIAS};
 
 	for (size_t j = 0; j < s->n; j++) {
 		struct siobpf_vip_key other = alias_of(&s->keys[j]);
-		__u16 port = ntohs(s->keys[j].port);
 
 		if ((s->vals[j].flags & SIOBPF_VIP_F_FRAG_ALIAS) || memcmp(&other, alias, sizeof(other)))
 			continue;
-		if (!best || port < best_port) {
-			best = &s->vals[j];
-			best_port = port;
-		}
+		addr.vips++;
+		addr.vip_id = s->vals[j].id;
+		addr.port = s->keys[j].port;
 	}
-	return best;
+	if (addr.vips != 1) {
+		addr.vip_id = SIOBPF_NO_VIP;
+		addr.port = 0;
+	}
+	return addr;
 }
 
 static bool snapshot_has(const struct vip_snapshot *s, const struct siobpf_vip_key *key)
@@ -90,7 +92,7 @@ static void snapshot_add(struct vip_snapshot *s, const struct siobpf_vip_key *ke
 }
 
 /* The table as it must be (into *after): its VIPs, and for each address
- * and protocol the alias that carries its lowest-port VIP. */
+ * and protocol that a VIP has, the address entry that counts them. */
 static void aliases_expected(const struct vip_snapshot *before, struct vip_snapshot *after)
 {
 	after->n = 0;
@@ -99,20 +101,20 @@ static void aliases_expected(const struct vip_snapshot *before, struct vip_snaps
 			snapshot_add(after, &before->keys[i], &before->vals[i]);
 	for (size_t i = 0; i < before->n; i++) {
 		struct siobpf_vip_key alias = alias_of(&before->keys[i]);
-		const struct siobpf_vip *target = alias_target(before, &alias);
+		struct siobpf_vip_addr target = alias_target(before, &alias);
 		struct siobpf_vip value;
 
-		if (!target || snapshot_has(after, &alias)) /* none left, or done for another port */
+		if (!target.vips || snapshot_has(after, &alias)) /* none left, or done for another port */
 			continue;
-		value = *target;
-		value.flags |= SIOBPF_VIP_F_FRAG_ALIAS;
+		_Static_assert(sizeof(value) == sizeof(target), "an address entry fills a VIP's value");
+		memcpy(&value, &target, sizeof(value));
 		snapshot_add(after, &alias, &value);
 	}
 }
 
-/* Brings the table's aliases in line with its VIPs: each address's alias
- * written, stale ones deleted. *after gets the table as it is then (VIPs
- * and aliases), without reading it back. */
+/* Brings the table's address entries in line with its VIPs: each
+ * address's entry written, stale ones deleted. *after gets the table as it
+ * is then (VIPs and address entries), without reading it back. */
 static int aliases_sync(int fd, const struct vip_snapshot *before, struct vip_snapshot *after)
 {
 	aliases_expected(before, after);
@@ -175,7 +177,7 @@ int dataplane_vips_publish(struct dataplane *dp)
 	err = snapshot_take(dp->vips_fd, &before);
 	if (!err)
 		err = aliases_sync(dp->vips_fd, &before, &after);
-	if (!err) /* every key of the table, aliases included */
+	if (!err) /* every key of the table, address entries included */
 		err = index_install(dp->vip_index_fd, &after);
 	return err;
 }

@@ -18,13 +18,13 @@ size_t vip_index_fill(struct siobpf_vip_slot *slots, const struct siobpf_vip_key
 
 struct dataplane;
 
-/* Makes the VIP table's current contents what the program sees: points
- * every address's port-0 alias (used by later IPv4 fragments) at the
- * lowest-port VIP of that address and protocol, drops stale aliases, and
- * swaps in a VIP index built from the result. Call it after every change to
+/* Makes the VIP table's current contents what the program sees: writes
+ * every address's port-0 address entry (struct siobpf_vip_addr: how many
+ * VIPs of that protocol the address has, and the one's id and port), drops
+ * stale ones, and swaps in a VIP index built from the result. Call it after every change to
  * the VIP table; until then the program keeps the previous index. */
 int dataplane_vips_publish(struct dataplane *dp);
-/* 1 when the aliases and the index are what dataplane_vips_publish would
+/* 1 when the address entries and the index are what dataplane_vips_publish would
  * make of the VIP table now, 0 when they are stale, or -errno. */
 int dataplane_vips_published(struct dataplane *dp);
 
