@@ -2,7 +2,7 @@
 /* Packet parsing: Ethernet (one 802.1Q tag), IPv4, IPv6 with a bounded
  * chain of extension headers, TCP and UDP. Every header is bounds-checked
  * before it is read; each step returns 0 to go on or the siobpf_reason that
- * ends the packet's journey. The rules (spec of issue 13):
+ * ends the packet's journey. The rules (docs/data-path.md says them whole):
  * - IPv4: the header (options included) in the frame, version 4, tot_len at
  *   least the header and the datagram (tot_len) in the frame; padding after
  *   it is ignored. Else drop_bad_ipv4. The header checksum is not looked at

@@ -520,8 +520,8 @@ static void icmp_error(const struct oracle_world *w, const struct parsed *p, uin
 }
 
 /* §2.4: whether the TCP or UDP header lies inside the datagram; *frame_ok
- * gets the same question asked of the frame instead (the rule before
- * spec 13), to name the class of a disagreement. */
+ * gets the same question asked of the frame instead (the rule before the
+ * datagram bound), to name the class of a disagreement. */
 static int l4_intact(const struct parsed *p, int *frame_ok)
 {
 	const uint8_t *f = p->f;

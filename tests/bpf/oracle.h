@@ -110,8 +110,8 @@ struct oracle_world {
 	uint64_t *frag_lossy;      /* per bucket: last time a live entry was pushed out */
 };
 
-/* Which rules changed by spec 13 the decision went through: the class a
- * disagreement with the program before those rules is put in. */
+/* Which of the fragment, length and checksum rules the decision went
+ * through: the class a disagreement is put in. */
 #define OF_CSUM 0x1  /* an IPv4 checksum was verified and was wrong */
 #define OF_FRAG 0x2  /* an IPv4 or IPv6 fragment on the TCP/UDP path */
 #define OF_V6EXT 0x4 /* IPv6 extension headers walked */

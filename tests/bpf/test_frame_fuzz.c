@@ -32,8 +32,8 @@
  * whose decision would change between the clock reads before and after its
  * run is counted as "on a time limit" and not compared.
  *
- * A disagreement is put in the class of the spec 13 rule its frame went
- * through, first match: checksum (an IPv4 header checksum that is wrong, for
+ * A disagreement is put in the class of the rule (docs/data-path.md) its
+ * frame went through, first match: checksum (an IPv4 header checksum that is wrong, for
  * an address with VIPs), fragment (IPv4 or IPv6 fragment, first or later),
  * ipv6-ext (IPv6 extension headers walked), l4-length (TCP/UDP bounds by
  * the datagram differ from those by the frame), l4-transit (a broken TCP/UDP
@@ -43,14 +43,9 @@
  * Environment:
  *   SIOBPF_FUZZ_SEED=N     replay a run (the seed is printed every run)
  *   SIOBPF_FUZZ_FRAMES=N   frames the program runs (default 2,000,000)
- *   SIOBPF_ORACLE_SPEC13=1 until the fragment, length and checksum rules of
- *                          spec 13 land in the program, disagreements in the
- *                          classes that spec changes (checksum, fragment,
- *                          ipv6-ext, l4-length, l4-transit) are counted and
- *                          printed (the first of each) but do not fail; with
- *                          this set they fail like any other. The merge of
- *                          those rules sets it on (or turns the default).
- *                          other and invariant must be 0 either way.
+ * Every class fails the test. (Before the fragment, length and checksum
+ * rules landed in the program, the classes they changed disagreed by the
+ * hundred thousand: the counts are in the CHANGELOG.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -929,7 +924,6 @@ static int backend_of_mac(const __u8 *mac)
 enum cls { C_CHECKSUM, C_FRAGMENT, C_V6EXT, C_L4LEN, C_TRANSIT, C_OTHER, C_INVARIANT, C_N };
 static const char *const cls_names[C_N] = {"checksum", "fragment", "ipv6-ext", "l4-length",
 					   "l4-transit", "other", "invariant"};
-static const int cls_spec13[C_N] = {1, 1, 1, 1, 1, 0, 0}; /* changed by spec 13 */
 
 struct tally {
 	__u64 frames, forwarded, not_runnable, on_edge;
@@ -943,7 +937,6 @@ struct tally {
 };
 
 static __u64 seed;
-static int spec13;
 
 static const char *action_name(int a)
 {
@@ -974,7 +967,7 @@ static void report(struct tally *t, int cls, __u64 index, const struct frame *f,
 			t->disagree_what[cls][i]++;
 			break;
 		}
-	if (n > (cls_spec13[cls] && !spec13 ? 1 : 5))
+	if (n > 5)
 		return;
 	fprintf(stderr,
 		"disagreement [%s] seed %llu frame %llu (%s), %u bytes: %s\n"
@@ -1208,7 +1201,7 @@ static void frames_agree_with_the_oracle(void **state)
 {
 	struct tally t = {0};
 	struct frame f;
-	__u64 frames, fails = 0, excused = 0;
+	__u64 frames, fails = 0;
 	struct timespec a, b;
 	double secs;
 	int planted;
@@ -1222,10 +1215,8 @@ static void frames_agree_with_the_oracle(void **state)
 		seed = ((__u64)a.tv_sec * SEC + (__u64)a.tv_nsec) | 1;
 	}
 	frames = env_u64("SIOBPF_FUZZ_FRAMES", DEFAULT_FRAMES);
-	spec13 = env_u64("SIOBPF_ORACLE_SPEC13", 0) != 0;
-	printf("frame fuzz: seed %llu (replay: SIOBPF_FUZZ_SEED=%llu), %llu frames, spec 13 classes %s\n",
-	       (unsigned long long)seed, (unsigned long long)seed, (unsigned long long)frames,
-	       spec13 ? "enforced" : "counted only (SIOBPF_ORACLE_SPEC13=1 enforces them)");
+	printf("frame fuzz: seed %llu (replay: SIOBPF_FUZZ_SEED=%llu), %llu frames\n",
+	       (unsigned long long)seed, (unsigned long long)seed, (unsigned long long)frames);
 	fflush(stdout);
 	rng_state = seed;
 
@@ -1276,8 +1267,7 @@ static void frames_agree_with_the_oracle(void **state)
 			printf(" %s %llu", oracle_reason_name(r), (unsigned long long)t.by_reason[r]);
 	printf("\n");
 	for (int c = 0; c < C_N; c++) {
-		printf("disagreements %-10s %llu%s", cls_names[c], (unsigned long long)t.disagree[c],
-		       t.disagree[c] && cls_spec13[c] && !spec13 ? " (spec 13 class: not yet enforced)" : "");
+		printf("disagreements %-10s %llu", cls_names[c], (unsigned long long)t.disagree[c]);
 		for (int r = 0; r < OR_REASONS; r++)
 			if (t.disagree_reason[c][r])
 				printf("%s oracle %s %llu", r ? "," : " by", oracle_reason_name(r),
@@ -1286,10 +1276,7 @@ static void frames_agree_with_the_oracle(void **state)
 			if (t.disagree_what[c][i])
 				printf("; %s %llu", t.what[i], (unsigned long long)t.disagree_what[c][i]);
 		printf("\n");
-		if (cls_spec13[c] && !spec13)
-			excused += t.disagree[c];
-		else
-			fails += t.disagree[c];
+		fails += t.disagree[c];
 	}
 	if (t.disagree[C_FRAGMENT])
 		printf("fragment disagreements: IPv4 first %llu, later %llu; IPv6 first %llu, later %llu, "
@@ -1297,8 +1284,7 @@ static void frames_agree_with_the_oracle(void **state)
 		       (unsigned long long)t.fragment_kinds[0][1], (unsigned long long)t.fragment_kinds[0][2],
 		       (unsigned long long)t.fragment_kinds[1][1], (unsigned long long)t.fragment_kinds[1][2],
 		       (unsigned long long)t.fragment_kinds[1][0]);
-	printf("seed %llu: %llu disagreements that fail, %llu counted only\n", (unsigned long long)seed,
-	       (unsigned long long)fails, (unsigned long long)excused);
+	printf("seed %llu: %llu disagreements\n", (unsigned long long)seed, (unsigned long long)fails);
 	assert_int_equal(fails, 0);
 }
 
