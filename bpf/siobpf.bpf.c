@@ -16,6 +16,7 @@
 #include "forward.h"
 #include "stats.h"
 #include "icmp.h"
+#include "egress.h"
 
 static __always_inline int reason_action(int reason)
 {
@@ -53,7 +54,7 @@ static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
 		goto out;
 	}
 
-	action = forward_dsr(ctx, backend, &reason);
+	action = forward_dsr(ctx, backend, vip->id, backend_id, pkt->bytes, &reason);
 	stats_traffic(&sio_vip_stats, vip->id, pkt->bytes, 0);
 	stats_traffic(&sio_be_stats, backend_id, pkt->bytes, 0);
 	stats_reason(reason);
@@ -63,7 +64,9 @@ out:
 	return reason_action(reason);
 }
 
-SEC("xdp")
+/* xdp.frags: a frame may span several buffers (jumbo MTU, native mode);
+ * headers are read from the first, the linear part, only. */
+SEC("xdp.frags")
 int siobpf_xdp(struct xdp_md *ctx)
 {
 	struct siobpf_backend *backend;
@@ -114,7 +117,7 @@ int siobpf_xdp(struct xdp_md *ctx)
 		sticky_remember(vip, &key, backend_id, backend, now);
 	}
 
-	action = forward_dsr(ctx, backend, &reason);
+	action = forward_dsr(ctx, backend, vip->id, backend_id, pkt.bytes, &reason);
 	stats_traffic(&sio_vip_stats, vip->id, pkt.bytes, new_sticky);
 	stats_traffic(&sio_be_stats, backend_id, pkt.bytes, new_sticky);
 	stats_reason(reason);

@@ -32,8 +32,11 @@
  * bytes and zeroes the rest), or it gives migrate.c a conversion.
  *   1  siobpf 0.1.0 (its maps carry no sio_meta)
  *   2  sio_meta; siobpf_backend_config gains drain_deadline; sio_backends
- *      is a one-slot array of maps whose table is swapped whole */
-#define SIOBPF_LAYOUT 2
+ *      is a one-slot array of maps whose table is swapped whole
+ *   3  sio_egress (the devmap of egress interfaces), sio_egress_err (redirect
+ *      failures per interface), sio_last (per-CPU: the last redirect);
+ *      sio_reasons grows by drop_no_egress and redirect_failed */
+#define SIOBPF_LAYOUT 3
 #define SIOBPF_META_MAGIC 0x53494f42u /* "SIOB" */
 
 /* sio_meta's one entry, written by user space when it creates the maps. */
@@ -244,6 +247,36 @@ struct siobpf_backend_config {
 };
 _Static_assert(sizeof(struct siobpf_backend_config) == 144, "siobpf_backend_config layout");
 
+/* The egress interfaces the program may redirect to (sio_egress, a devmap
+ * keyed and valued by ifindex): user space puts there every interface a
+ * backend record names, before the record is installed. */
+#ifndef SIOBPF_MAX_EGRESS
+#define SIOBPF_MAX_EGRESS 64
+#endif
+
+/* Redirect failures of one egress interface, per CPU (sio_egress_err, keyed
+ * by ifindex), counted by the tracing programs on the kernel's xdp
+ * tracepoints: frames the program redirected that the kernel did not send. */
+struct siobpf_egress_err {
+	__u64 redirect_err; /* refused at once (xdp:xdp_redirect_err): no ndo_xdp_xmit,
+			     * interface down, frame larger than its MTU, ... */
+	__u64 xmit_drop;    /* dropped by the driver when the queue was flushed
+			     * (xdp:xdp_devmap_xmit) */
+	__u64 last_err;     /* -errno of the last failure (0: none) */
+};
+_Static_assert(sizeof(struct siobpf_egress_err) == 24, "siobpf_egress_err layout");
+
+/* The packet the program redirected last on this CPU (sio_last): a redirect
+ * that fails does so right after the program returns, on the same CPU, so
+ * the tracing program takes it back out of the counters that counted it. */
+struct siobpf_last_redirect {
+	__u32 vip_id;
+	__u32 backend_id;
+	__u32 bytes;
+	__u32 ifindex;     /* 0: the packet was not redirected (or was taken back) */
+};
+_Static_assert(sizeof(struct siobpf_last_redirect) == 16, "siobpf_last_redirect layout");
+
 /* An interface siobpf is attached to (user space only). Keyed by ifindex. */
 struct siobpf_iface {
 	__u8 mode;   /* 1 native, 2 generic (XDP_MODE_*) */
@@ -268,6 +301,10 @@ enum siobpf_reason {
 	SIOBPF_R_DROP_BAD_L4,      /* truncated or inconsistent TCP/UDP header */
 	SIOBPF_R_DROP_FRAGMENT,    /* IPv4 fragment for an ip-port VIP */
 	SIOBPF_R_DROP_NO_BACKEND,  /* VIP with no backend in service */
+	/* Appended, never renumbered: a migration copies counters by index. */
+	SIOBPF_R_DROP_NO_EGRESS,   /* backend's egress interface not in sio_egress */
+	SIOBPF_R_REDIRECT_FAILED,  /* redirected, but the kernel could not send it
+				    * (moved here from redirect by the tracing program) */
 	SIOBPF_R_MAX,
 };
 
