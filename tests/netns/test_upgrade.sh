@@ -164,7 +164,8 @@ rc=$?
 packets_after=$(vip_packets new)
 sed 's/^/#   /' "$TOP/reload.out"
 expect_eq "this build's reload of 0.1.0's maps exits 0" "0" "$rc"
-check "the reload says it migrated from layout 1 to 2" grep -q 'migrated from layout 1 to 2' "$TOP/reload.out"
+LAYOUT=$(awk '$1 == "#define" && $2 == "SIOBPF_LAYOUT" {print $3}' "$ROOT/include/siobpf/abi.h")
+check "the reload says it migrated from layout 1 to $LAYOUT" grep -q "migrated from layout 1 to $LAYOUT" "$TOP/reload.out"
 sleep 2
 setup new backend add "$VIP" 10.77.1.4
 sleep 2
@@ -185,8 +186,16 @@ expect_eq "every client is on its backend of before, afterwards" "" \
 	"$(diff <(sort "$TOP/before") <(sort "$TOP/after"))"
 
 # What was carried over.
-expect_eq "the pin directory is of layout 2 now" "present" \
+expect_eq "the pin directory is of layout $LAYOUT now" "present" \
 	"$([ -e "$SIOBPF_PIN_DIR/sio_meta" ] && echo present || echo absent)"
+expect_eq "the egress devmap holds the backends' interface (eth0) after the migration" \
+	"$(ip -n "$SIO_NS-lb" -o link show eth0 | cut -d: -f1)" \
+	"$(bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_egress" | python3 -c '
+import json, sys
+keys = [e.get("formatted", {}).get("key", e.get("key")) for e in json.load(sys.stdin)]
+print(" ".join(str(k if isinstance(k, int) else int.from_bytes(bytes(int(x, 16) for x in k), "little")) for k in keys))')"
+check "the redirect-failure tracing links are pinned" \
+	[ -e "$SIOBPF_PIN_DIR/sio_tp_redir_err" -a -e "$SIOBPF_PIN_DIR/sio_tp_xmit" ]
 check "the backend table was replaced (a new map pinned)" \
 	[ "$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" != "$ids_before" ]
 check "every sticky entry was carried over ($sticky_before before)" [ "$(sticky_count)" -ge "$sticky_before" ]
