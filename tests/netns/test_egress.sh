@@ -302,7 +302,38 @@ run_mode() {
 		expect_eq "$M: all datagrams answered without XDP or GRO on the peer" 20 "$got"
 		expect_eq "$M: no redirect failed" 0 "$(($(counter redirect_failed) - f0))"
 	fi
+	[ "$mode" = native ] && route_move
 	siobpf unload eth0 >/dev/null
+}
+
+# 4. siobpf run follows a route that moves backend e1 to another interface
+# (eth2, a second port on br1): the record, the devmap and the traffic follow.
+route_move() {
+	local pid before
+	ip link add eth2 netns "$P-lb" type veth peer name lb2 netns "$P-sw2"
+	ip -n "$P-sw2" link set lb2 master br1 up
+	ip -n "$P-lb" link set eth2 up
+	ip -n "$P-sw2" link set dev lb2 xdpdrv obj "$BUILD/tests/xdp_pass.bpf.o" sec xdp
+	siobpf vip set "$VIP4:80" --interval 200 >/dev/null
+	siobpf vip set "$VIP4:5353/udp" --interval 200 >/dev/null
+	LOG=$TOP/move.log
+	nsenter --net="/run/netns/$SIO_NS-lb" "$BUILD/siobpf" -v run >"$LOG" 2>&1 &
+	pid=$!
+	setup wait_log "watching" 10
+	ip -n "$P-lb" route add "$NETB.1/32" dev eth2
+	check "$M: siobpf run moves backend $NETB.1 to eth2 when its route changes" \
+		wait_log "backend $NETB.1 of VIP $VIP4:80/tcp: egress eth1 -> eth2" 10
+	wait_log "backend $NETB.1 of VIP $VIP4:5353/udp: egress eth1 -> eth2" 10
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	expect_eq "$M: status shows both records of $NETB.1 on eth2" 2 \
+		"$(siobpf status | grep -c "backend $NETB.1 .* dev eth2 ")"
+	check "$M: eth2 joined the devmap" \
+		test "$(stat "len([e for e in s['egress'] if e['ifname'] == 'eth2'])")" -eq 1
+	before=$(received 1)
+	expect_eq "$M: after the move every client is answered" "$CLIENTS" "$(curl_from 1 "$CLIENTS")"
+	check "$M: e1 still gets its clients' packets (through eth2)" test "$(received 1)" -gt "$before"
+	check "$M: ... and eth2 sends them" test "$(ip -n "$P-lb" -s -j link show eth2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])')" -gt 0
 }
 
 # The metrics exporter, run for one scrape, has a non-zero failure counter for eth1.
