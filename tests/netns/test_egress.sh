@@ -177,6 +177,8 @@ backend_bytes() { stat "sum(b['bytes'] for v in s['vips'] for b in v['backends']
 counter() { stat "s['counters']['$1']"; }
 egress_errors() { stat "sum(e['redirect_errors'] for e in s['egress'] if e['ifname'] == 'eth1')"; }
 
+reload_quiet() { siobpf reload eth0 >/dev/null; }
+
 sources() { local i; for i in $(seq "$1" "$2"); do client4 "$i"; done; }
 
 # TCP requests from clients FIRST..LAST with curl; prints how many answered
@@ -255,6 +257,8 @@ run_mode() {
 	expect_eq "$M: UDP packets received = siobpf's backend packets" \
 		"$(($(backend_packets) - b0))" "$(($(received_all) - before))"
 	expect_eq "$M: no redirect failed" 0 "$(counter redirect_failed)"
+	check "$M: siobpf reload eth0 (the pinned devmap reused)" reload_quiet
+	expect_eq "$M: after the reload every client is answered through eth1" "$CLIENTS" "$(curl_from 1 "$CLIENTS")"
 
 	# 2. An egress that cannot take XDP frames.
 	peer_noxdp

@@ -149,7 +149,34 @@ static int pin_path(char *buf, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static int set_pin_paths(struct bpf_object *obj, const char *dir)
+/* A devmap's pin libbpf cannot reuse: the kernel adds BPF_F_RDONLY_PROG
+ * to its flags, which libbpf (before 1.2) then finds differ from the
+ * object's. Reused here by hand (type, key and value checked), or pinned
+ * after the load when there is none (*pin_later). */
+static int devmap_reuse(struct bpf_map *map, const char *path, bool *pin_later)
+{
+	struct bpf_map_info info;
+	int fd = bpf_obj_get(path), err;
+
+	*pin_later = false;
+	if (fd < 0 && errno == ENOENT) {
+		*pin_later = true;
+		return 0;
+	}
+	if (fd < 0)
+		return -errno;
+	err = dataplane_map_info(fd, &info);
+	if (!err && (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		     info.value_size != bpf_map__value_size(map) ||
+		     info.max_entries != bpf_map__max_entries(map)))
+		err = -EINVAL;
+	if (!err)
+		err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	return err;
+}
+
+static int set_pin_paths(struct bpf_object *obj, const char *dir, bool *egress_pin_later)
 {
 	for (size_t i = 0; i < MAP_COUNT; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_fds[i].name);
@@ -159,6 +186,12 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir)
 		if (!map)
 			return -ENOENT;
 		err = pin_path(path, sizeof(path), dir, map_fds[i].name);
+		if (!err && bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP_HASH) {
+			err = devmap_reuse(map, path, egress_pin_later);
+			if (err)
+				return err;
+			continue;
+		}
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);
 		if (err)
@@ -198,6 +231,7 @@ static int tracing_attach(struct siobpf_bpf *skel)
 int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 {
 	struct siobpf_bpf *skel;
+	bool egress_pin_later = false;
 	int err;
 
 	dataplane_init(dp);
@@ -213,7 +247,7 @@ int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 			goto fail;
 	}
 	if (opts && opts->pin_dir) {
-		err = set_pin_paths(skel->obj, opts->pin_dir);
+		err = set_pin_paths(skel->obj, opts->pin_dir, &egress_pin_later);
 		if (err)
 			goto fail;
 	}
@@ -222,6 +256,13 @@ int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 	if (err)
 		goto fail;
 	err = tracing_attach(skel);
+	if (!err && egress_pin_later) {
+		char path[PATH_MAX];
+
+		err = pin_path(path, sizeof(path), opts->pin_dir, "sio_egress");
+		if (!err && bpf_obj_pin(bpf_map__fd(skel->maps.sio_egress), path))
+			err = -errno;
+	}
 	if (err)
 		goto fail;
 
