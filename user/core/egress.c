@@ -12,6 +12,11 @@
 #include "egress.h"
 #include "netlink.h"
 
+/* The largest MTU whose frames fit one XDP buffer on most drivers: a 4 KB
+ * page less the headroom (256) and the shared info (320), less Ethernet
+ * and VLAN headers. */
+#define SINGLE_BUFFER_MTU 3498
+
 /* The first interface attached in native mode that redirects to ifindex
  * (every native one but ifindex itself, which sends with XDP_TX); 0: none. */
 static __u32 native_redirector(struct dataplane *dp, __u32 ifindex)
@@ -52,6 +57,16 @@ int egress_check(struct dataplane *dp, __u32 ifindex, char *why, size_t len)
 	err = nl_xdp_features((int)ifindex, &features);
 	if (err)
 		return 0; /* the kernel does not tell: nothing to judge by */
+	if ((features & NL_XDP_ACT_NDO_XMIT) && !(features & NL_XDP_ACT_NDO_XMIT_SG) &&
+	    nl_link_mtu((int)ingress) > SINGLE_BUFFER_MTU) {
+		snprintf(why, len,
+			 "egress interface %s takes XDP frames but not multi-buffer ones (its driver "
+			 "offers no ndo_xdp_xmit for them), and %s's MTU %d lets frames larger than one "
+			 "buffer arrive: those would be dropped; lower the MTU to %d, or load siobpf with "
+			 "--mode generic",
+			 name, from, nl_link_mtu((int)ingress), SINGLE_BUFFER_MTU);
+		return -EOPNOTSUPP;
+	}
 	if (features & NL_XDP_ACT_NDO_XMIT)
 		return 0;
 	snprintf(why, len,

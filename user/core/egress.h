@@ -18,7 +18,8 @@
  * attached to (sio_ifaces) in the mode it is attached in, or when the
  * kernel does not say (before 6.3). -EOPNOTSUPP when some native-mode
  * interface would redirect to it and its driver does not take XDP frames
- * now, -ENODEV when it is gone; why then holds a sentence that names the
+ * now (or takes no multi-buffer ones while that interface's MTU lets them
+ * arrive), -ENODEV when it is gone; why then holds a sentence that names the
  * interface, the reason and the next step. */
 int egress_check(struct dataplane *dp, __u32 ifindex, char *why, size_t len);
 
