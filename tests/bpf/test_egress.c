@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 
+#include "check.h"
 #include "harness.h"
 
 #define VIP_ID 2
@@ -143,6 +144,25 @@ static void interface_missing_from_sio_egress_is_a_counted_drop(void **state)
 	assert_int_equal(t.packets, 1); /* chosen, and counted with the drop's reason */
 }
 
+static void check_finds_and_repairs_a_missing_egress(void **state)
+{
+	__u32 ifindex = harness_egress_ifindex();
+	struct check_result res;
+	FILE *out = fopen("/dev/null", "w");
+
+	assert_non_null(out);
+	setup(state, IPPROTO_TCP, 80);
+	backend_on(ifindex);
+	assert_int_equal(check_run(&test_dp, false, out, &res), 0);
+	assert_int_equal(res.found, 0);
+	assert_int_equal(bpf_map_delete_elem(test_dp.egress_fd, &ifindex), 0);
+	assert_int_equal(check_run(&test_dp, true, out, &res), 0);
+	assert_int_equal(res.found, 1);
+	assert_int_equal(res.repaired, 1);
+	assert_true(dataplane_egress_present(&test_dp, ifindex));
+	fclose(out);
+}
+
 static void egress_leaves_sio_egress_with_its_last_backend(void **state)
 {
 	__u32 ifindex = harness_egress_ifindex();
@@ -202,6 +222,7 @@ int main(void)
 		cmocka_unit_test(backend_on_another_interface_goes_through_sio_egress),
 		cmocka_unit_test(interface_missing_from_sio_egress_is_a_counted_drop),
 		cmocka_unit_test(egress_leaves_sio_egress_with_its_last_backend),
+		cmocka_unit_test(check_finds_and_repairs_a_missing_egress),
 		cmocka_unit_test(jumbo_frame_is_forwarded_whole_and_counted_whole),
 		cmocka_unit_test(ip_length_past_the_whole_frame_is_still_malformed),
 	};
