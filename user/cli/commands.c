@@ -128,8 +128,8 @@ const struct command commands[] = {
 	 "Checks what every change keeps true: no backend record names a VIP that is not "
 	 "published, no VIP has settings without being published, every VIP's ring is the one "
 	 "its backends make (so it names only its own backends that take new clients), the VIP "
-	 "index and fragment aliases match the VIP table, and no sticky entry belongs to a VIP "
-	 "that is gone. Prints each problem and exits 1 if there is one. A command killed "
+	 "index and fragment aliases match the VIP table, no sticky entry belongs to a VIP "
+	 "that is gone, and every interface a backend uses is in the egress devmap. Prints each problem and exits 1 if there is one. A command killed "
 	 "between two of its writes can leave such problems: --repair finishes or undoes what it "
 	 "left, and running the command again completes its change.",
 	 {{"repair", NULL, "repair what is found (exit 0 when everything was repaired)"},
