@@ -9,13 +9,15 @@
 #     namespace) equals what siobpf counted for it, packet for packet;
 #  2. in native mode, an egress whose veth peer has no XDP program and GRO
 #     off cannot take XDP frames: `status` flags it, `backend add` refuses
-#     it, and traffic sent anyway shows up as redirect_failed and in the
+#     it (and so do `backend set --state up` and `apply`), and traffic sent anyway shows up as redirect_failed and in the
 #     per-interface failure counter (stats, stats --json, metrics), with
 #     nothing counted as forwarded (redirect, per-backend packets) and
 #     nothing reaching the backends; GRO on the peer cures it (the kernel's
 #     rule: veth offers ndo_xdp_xmit while its peer has an XDP program or
 #     GRO), and generic mode needs neither;
-#  3. at MTU 9000 (native attach of the multi-buffer program), 8000-byte UDP
+#  3. `siobpf run` follows a route that moves a backend to a third
+#     interface: the record, the devmap and the traffic follow;
+#  4. at MTU 9000 (native attach of the multi-buffer program), 8000-byte UDP
 #     datagrams and a 1 MB TCP upload with a jumbo MSS, frames larger than
 #     the linear part of an XDP buffer, are forwarded and arrive intact
 #     (length and SHA-256 checked at the backend), and the byte counters
@@ -274,6 +276,19 @@ run_mode() {
 			grep -q "cannot take XDP frames redirected from eth0 in native mode" <<<"$out"
 		out=$(siobpf backend set "$VIP4:80" "$NETB.1" --state up 2>&1)
 		check "$M: backend set --state up refuses it too" grep -q "cannot take XDP frames" <<<"$out"
+		cat >"$TOP/three.yaml" <<YAML
+vips:
+  - vip: $VIP4:80/tcp
+    probe: {type: none}
+    backends:
+      - address: $NETB.1
+      - address: $NETB.2
+      - address: $NETB.3
+YAML
+		out=$(siobpf apply -f "$TOP/three.yaml" 2>&1)
+		check "$M: apply refuses a new backend on that egress, and changes nothing" \
+			bash -c 'grep -q "backend $1: egress interface eth1 cannot take XDP frames" <<<"$2" &&
+				! grep -q "$1" <<<"$3"' _ "$NETB.3" "$out" "$(siobpf status)"
 	else
 		check "$M: generic mode: no egress problem without XDP or GRO on the peer" \
 			bash -c "! grep -q 'EGRESS PROBLEM' <<<\"\$1\"" _ "$out"
@@ -310,7 +325,7 @@ run_mode() {
 	siobpf unload eth0 >/dev/null
 }
 
-# 4. siobpf run follows a route that moves backend e1 to another interface
+# 3. siobpf run follows a route that moves backend e1 to another interface
 # (eth2, a second port on br1): the record, the devmap and the traffic follow.
 route_move() {
 	local pid before
