@@ -8,9 +8,10 @@
 #     what each backend received (an nftables counter of VIP packets in its
 #     namespace) equals what siobpf counted for it, packet for packet;
 #  2. in native mode, an egress whose veth peer has no XDP program and GRO
-#     off cannot take XDP frames: `status` flags it, `backend add` refuses
-#     it (and so do `backend set --state up` and `apply`), and traffic sent anyway shows up as redirect_failed and in the
-#     per-interface failure counter (stats, stats --json, metrics), with
+#     off cannot take XDP frames: `status` flags it, `backend add`,
+#     `backend set --state up` and `apply` refuse it, and traffic sent
+#     anyway shows up as redirect_failed and in the per-interface failure
+#     counter (stats, stats --json, metrics), with
 #     nothing counted as forwarded (redirect, per-backend packets) and
 #     nothing reaching the backends; GRO on the peer cures it (the kernel's
 #     rule: veth offers ndo_xdp_xmit while its peer has an XDP program or
