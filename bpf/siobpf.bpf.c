@@ -55,8 +55,10 @@ static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
 	}
 
 	action = forward_dsr(ctx, backend, vip->id, backend_id, pkt->bytes, &reason);
-	stats_traffic(&sio_vip_stats, vip->id, pkt->bytes, 0);
-	stats_traffic(&sio_be_stats, backend_id, pkt->bytes, 0);
+	if (action != XDP_DROP) { /* the VIP's and backend's counters are of forwarded frames */
+		stats_traffic(&sio_vip_stats, vip->id, pkt->bytes, 0);
+		stats_traffic(&sio_be_stats, backend_id, pkt->bytes, 0);
+	}
 	stats_reason(reason);
 	return action;
 out:
@@ -118,8 +120,10 @@ int siobpf_xdp(struct xdp_md *ctx)
 	}
 
 	action = forward_dsr(ctx, backend, vip->id, backend_id, pkt.bytes, &reason);
-	stats_traffic(&sio_vip_stats, vip->id, pkt.bytes, new_sticky);
-	stats_traffic(&sio_be_stats, backend_id, pkt.bytes, new_sticky);
+	if (action != XDP_DROP) { /* the VIP's and backend's counters are of forwarded frames */
+		stats_traffic(&sio_vip_stats, vip->id, pkt.bytes, new_sticky);
+		stats_traffic(&sio_be_stats, backend_id, pkt.bytes, new_sticky);
+	}
 	stats_reason(reason);
 	return action;
 out:
