@@ -134,6 +134,36 @@ struct {
 	__type(value, struct siobpf_iface);
 } sio_ifaces SEC(".maps");
 
+/* Where a backend's frames leave when that is not the ingress interface:
+ * bpf_redirect_map() through a devmap, which the kernel checks and bulks,
+ * instead of bpf_redirect() to a bare ifindex. Keyed and valued by ifindex;
+ * user space adds every interface a backend record names before installing
+ * the record (dataplane_backends_install). */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, SIOBPF_MAX_EGRESS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sio_egress SEC(".maps");
+
+/* Redirect failures per egress interface, written by the tracing programs
+ * (egress.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SIOBPF_MAX_EGRESS * 4);
+	__type(key, __u32);
+	__type(value, struct siobpf_egress_err);
+} sio_egress_err SEC(".maps");
+
+/* The last redirect of each CPU, for the tracing program that takes a
+ * failed one back out of the counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct siobpf_last_redirect);
+} sio_last SEC(".maps");
+
 /* The maps' layout (struct siobpf_meta, SIOBPF_LAYOUT), never read by the
  * program: a newer siobpf finds here what it must migrate. */
 struct {

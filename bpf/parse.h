@@ -64,7 +64,7 @@ struct packet {
 	__u8 l4_broken;            /* the TCP/UDP header does not lie in the datagram */
 	__u16 l3_off;              /* IP header's offset (IPv4: for its checksum) */
 	__u16 l4_off;              /* L4 header's offset; set for ICMP only */
-	__u32 bytes;               /* frame length, for the traffic counters */
+	__u32 bytes;               /* frame length, all buffers: the counters, the bounds */
 };
 
 struct vlan_hdr {
@@ -120,10 +120,11 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 *off, __
 	hlen = ip->ihl * 4;
 	if (ip->version != 4 || hlen < sizeof(*ip))
 		return SIOBPF_R_DROP_BAD_IPV4;
-	/* The whole header, options included, must be in the frame, and the
-	 * datagram must fit in what arrived (trailing padding is allowed). */
+	/* The whole header, options included, must be in the linear part, and
+	 * the datagram must fit in what arrived, in all its buffers (trailing
+	 * padding is allowed). */
 	if (data + *off + hlen > data_end || bpf_ntohs(ip->tot_len) < hlen ||
-	    *off + bpf_ntohs(ip->tot_len) > (__u32)(data_end - data))
+	    *off + bpf_ntohs(ip->tot_len) > pkt->bytes)
 		return SIOBPF_R_DROP_BAD_IPV4;
 
 	pkt->dst.family = SIOBPF_FAMILY_IPV4;
@@ -193,7 +194,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 *off, __
 	if ((void *)(ip6 + 1) > data_end)
 		return SIOBPF_R_DROP_BAD_IPV6;
 	if (ip6->version != 6 ||
-	    *off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > (__u32)(data_end - data))
+	    *off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > pkt->bytes)
 		return SIOBPF_R_DROP_BAD_IPV6;
 
 	pkt->dst.family = SIOBPF_FAMILY_IPV6;
@@ -304,7 +305,8 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct packet *pkt)
 	__u32 off, end = 0;
 	int reason;
 
-	pkt->bytes = data_end - data;
+	/* A multi-buffer frame (xdp.frags) has more than its linear part. */
+	pkt->bytes = bpf_xdp_get_buff_len(ctx);
 	reason = parse_l2(data, data_end, &off, &proto);
 	if (reason)
 		return reason;

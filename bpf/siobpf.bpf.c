@@ -20,6 +20,7 @@
 #include "stats.h"
 #include "icmp.h"
 #include "frag.h"
+#include "egress.h"
 
 /* Whether a reason's packets are dropped or passed (forwards return the
  * action of their own): SIOBPF_R_DROPS says which drop. */
@@ -86,9 +87,11 @@ static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
 		goto out;
 	}
 
-	action = forward_dsr(ctx, backend, &reason);
-	stats_traffic(&sio_vip_stats, vip->id, pkt->bytes, 0);
-	stats_traffic(&sio_be_stats, backend_id, pkt->bytes, 0);
+	action = forward_dsr(ctx, backend, vip->id, backend_id, pkt->bytes, &reason);
+	if (action != XDP_DROP) { /* the VIP's and backend's counters are of forwarded frames */
+		stats_traffic(&sio_vip_stats, vip->id, pkt->bytes, 0);
+		stats_traffic(&sio_be_stats, backend_id, pkt->bytes, 0);
+	}
 	stats_reason(reason);
 	return action;
 out:
@@ -160,9 +163,11 @@ static __noinline int portless(struct xdp_md *ctx, struct packet *pkt)
 		vip_id = vip->id;
 	}
 
-	action = forward_dsr(ctx, backend, &reason);
-	stats_traffic(&sio_vip_stats, vip_id, pkt->bytes, new_sticky);
-	stats_traffic(&sio_be_stats, backend_id, pkt->bytes, new_sticky);
+	action = forward_dsr(ctx, backend, vip_id, backend_id, pkt->bytes, &reason);
+	if (action != XDP_DROP) { /* the VIP's and backend's counters are of forwarded frames */
+		stats_traffic(&sio_vip_stats, vip_id, pkt->bytes, new_sticky);
+		stats_traffic(&sio_be_stats, backend_id, pkt->bytes, new_sticky);
+	}
 	stats_reason(reason);
 	return action;
 out:
@@ -170,7 +175,9 @@ out:
 	return reason_action(reason);
 }
 
-SEC("xdp")
+/* xdp.frags: a frame may span several buffers (jumbo MTU, native mode);
+ * headers are read from the first, the linear part, only. */
+SEC("xdp.frags")
 int siobpf_xdp(struct xdp_md *ctx)
 {
 	struct siobpf_backend *backend;
@@ -214,9 +221,11 @@ int siobpf_xdp(struct xdp_md *ctx)
 	if (pkt.fragment == FRAG_FIRST)
 		frag_remember(&pkt, vip->id, backend_id, now ? now : bpf_ktime_get_coarse_ns());
 
-	action = forward_dsr(ctx, backend, &reason);
-	stats_traffic(&sio_vip_stats, vip->id, pkt.bytes, new_sticky);
-	stats_traffic(&sio_be_stats, backend_id, pkt.bytes, new_sticky);
+	action = forward_dsr(ctx, backend, vip->id, backend_id, pkt.bytes, &reason);
+	if (action != XDP_DROP) { /* the VIP's and backend's counters are of forwarded frames */
+		stats_traffic(&sio_vip_stats, vip->id, pkt.bytes, new_sticky);
+		stats_traffic(&sio_be_stats, backend_id, pkt.bytes, new_sticky);
+	}
 	stats_reason(reason);
 	return action;
 out:

@@ -19,13 +19,13 @@ packages=(
 	python3 strace redis-server
 	git # tests/netns/test_upgrade.sh builds release 0.1.0 from the history
 	prometheus # promtool: tests/netns/test_metrics.sh lints the exposition
+	nftables   # tests/netns/test_egress.sh counts what each backend receives; bench: DNAT by jhash
 )
 if [ "${1:-}" = "--bench" ]; then
 	packages+=(
 		wrk                 # HTTP load, one per client namespace
 		haproxy             # mode tcp, balance source, hash-type consistent
 		libnginx-mod-stream # nginx stream proxy, hash $remote_addr consistent
-		nftables            # DNAT by jhash ip saddr
 		gnuplot-nox         # PNG charts (pngcairo)
 	)
 fi

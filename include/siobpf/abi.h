@@ -39,7 +39,10 @@
  *      is a one-slot array of maps whose table is swapped whole
  *   3  sio_frags (the fragment table); sio_reasons grows by the fragment
  *      and checksum reasons; a port-0 entry of sio_vips is an address
- *      entry (struct siobpf_vip_addr), rewritten by the publication */
+ *      entry (struct siobpf_vip_addr), rewritten by the publication;
+ *      sio_egress (the devmap of egress interfaces), sio_egress_err (redirect
+ *      failures per interface), sio_last (per-CPU: the last redirect), and
+ *      sio_reasons grows by drop_no_egress and redirect_failed too */
 #define SIOBPF_LAYOUT 3
 #define SIOBPF_META_MAGIC 0x53494f42u /* "SIOB" */
 
@@ -302,6 +305,36 @@ struct siobpf_backend_config {
 };
 _Static_assert(sizeof(struct siobpf_backend_config) == 144, "siobpf_backend_config layout");
 
+/* The egress interfaces the program may redirect to (sio_egress, a devmap
+ * keyed and valued by ifindex): user space puts there every interface a
+ * backend record names, before the record is installed. */
+#ifndef SIOBPF_MAX_EGRESS
+#define SIOBPF_MAX_EGRESS 64
+#endif
+
+/* Redirect failures of one egress interface, per CPU (sio_egress_err, keyed
+ * by ifindex), counted by the tracing programs on the kernel's xdp
+ * tracepoints: frames the program redirected that the kernel did not send. */
+struct siobpf_egress_err {
+	__u64 redirect_err; /* refused at once (xdp:xdp_redirect_err): no ndo_xdp_xmit,
+			     * interface down, frame larger than its MTU, ... */
+	__u64 xmit_drop;    /* dropped by the driver when the queue was flushed
+			     * (xdp:xdp_devmap_xmit) */
+	__u64 last_err;     /* -errno of the last failure (0: none) */
+};
+_Static_assert(sizeof(struct siobpf_egress_err) == 24, "siobpf_egress_err layout");
+
+/* The packet the program redirected last on this CPU (sio_last): a redirect
+ * that fails does so right after the program returns, on the same CPU, so
+ * the tracing program takes it back out of the counters that counted it. */
+struct siobpf_last_redirect {
+	__u32 vip_id;
+	__u32 backend_id;
+	__u32 bytes;
+	__u32 ifindex;     /* 0: the packet was not redirected (or was taken back) */
+};
+_Static_assert(sizeof(struct siobpf_last_redirect) == 16, "siobpf_last_redirect layout");
+
 /* An interface siobpf is attached to (user space only). Keyed by ifindex. */
 struct siobpf_iface {
 	__u8 mode;   /* 1 native, 2 generic (XDP_MODE_*) */
@@ -328,10 +361,14 @@ enum siobpf_reason {
 	SIOBPF_R_DROP_BAD_L4,      /* truncated or inconsistent TCP/UDP header */
 	SIOBPF_R_DROP_FRAGMENT,    /* no longer counted (kept for the counters' continuity) */
 	SIOBPF_R_DROP_NO_BACKEND,  /* VIP with no backend in service */
+	/* Appended, never renumbered: a migration copies counters by index. */
 	SIOBPF_R_DROP_BAD_CSUM,    /* IPv4 header checksum wrong, frame for a VIP */
 	SIOBPF_R_DROP_FRAG_UNKNOWN,/* later fragment of a datagram not seen to start, and its
 				    * address has no single `ip` VIP of that protocol */
 	SIOBPF_R_PASS_FRAG_STACK,  /* later fragment of a datagram whose first went to the stack */
+	SIOBPF_R_DROP_NO_EGRESS,   /* backend's egress interface not in sio_egress */
+	SIOBPF_R_REDIRECT_FAILED,  /* redirected, but the kernel could not send it
+				    * (moved here from redirect by the tracing program) */
 	SIOBPF_R_MAX,
 };
 
@@ -341,7 +378,8 @@ enum siobpf_reason {
 	((1u << SIOBPF_R_DROP_BAD_L2) | (1u << SIOBPF_R_DROP_BAD_IPV4) |                  \
 	 (1u << SIOBPF_R_DROP_BAD_IPV6) | (1u << SIOBPF_R_DROP_BAD_L4) |                  \
 	 (1u << SIOBPF_R_DROP_FRAGMENT) | (1u << SIOBPF_R_DROP_NO_BACKEND) |              \
-	 (1u << SIOBPF_R_DROP_BAD_CSUM) | (1u << SIOBPF_R_DROP_FRAG_UNKNOWN))
+	 (1u << SIOBPF_R_DROP_BAD_CSUM) | (1u << SIOBPF_R_DROP_FRAG_UNKNOWN) |            \
+	 (1u << SIOBPF_R_DROP_NO_EGRESS))
 _Static_assert(SIOBPF_R_MAX <= 32, "SIOBPF_R_DROPS has a bit for every reason");
 
 #endif /* SIOBPF_ABI_H */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
 #include <linux/if_ether.h>
@@ -50,6 +51,21 @@ int harness_setup(void **state)
 		return -1;
 	}
 	return 0;
+}
+
+__u32 harness_egress_ifindex(void)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+	__u32 found = 0;
+
+	for (i = all; i && i->if_index && !found; i++)
+		if (i->if_index != 1)
+			found = i->if_index;
+	if (all)
+		if_freenameindex(all);
+	if (!found)
+		fail_msg("no interface but lo here: a redirect test needs one");
+	return found;
 }
 
 int harness_teardown(void **state)

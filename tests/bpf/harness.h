@@ -83,6 +83,10 @@ int run_prog(struct dataplane *dp, const struct pkt *p, struct run_result *res);
 extern struct dataplane test_dp;
 int harness_setup(void **state);    /* cmocka group setup: load the program */
 int harness_teardown(void **state); /* cmocka group teardown */
+/* An interface of this host other than lo (the test run's ingress), for a
+ * backend that is redirected to: sio_egress takes only real interfaces.
+ * Fails the test when there is none. */
+__u32 harness_egress_ifindex(void);
 /* Reloads the program so that a test starts from empty maps. */
 int harness_reset(void **state);
 

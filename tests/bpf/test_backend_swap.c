@@ -32,7 +32,7 @@
 static const __u8 mac_a[6] = {0x02, 0xaa, 0, 0, 0, 0x0a}, src_a[6] = {0x02, 0xa5, 0, 0, 0, 0x0a};
 static const __u8 mac_b[6] = {0x02, 0xbb, 0, 0, 0, 0x0b}, src_b[6] = {0x02, 0xb5, 0, 0, 0, 0x0b};
 #define IFINDEX_A 1
-#define IFINDEX_B 4242
+#define IFINDEX_B harness_egress_ifindex() /* a real interface: sio_egress takes no other */
 
 static struct siobpf_vip vip;
 static struct pkt client;

@@ -472,7 +472,7 @@ static void backend_on_another_interface_is_redirected(void **state)
 	assert_int_equal(harness_reset(state), 0);
 	setup_vip(SIOBPF_STICKY_IP, 0, 0, 1);
 	assert_int_equal(dataplane_backend_get(&test_dp, 1, &b), 0);
-	b.ifindex = 2;
+	b.ifindex = harness_egress_ifindex();
 	assert_int_equal(dataplane_backend_put(&test_dp, 1, &b), 0);
 	pkt_build(&p, &spec);
 	assert_int_equal(run_prog(&test_dp, &p, &res), 0);

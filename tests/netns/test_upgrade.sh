@@ -209,6 +209,14 @@ upgrade_from() {
 	# What was carried over.
 	expect_eq "$R: the pin directory is of layout $LAYOUT now" "$LAYOUT" "$(pinned_layout)"
 	check "$R: the fragment table is pinned" [ -e "$SIOBPF_PIN_DIR/sio_frags" ]
+	expect_eq "$R: the egress devmap holds the backends' interface (eth0) after the migration" \
+		"$(ip -n "$SIO_NS-lb" -o link show eth0 | cut -d: -f1)" \
+		"$(bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_egress" | python3 -c '
+import json, sys
+keys = [e.get("formatted", {}).get("key", e.get("key")) for e in json.load(sys.stdin)]
+print(" ".join(str(k if isinstance(k, int) else int.from_bytes(bytes(int(x, 16) for x in k), "little")) for k in keys))')"
+	check "$R: the redirect-failure tracing links are pinned" \
+		[ -e "$SIOBPF_PIN_DIR/sio_tp_redir_err" -a -e "$SIOBPF_PIN_DIR/sio_tp_xmit" ]
 	check "$R: the backend table was replaced (a new map pinned)" \
 		[ "$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" != "$ids_before" ]
 	check "$R: every sticky entry was carried over ($sticky_before before)" [ "$(sticky_count)" -ge "$sticky_before" ]

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "egress.h"
 #include "output.h"
 #include "pins.h"
 #include "probe_settings.h"
@@ -117,13 +118,17 @@ static int probe_check(const struct backend_cmd *c, const struct siobpf_backend_
 	return 0;
 }
 
-/* Fills the backend's MACs and egress interface from the kernel's tables. */
+/* Fills the backend's MACs and egress interface from the kernel's tables,
+ * and refuses an egress interface that cannot take the program's frames in
+ * the mode siobpf is attached in (egress.h). */
 static int resolve_backend(struct backend_cmd *c, struct siobpf_backend *b)
 {
-	char why[256];
+	char why[512];
 	int err = backend_resolve(&c->addr, b, why, sizeof(why));
 
-	if (err)
+	if (!err && (err = egress_check(&c->dp, b->ifindex, why, sizeof(why))))
+		pr_err("backend %s: %s", c->addr_text, why);
+	else if (err)
 		pr_err("%s", why);
 	return err;
 }
@@ -289,6 +294,21 @@ int cmd_backend_set(struct cli_args *args)
 		}
 	}
 	apply_backend_options(args, &e.b);
+	if (n && e.b.state != SIOBPF_BACKEND_DOWN) {
+		char why[512];
+
+		/* Into the ring only with an egress that takes the frames; a drain
+		 * or a weight is allowed, and said. */
+		if (egress_check(&c.dp, e.b.ifindex, why, sizeof(why))) {
+			if (e.b.state == SIOBPF_BACKEND_UP) {
+				pr_err("backend %s: %s", c.addr_text, why);
+				if (cfg_write && stored_ok)
+					backend_config_put(&c.dp, e.id, &stored);
+				goto out;
+			}
+			pr_warn("backend %s: %s", c.addr_text, why);
+		}
+	}
 	if (state_given) /* the operator's state: probes leave it alone */
 		e.b.flags &= (__u8)~SIOBPF_BACKEND_F_STATE_MARKS;
 	err = n ? state_backend_update(&c.dp, &c.vip, &e) : 0;

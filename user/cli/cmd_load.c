@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "map_write.h"
 #include "migrate.h"
+#include "netlink.h"
 #include "pins.h"
 #include "vip_table.h"
 
@@ -140,6 +141,40 @@ static int iface_register(struct dataplane *dp, int ifindex, enum xdp_attach_mod
 	return sio_map_update(dp->ifaces_fd, &key, &iface, BPF_ANY) ? -errno : 0;
 }
 
+/* Why an attach failed, and what to do. The program takes multi-buffer
+ * frames (xdp.frags), so a jumbo MTU is no reason by itself; a driver that
+ * still refuses it (no multi-buffer XDP) answers ERANGE or EINVAL. */
+static void attach_error(const char *ifname, int ifindex, enum xdp_attach_mode mode, int err)
+{
+	int mtu = nl_link_mtu(ifindex);
+
+	if (mode != XDP_MODE_NATIVE || (err != -EOPNOTSUPP && err != -EINVAL && err != -ERANGE)) {
+		pr_err("attaching to %s failed: %s", ifname, strerror(-err));
+		return;
+	}
+	if (err == -EOPNOTSUPP)
+		pr_err("%s refused native XDP (%s): its driver has no XDP support; try --mode generic",
+		       ifname, strerror(-err));
+	else if (mtu > 1500)
+		pr_err("%s refused native XDP (%s) at MTU %d: its driver (or a veth's peer) does not take "
+		       "multi-buffer XDP programs at this MTU; lower the MTU, or try --mode generic",
+		       ifname, strerror(-err), mtu);
+	else
+		pr_err("%s refused native XDP (%s); run with -vv for the kernel's reason, or try --mode "
+		       "generic", ifname, strerror(-err));
+}
+
+/* The tracing programs of the program just attached, pinned in place of
+ * those of the one before (which stop with their pins). */
+static int links_pin(struct dataplane *dp)
+{
+	int err = dataplane_links_pin(dp, globals.pin_dir);
+
+	if (err)
+		pr_err("pinning the redirect-failure tracing in %s failed: %s", globals.pin_dir, strerror(-err));
+	return err;
+}
+
 int cmd_load(struct cli_args *args)
 {
 	const char *ifname = args->pos[0], *mode_opt = cli_opt(args, "mode");
@@ -186,14 +221,12 @@ int cmd_load(struct cli_args *args)
 		err = xdp_program__attach(prog, ifindex, mode, 0);
 	}
 	if (err) {
-		if (mode == XDP_MODE_NATIVE && (err == -EOPNOTSUPP || err == -EINVAL))
-			pr_err("%s refused native XDP (%s): its driver may lack XDP support; try --mode generic",
-			       ifname, strerror(-err));
-		else
-			pr_err("attaching to %s failed: %s", ifname, strerror(-err));
+		attach_error(ifname, ifindex, mode, err);
 		goto out;
 	}
 	err = iface_register(&dp, ifindex, mode);
+	if (!err)
+		err = links_pin(&dp);
 	if (err) {
 		xdp_program__detach(prog, ifindex, mode, 0);
 		pr_err("recording %s in %s failed: %s; detached again", ifname, globals.pin_dir, strerror(-err));
@@ -265,11 +298,17 @@ int cmd_reload(struct cli_args *args)
 	err = load_program(&dp);
 	if (err < 0)
 		goto out;
-	/* A migration has already swapped every interface of the pin directory. */
-	err = err ? 0 : replace_program(ifindex, &at, dp.prog_fd);
-	if (err) {
-		pr_err("replacing the program on %s failed: %s; the old one still runs", ifname, strerror(-err));
-		goto out;
+	/* A migration has already swapped every interface of the pin directory
+	 * (and pinned its tracing links). */
+	if (!err) {
+		err = replace_program(ifindex, &at, dp.prog_fd);
+		if (err) {
+			pr_err("replacing the program on %s failed: %s; the old one still runs", ifname,
+			       strerror(-err));
+			goto out;
+		}
+		if (links_pin(&dp))
+			goto out;
 	}
 	printf("siobpf reloaded on %s; VIPs, backends and sticky entries kept\n", ifname);
 	rc = EXIT_OK;

@@ -13,6 +13,7 @@
 
 #include "siobpf/decide.h"
 #include "cli.h"
+#include "egress.h"
 #include "model.h"
 #include "output.h"
 #include "pins.h"
@@ -40,6 +41,20 @@ void print_json(json_object *root)
 {
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 	json_object_put(root);
+}
+
+/* Why a backend's frames do not leave now, checked live (the kernel's
+ * state, not the state when it was added): "" when they do. */
+static void egress_problem(struct dataplane *dp, const struct siobpf_backend *b, char *out)
+{
+	out[0] = 0;
+	if (egress_check(dp, b->ifindex, out, EGRESS_PROBLEM_MAX))
+		return;
+	out[0] = 0;
+	if (b->ifindex && !dataplane_egress_present(dp, b->ifindex))
+		snprintf(out, EGRESS_PROBLEM_MAX,
+			 "egress interface %u is not in sio_egress: its frames are dropped (drop_no_egress); "
+			 "run `siobpf backend del` and `add` again", b->ifindex);
 }
 
 int show_load(struct dataplane *dp, struct show_state *s)
@@ -71,12 +86,14 @@ int show_load(struct dataplane *dp, struct show_state *s)
 	s->own = calloc(s->nbackends + 1, sizeof(*s->own));
 	s->clients = calloc(s->nbackends + 1, sizeof(*s->clients));
 	s->deadline = calloc(s->nbackends + 1, sizeof(*s->deadline));
-	if (!s->own || !s->clients || !s->deadline)
+	s->egress = calloc(s->nbackends + 1, sizeof(*s->egress));
+	if (!s->own || !s->clients || !s->deadline || !s->egress)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->nbackends; i++) {
 		if (backend_config_get(dp, s->backends[i].id, &s->own[i]))
 			memset(&s->own[i], 0, sizeof(s->own[i]));
 		s->deadline[i] = backend_drain_deadline(&s->own[i], &s->backends[i].b);
+		egress_problem(dp, &s->backends[i].b, s->egress[i]);
 		if (!backend_config_applies(&s->own[i], s->backends[i].b.generation))
 			memset(&s->own[i], 0, sizeof(s->own[i]));
 	}
@@ -113,11 +130,12 @@ void show_free(struct show_state *s)
 	free(s->own);
 	free(s->clients);
 	free(s->deadline);
+	free(s->egress);
 	free(s->first);
 	memset(s, 0, sizeof(*s));
 }
 
-static void ifname_of(__u32 ifindex, char *buf)
+void ifname_of(__u32 ifindex, char *buf)
 {
 	if (!if_indextoname(ifindex, buf))
 		snprintf(buf, IF_NAMESIZE, "if%u", ifindex);
@@ -155,7 +173,8 @@ static long long wall_now(void)
 	return (long long)ts.tv_sec;
 }
 
-static json_object *vip_json(const struct vip_entry *e, const struct backend_entry *b,
+static json_object *vip_json(const char (*egress)[EGRESS_PROBLEM_MAX], const struct vip_entry *e,
+			     const struct backend_entry *b,
 			     const struct siobpf_backend_config *own, const __u32 *clients,
 			     const __u64 *deadline, size_t nb)
 {
@@ -202,6 +221,9 @@ static json_object *vip_json(const struct vip_entry *e, const struct backend_ent
 		json_object_object_add(j, "weight", jint(b[i].b.weight));
 		json_object_object_add(j, "mac", jstr(mac));
 		json_object_object_add(j, "ifname", jstr(ifname));
+		/* Whether its egress interface takes its frames now, and if not why. */
+		json_object_object_add(j, "egress_ok", json_object_new_boolean(!egress[i][0]));
+		json_object_object_add(j, "egress_problem", egress[i][0] ? jstr(egress[i]) : NULL);
 		json_object_object_add(j, "id", jint(b[i].id));
 		json_object_object_add(j, "generation", jint(b[i].b.generation));
 		json_object_object_add(j, "probe_down",
@@ -223,7 +245,8 @@ static json_object *vip_json(const struct vip_entry *e, const struct backend_ent
 	return o;
 }
 
-static void vip_text(const struct vip_entry *e, const struct backend_entry *b,
+static void vip_text(const char (*egress)[EGRESS_PROBLEM_MAX], const struct vip_entry *e,
+		     const struct backend_entry *b,
 		     const struct siobpf_backend_config *own, const __u32 *clients, const __u64 *deadline,
 		     size_t nb)
 {
@@ -262,6 +285,8 @@ static void vip_text(const struct vip_entry *e, const struct backend_entry *b,
 		       !(flags & SIOBPF_BACKEND_F_PROBE_DOWN) ? ""
 		       : (flags & SIOBPF_BACKEND_F_DRAINED)  ? "  (down by its probe; it recovers to drain)"
 							      : "  (down by its probe)");
+		if (egress[i][0])
+			printf("        EGRESS PROBLEM: %s\n", egress[i]);
 		if (deadline[i]) {
 			long long left = (long long)deadline[i] - wall_now();
 
@@ -351,7 +376,7 @@ int cmd_status(struct cli_args *args)
 		json_object *root = json_object_new_object(), *vips = json_object_new_array();
 
 		for (size_t v = 0; v < s.nvips; v++)
-			json_object_array_add(vips, vip_json(&s.vips[v], s.backends + s.first[v],
+			json_object_array_add(vips, vip_json(s.egress + s.first[v], &s.vips[v], s.backends + s.first[v],
 							     s.own + s.first[v], s.clients + s.first[v],
 							     s.deadline + s.first[v], s.first[v + 1] - s.first[v]));
 		json_object_object_add(root, "vips", vips);
@@ -371,7 +396,7 @@ int cmd_status(struct cli_args *args)
 		if (!s.nvips)
 			printf("no VIPs: add one with `siobpf vip add ADDR:PORT`\n");
 		for (size_t v = 0; v < s.nvips; v++)
-			vip_text(&s.vips[v], s.backends + s.first[v], s.own + s.first[v],
+			vip_text(s.egress + s.first[v], &s.vips[v], s.backends + s.first[v], s.own + s.first[v],
 				 s.clients + s.first[v], s.deadline + s.first[v], s.first[v + 1] - s.first[v]);
 	}
 out:

@@ -7,6 +7,8 @@
 
 #include "state.h"
 
+#define EGRESS_PROBLEM_MAX 400
+
 struct show_state {
 	struct vip_entry *vips;
 	size_t nvips;
@@ -16,12 +18,17 @@ struct show_state {
 	size_t *first; /* backends of vip v: [first[v], first[v + 1]) */
 	__u32 *clients; /* by index in backends: live sticky clients (show_count) */
 	__u64 *deadline; /* by index in backends: drain deadline, CLOCK_REALTIME s; 0: none */
+	char (*egress)[EGRESS_PROBLEM_MAX]; /* by index in backends: why its egress interface
+					     * cannot take its frames now; "" when it can */
 };
 
 int show_load(struct dataplane *dp, struct show_state *s);
 /* Reads the sticky table once and counts each backend's live clients. */
 int show_count(struct dataplane *dp, struct show_state *s);
 void show_free(struct show_state *s);
+
+/* An interface's name into buf (IF_NAMESIZE), "ifN" when it is gone. */
+void ifname_of(__u32 ifindex, char *buf);
 
 /* Prints a JSON document on one line and frees it. */
 void print_json(json_object *root);

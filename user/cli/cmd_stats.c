@@ -8,16 +8,24 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
+
+#include <bpf/bpf.h>
 
 #include "cli.h"
+#include "output.h"
 #include "pins.h"
 #include "cmd_show.h"
+
+#define EGRESS_LIST_MAX (SIOBPF_MAX_EGRESS * 4)
 
 struct sample {
 	struct show_state s;
 	struct siobpf_traffic *vip;     /* by index in s.vips */
 	struct siobpf_traffic *backend; /* by index in s.backends */
 	__u64 reasons[SIOBPF_R_MAX];
+	struct egress_errors egress[EGRESS_LIST_MAX]; /* every egress interface, by ifindex */
+	size_t negress;
 	double at;                      /* seconds, monotonic */
 };
 
@@ -45,6 +53,28 @@ static void sample_free(struct sample *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* The interfaces with redirect failures, and those the program redirects
+ * to (sio_egress) with none. */
+static int egress_take(struct dataplane *dp, struct sample *x)
+{
+	__u32 key, next;
+	bool have = false;
+	int err = dataplane_egress_errors(dp, x->egress, EGRESS_LIST_MAX, &x->negress);
+
+	while (!err && x->negress < EGRESS_LIST_MAX &&
+	       !bpf_map_get_next_key(dp->egress_fd, have ? &key : NULL, &next)) {
+		bool listed = false;
+
+		key = next;
+		have = true;
+		for (size_t i = 0; i < x->negress && !listed; i++)
+			listed = x->egress[i].ifindex == key;
+		if (!listed)
+			x->egress[x->negress++] = (struct egress_errors){.ifindex = key};
+	}
+	return err;
+}
+
 static int sample_take(struct dataplane *dp, struct sample *x)
 {
 	int err = show_load(dp, &x->s);
@@ -59,6 +89,8 @@ static int sample_take(struct dataplane *dp, struct sample *x)
 		err = dataplane_traffic(dp, true, x->s.backends[b].id, &x->backend[b]);
 	if (!err)
 		err = dataplane_reasons(dp, x->reasons);
+	if (!err)
+		err = egress_take(dp, x);
 	x->at = monotonic_seconds();
 	return err;
 }
@@ -97,6 +129,27 @@ static bool same_layout(const struct sample *a, const struct sample *b)
 	return true;
 }
 
+static json_object *egress_json(const struct sample *x)
+{
+	json_object *list = json_object_new_array();
+
+	for (size_t i = 0; i < x->negress; i++) {
+		const struct egress_errors *e = &x->egress[i];
+		json_object *j = json_object_new_object();
+		char name[IF_NAMESIZE];
+
+		ifname_of(e->ifindex, name);
+		json_object_object_add(j, "ifindex", json_object_new_int64(e->ifindex));
+		json_object_object_add(j, "ifname", json_object_new_string(name));
+		json_object_object_add(j, "redirect_errors", json_object_new_int64((long long)e->redirect_err));
+		json_object_object_add(j, "xmit_drops", json_object_new_int64((long long)e->xmit_drop));
+		json_object_object_add(j, "last_error",
+				       e->last_err ? json_object_new_string(strerror(-e->last_err)) : NULL);
+		json_object_array_add(list, j);
+	}
+	return list;
+}
+
 static void print_json_sample(const struct sample *x, const struct sample *prev)
 {
 	json_object *root = json_object_new_object(), *vips = json_object_new_array();
@@ -128,6 +181,7 @@ static void print_json_sample(const struct sample *x, const struct sample *prev)
 				       json_object_new_int64((long long)x->reasons[r]));
 	json_object_object_add(root, "vips", vips);
 	json_object_object_add(root, "counters", counters);
+	json_object_object_add(root, "egress", egress_json(x));
 	if (rates)
 		json_object_object_add(root, "interval", json_object_new_double(dt));
 	print_json(root);
@@ -173,6 +227,18 @@ static void print_text_sample(const struct sample *x, const struct sample *prev)
 			printf("(%.0f/s)", rate(x->reasons[r], &prev->reasons[r], dt));
 	}
 	printf("\n");
+	/* Frames redirected that the kernel did not send, by egress interface. */
+	for (size_t i = 0; i < x->negress; i++) {
+		const struct egress_errors *e = &x->egress[i];
+		char name[IF_NAMESIZE];
+
+		ifname_of(e->ifindex, name);
+		printf("egress %s: redirect errors %llu, xmit drops %llu", name,
+		       (unsigned long long)e->redirect_err, (unsigned long long)e->xmit_drop);
+		if (e->last_err)
+			printf(" (last: %s)", strerror(-e->last_err));
+		printf("\n");
+	}
 }
 
 int cmd_stats(struct cli_args *args)

@@ -35,6 +35,8 @@ const struct command commands[] = {
 	{"load", "IFACE", 1, 1, "attach siobpf to an interface",
 	 "Mounts bpffs if it is missing, creates or reuses the maps pinned in the pin "
 	 "directory, and attaches the XDP program (native mode unless --mode generic). "
+	 "The program takes multi-buffer frames (xdp.frags), so native mode works at a jumbo "
+	 "MTU on drivers with multi-buffer XDP (veth among them). "
 	 "Refused when siobpf is already attached to IFACE; use reload to replace it.",
 	 {{"mode", "native|generic", "XDP attach mode (default native)"},
 	  {"pin-dir", "DIR", "where the maps are pinned (default " SIOBPF_DEFAULT_PIN_DIR ")"}},
@@ -64,7 +66,12 @@ const struct command commands[] = {
 	 cmd_vip_del},
 	{"backend add", "VIP ADDR", 2, 2, "add a backend to a VIP",
 	 "The backend's MAC comes from the neighbour table (resolved if absent) and its "
-	 "interface from the route to it; it must be on a directly connected network.",
+	 "interface from the route to it; it must be on a directly connected network. "
+	 "Frames leave by XDP_TX when that interface is the one they came in on, and are "
+	 "redirected through a devmap otherwise: refused when siobpf runs in native mode "
+	 "on another interface and this one cannot take redirected XDP frames now (its "
+	 "driver offers no ndo_xdp_xmit; a veth offers it only while its peer has an XDP "
+	 "program or GRO on). Generic mode takes any interface.",
 	 {{"weight", "N", "relative share of new clients, 1 to 1000 (default 1)"},
 	  {"state", "up|drain|down", "initial state (default up)"},
 	  BACKEND_PROBE_OPTIONS,
@@ -79,7 +86,8 @@ const struct command commands[] = {
 	 "down and its clients move; recovering, it drains again. An operator's down holds: "
 	 "the probe of `siobpf run` changes only a state it set itself. Another --state "
 	 "clears the drain deadline. Probe options change the backend's own probe settings "
-	 "field by field.",
+	 "field by field. --state up is refused, like an add, when the backend's egress "
+	 "interface cannot take its frames (other changes are made, with a warning).",
 	 {{"state", "up|drain|down", "new state"},
 	  {"drain-timeout", "SECONDS", "with --state drain: `siobpf run` takes the backend down after SECONDS (1 to 2592000, 30 days) even if clients remain"},
 	  {"weight", "N", "new weight, 1 to 1000"},
@@ -93,12 +101,18 @@ const struct command commands[] = {
 	{"status", "", 0, 0, "show VIPs, their settings and backends",
 	 "Each backend shows its live sticky clients (clients; one read of the sticky table); a "
 	 "drain with none left is drained, and a drain deadline shows how far off it is, or that it "
-	 "passed and `siobpf run` takes the backend down.",
+	 "passed and `siobpf run` takes the backend down. A backend whose egress interface "
+	 "cannot take its frames now (checked live: a veth peer lost its XDP program, the "
+	 "interface is gone) is flagged EGRESS PROBLEM, with why (egress_ok and "
+	 "egress_problem in --json).",
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_status},
 	{"stats", "", 0, 0, "show packet, byte and sticky counters",
 	 "Counts per VIP and backend, and every reason a packet was passed or dropped. "
+	 "Redirects the kernel then failed to send are counted per egress interface "
+	 "(redirect errors: refused at once; xmit drops: dropped by the driver) and as "
+	 "redirect_failed, not as redirect nor for their backend. "
 	 "With --watch, prints rates every SECONDS until interrupted.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"watch", "SECONDS", "repeat, with rates per second"},
@@ -114,8 +128,8 @@ const struct command commands[] = {
 	 "Checks what every change keeps true: no backend record names a VIP that is not "
 	 "published, no VIP has settings without being published, every VIP's ring is the one "
 	 "its backends make (so it names only its own backends that take new clients), the VIP "
-	 "index and address entries match the VIP table, and no sticky entry belongs to a VIP "
-	 "that is gone. Prints each problem and exits 1 if there is one. A command killed "
+	 "index and address entries match the VIP table, no sticky entry belongs to a VIP "
+	 "that is gone, and every interface a backend uses is in the egress devmap. Prints each problem and exits 1 if there is one. A command killed "
 	 "between two of its writes can leave such problems: --repair finishes or undoes what it "
 	 "left, and running the command again completes its change.",
 	 {{"repair", NULL, "repair what is found (exit 0 when everything was repaired)"},
@@ -127,7 +141,8 @@ const struct command commands[] = {
 	 "entries and counters untouched; VIPs and backends not in the file are removed. A backend "
 	 "whose state the file leaves out keeps its running one (its probe's). The whole file is "
 	 "checked, and new backends resolved, before anything changes; a bad file is refused with its "
-	 "line and column.",
+	 "line and column, and so is a new backend whose egress interface cannot take XDP frames "
+	 "(as with backend add).",
 	 {{"file", "FILE", "the configuration; - reads standard input"},
 	  {"dry-run", NULL, "print what would change, change nothing"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
@@ -143,7 +158,8 @@ const struct command commands[] = {
 	 "drain if it was draining); an operator's down is never overridden. Ends drains: a "
 	 "draining backend goes down once its last live sticky client is gone or its "
 	 "--drain-timeout passes. Follows backend MAC changes in the "
-	 "neighbour table, and sees CLI changes within one probe interval. SIGHUP applies --config "
+	 "neighbour table and routes that move a backend to another interface (logged, with a "
+	 "warning when that interface cannot take XDP frames; status flags it), and sees CLI changes within one probe interval. SIGHUP applies --config "
 	 "again; SIGTERM stops the daemon and leaves the program attached and forwarding. The daemon "
 	 "holds no data-path state: a restarted one carries on from the maps.",
 	 {{"config", "FILE", "apply this configuration file (see apply) at start and on SIGHUP"},

@@ -46,7 +46,7 @@ struct config {
 
 struct config_error {
 	struct config_mark at; /* where the problem is; 0:0 for none */
-	char msg[320];
+	char msg[512];
 };
 
 /* Parses and validates a whole file's text with the CLI's defaults and

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include "config_apply.h"
+#include "egress.h"
 #include "output.h"
 #include "probe_settings.h"
 #include "resolve.h"
@@ -338,16 +339,20 @@ static int plan_build(const struct running *r, const struct config *cfg, struct 
 }
 
 /* MACs and interfaces of new backends: all of them, before any write. */
-static int plan_resolve(struct plan *plan, struct config_error *err)
+static int plan_resolve(struct dataplane *dp, struct plan *plan, struct config_error *err)
 {
 	for (size_t v = 0; v < plan->nvips; v++)
 		for (size_t i = 0; i < plan->vips[v].nbe; i++) {
 			struct be_step *s = &plan->vips[v].be[i];
+			char why[400], addr[ADDR_TEXT_MAX];
 			int rc;
 
 			if (s->op != OP_ADD)
 				continue;
+			addr_format(s->src->addr.family, s->src->addr.a, addr, sizeof(addr));
 			rc = backend_resolve(&s->src->addr, &s->next.b, err->msg, sizeof(err->msg));
+			if (!rc && (rc = egress_check(dp, s->next.b.ifindex, why, sizeof(why))))
+				snprintf(err->msg, sizeof(err->msg), "backend %s: %s", addr, why);
 			if (rc) {
 				err->at = s->src->at;
 				return rc;
@@ -625,7 +630,7 @@ int config_apply(struct dataplane *dp, const struct config *cfg, bool dry_run, F
 	if (rc)
 		snprintf(err->msg, sizeof(err->msg), "planning the changes failed: %s", strerror(-rc));
 	if (!rc)
-		rc = plan_resolve(&plan, err);
+		rc = plan_resolve(dp, &plan, err);
 	if (!rc)
 		rc = plan_run(&run, &plan);
 	plan_free(&plan);

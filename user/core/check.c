@@ -197,6 +197,42 @@ static int stray_sticky(struct checker *c)
 	return 0;
 }
 
+/* Interfaces that backend records name but sio_egress lacks (their frames
+ * are dropped as drop_no_egress): an interface that came back, or maps
+ * written otherwise. Repaired by installing the table again, which adds
+ * every interface that exists. */
+static int missing_egress(struct checker *c)
+{
+	char what[200], addr[ADDR_TEXT_MAX] = "";
+	__u32 first_ifindex = 0;
+	size_t missing = 0;
+	int err = 0;
+
+	for (__u32 id = 0; id < SIOBPF_MAX_BACKENDS; id++) {
+		const struct siobpf_backend *b = &c->table[id];
+
+		if (!b->in_use || !b->ifindex || dataplane_egress_present(c->dp, b->ifindex))
+			continue;
+		if (!missing++) {
+			addr_format(b->family, b->addr, addr, sizeof(addr));
+			first_ifindex = b->ifindex;
+		}
+	}
+	if (!missing)
+		return 0;
+	if (c->repair)
+		err = dataplane_backends_install(c->dp, c->table);
+	for (__u32 id = 0; c->repair && !err && id < SIOBPF_MAX_BACKENDS; id++)
+		if (c->table[id].in_use && c->table[id].ifindex &&
+		    !dataplane_egress_present(c->dp, c->table[id].ifindex))
+			err = -ENODEV; /* the interface is gone */
+	snprintf(what, sizeof(what),
+		 "%zu backend record%s name%s an interface not in sio_egress (backend %s: interface %u)",
+		 missing, missing == 1 ? "" : "s", missing == 1 ? "s" : "", addr, first_ifindex);
+	report(c, err, what, "the interfaces put in sio_egress");
+	return 0;
+}
+
 int check_run(struct dataplane *dp, bool repair, FILE *out, struct check_result *res)
 {
 	struct checker c = {.dp = dp, .repair = repair, .out = out, .res = res};
@@ -222,6 +258,8 @@ int check_run(struct dataplane *dp, bool repair, FILE *out, struct check_result 
 		err = stale_index(&c);
 	if (!err)
 		err = stray_sticky(&c);
+	if (!err)
+		err = missing_egress(&c);
 out:
 	free(c.vips);
 	free(c.table);

@@ -24,7 +24,8 @@ struct check_result {
  *   names only its own backends that take new clients (a change stopped
  *   between a record and its ring);
  * - the address entries and the VIP index are what the VIP table makes;
- * - no sticky entry belongs to a VIP id that is not published.
+ * - no sticky entry belongs to a VIP id that is not published;
+ * - every interface a backend record names is in sio_egress.
  * With repair, finishes or undoes each: orphan records freed, settings of
  * unpublished VIPs cleared with their rings and sticky entries, rings
  * rebuilt, index republished. The caller holds the pin lock. */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -36,6 +37,8 @@ static const char *const reason_names[SIOBPF_R_MAX] = {
 	[SIOBPF_R_DROP_BAD_CSUM] = "drop_bad_csum",
 	[SIOBPF_R_DROP_FRAG_UNKNOWN] = "drop_frag_unknown",
 	[SIOBPF_R_PASS_FRAG_STACK] = "pass_frag_stack",
+	[SIOBPF_R_DROP_NO_EGRESS] = "drop_no_egress",
+	[SIOBPF_R_REDIRECT_FAILED] = "redirect_failed",
 };
 
 const char *siobpf_reason_name(int reason)
@@ -75,6 +78,9 @@ static const struct {
 	{"sio_vip_cfg", offsetof(struct dataplane, vip_cfg_fd)},
 	{"sio_be_cfg", offsetof(struct dataplane, be_cfg_fd)},
 	{"sio_ifaces", offsetof(struct dataplane, ifaces_fd)},
+	{"sio_egress", offsetof(struct dataplane, egress_fd)},
+	{"sio_egress_err", offsetof(struct dataplane, egress_err_fd)},
+	{"sio_last", offsetof(struct dataplane, last_fd)},
 	{"sio_meta", offsetof(struct dataplane, meta_fd)}, /* last: written last by a migration */
 };
 #define MAP_COUNT (sizeof(map_fds) / sizeof(map_fds[0]))
@@ -147,7 +153,34 @@ static int pin_path(char *buf, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static int set_pin_paths(struct bpf_object *obj, const char *dir)
+/* A devmap's pin libbpf cannot reuse: the kernel adds BPF_F_RDONLY_PROG
+ * to its flags, which libbpf (before 1.2) then finds differ from the
+ * object's. Reused here by hand (type, key and value checked), or pinned
+ * after the load when there is none (*pin_later). */
+static int devmap_reuse(struct bpf_map *map, const char *path, bool *pin_later)
+{
+	struct bpf_map_info info;
+	int fd = bpf_obj_get(path), err;
+
+	*pin_later = false;
+	if (fd < 0 && errno == ENOENT) {
+		*pin_later = true;
+		return 0;
+	}
+	if (fd < 0)
+		return -errno;
+	err = dataplane_map_info(fd, &info);
+	if (!err && (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		     info.value_size != bpf_map__value_size(map) ||
+		     info.max_entries != bpf_map__max_entries(map)))
+		err = -EINVAL;
+	if (!err)
+		err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	return err;
+}
+
+static int set_pin_paths(struct bpf_object *obj, const char *dir, bool *egress_pin_later)
 {
 	for (size_t i = 0; i < MAP_COUNT; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_fds[i].name);
@@ -157,6 +190,12 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir)
 		if (!map)
 			return -ENOENT;
 		err = pin_path(path, sizeof(path), dir, map_fds[i].name);
+		if (!err && bpf_map__type(map) == BPF_MAP_TYPE_DEVMAP_HASH) {
+			err = devmap_reuse(map, path, egress_pin_later);
+			if (err)
+				return err;
+			continue;
+		}
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);
 		if (err)
@@ -165,9 +204,38 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir)
 	return 0;
 }
 
+/* The network namespace this process runs in: the tracing programs count
+ * only failures of interfaces there. */
+static __u32 netns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (__u32)st.st_ino;
+}
+
+/* The tracing programs (bpf/egress.h) onto their tracepoints, told which
+ * devmap is this program's. */
+static int tracing_attach(struct siobpf_bpf *skel)
+{
+	struct bpf_map_info info;
+	int err = dataplane_map_info(bpf_map__fd(skel->maps.sio_egress), &info);
+
+	if (err)
+		return err;
+	skel->bss->egress_map_id = info.id;
+	skel->links.siobpf_redirect_err = bpf_program__attach(skel->progs.siobpf_redirect_err);
+	if (!skel->links.siobpf_redirect_err)
+		return errno_or(-EINVAL);
+	skel->links.siobpf_devmap_xmit = bpf_program__attach(skel->progs.siobpf_devmap_xmit);
+	if (!skel->links.siobpf_devmap_xmit)
+		return errno_or(-EINVAL);
+	return 0;
+}
+
 int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 {
 	struct siobpf_bpf *skel;
+	bool egress_pin_later = false;
 	int err;
 
 	dataplane_init(dp);
@@ -183,11 +251,22 @@ int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 			goto fail;
 	}
 	if (opts && opts->pin_dir) {
-		err = set_pin_paths(skel->obj, opts->pin_dir);
+		err = set_pin_paths(skel->obj, opts->pin_dir, &egress_pin_later);
 		if (err)
 			goto fail;
 	}
+	skel->rodata->egress_netns_ino = netns_ino();
 	err = siobpf_bpf__load(skel);
+	if (err)
+		goto fail;
+	err = tracing_attach(skel);
+	if (!err && egress_pin_later) {
+		char path[PATH_MAX];
+
+		err = pin_path(path, sizeof(path), opts->pin_dir, "sio_egress");
+		if (!err && bpf_obj_pin(bpf_map__fd(skel->maps.sio_egress), path))
+			err = -errno;
+	}
 	if (err)
 		goto fail;
 
@@ -290,18 +369,49 @@ int dataplane_pinned_layout(const char *dir)
 	return meta.magic == SIOBPF_META_MAGIC ? (int)meta.layout : -EPROTO;
 }
 
+/* The tracing links' pins, beside the maps'. */
+static const char *const link_pins[] = {"sio_tp_redir_err", "sio_tp_xmit"};
+#define LINK_COUNT (sizeof(link_pins) / sizeof(link_pins[0]))
+
 int dataplane_unpin(const char *dir)
 {
 	int err = 0;
 
-	for (size_t i = 0; i < MAP_COUNT; i++) {
+	for (size_t i = 0; i < MAP_COUNT + LINK_COUNT; i++) {
+		const char *name = i < MAP_COUNT ? map_fds[i].name : link_pins[i - MAP_COUNT];
 		char path[PATH_MAX];
 
-		if (pin_path(path, sizeof(path), dir, map_fds[i].name) == 0 && unlink(path) &&
-		    errno != ENOENT && !err)
+		if (pin_path(path, sizeof(path), dir, name) == 0 && unlink(path) && errno != ENOENT &&
+		    !err)
 			err = -errno;
 	}
 	return err;
+}
+
+int dataplane_links_pin(struct dataplane *dp, const char *dir)
+{
+	struct bpf_link *links[LINK_COUNT];
+
+	if (!dp->skel)
+		return -EINVAL;
+	links[0] = dp->skel->links.siobpf_redirect_err;
+	links[1] = dp->skel->links.siobpf_devmap_xmit;
+	for (size_t i = 0; i < LINK_COUNT; i++) {
+		char path[PATH_MAX];
+		int err = pin_path(path, sizeof(path), dir, link_pins[i]);
+
+		if (err)
+			return err;
+		if (!links[i])
+			return -ENOENT;
+		/* bpffs has no rename: the old link ends when its pin goes. */
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+		err = bpf_link__pin(links[i], path);
+		if (err)
+			return err < 0 ? err : -err;
+	}
+	return 0;
 }
 
 void dataplane_close(struct dataplane *dp)
@@ -350,10 +460,66 @@ static int backends_table_fd(struct dataplane *dp)
 	return fd < 0 ? -errno : fd;
 }
 
+static bool egress_named(const struct siobpf_backend *table, __u32 ifindex)
+{
+	for (__u32 id = 0; id < SIOBPF_MAX_BACKENDS; id++)
+		if (table[id].in_use && table[id].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+bool dataplane_egress_present(struct dataplane *dp, __u32 ifindex)
+{
+	__u32 value;
+
+	return dp->egress_fd >= 0 && !bpf_map_lookup_elem(dp->egress_fd, &ifindex, &value);
+}
+
+/* Every interface a record names into sio_egress, before the records that
+ * name it are installed. An interface that is gone (the kernel refuses it)
+ * is left out: its backends' frames are dropped and counted as
+ * drop_no_egress; `siobpf status` says so. */
+static int egress_add(struct dataplane *dp, const struct siobpf_backend *table)
+{
+	for (__u32 id = 0; id < SIOBPF_MAX_BACKENDS; id++) {
+		__u32 ifindex = table[id].ifindex;
+
+		if (!table[id].in_use || !ifindex || dataplane_egress_present(dp, ifindex))
+			continue;
+		if (sio_map_update(dp->egress_fd, &ifindex, &ifindex, BPF_ANY) && errno != ENODEV &&
+		    errno != EINVAL)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Interfaces no record names any more out of sio_egress, after the table
+ * that stopped naming them is installed. */
+static void egress_prune(struct dataplane *dp, const struct siobpf_backend *table)
+{
+	__u32 key, next;
+	bool have = false;
+
+	while (!bpf_map_get_next_key(dp->egress_fd, have ? &key : NULL, &next)) {
+		if (have && !egress_named(table, key))
+			sio_map_delete(dp->egress_fd, &key);
+		key = next;
+		have = true;
+	}
+	if (have && !egress_named(table, key))
+		sio_map_delete(dp->egress_fd, &key);
+}
+
 int dataplane_backends_install(struct dataplane *dp, const struct siobpf_backend *table)
 {
-	return dataplane_inner_swap(dp->backends_fd, 0, "sio_backends", sizeof(*table),
-				    SIOBPF_MAX_BACKENDS, table);
+	int err = egress_add(dp, table);
+
+	if (!err)
+		err = dataplane_inner_swap(dp->backends_fd, 0, "sio_backends", sizeof(*table),
+					   SIOBPF_MAX_BACKENDS, table);
+	if (!err)
+		egress_prune(dp, table);
+	return err;
 }
 
 /* A record is never written in place: the table is copied, changed and
@@ -690,6 +856,42 @@ int dataplane_reasons(struct dataplane *dp, __u64 counts[SIOBPF_R_MAX])
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+static int egress_cmp(const void *a, const void *b)
+{
+	const struct egress_errors *x = a, *y = b;
+
+	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
+}
+
+int dataplane_egress_errors(struct dataplane *dp, struct egress_errors *out, size_t max, size_t *count)
+{
+	struct siobpf_egress_err *values = calloc((size_t)dp->ncpus, sizeof(*values));
+	__u32 key, next;
+	bool have = false;
+	size_t n = 0;
+
+	if (!values)
+		return -ENOMEM;
+	while (n < max && !bpf_map_get_next_key(dp->egress_err_fd, have ? &key : NULL, &next)) {
+		key = next;
+		have = true;
+		if (bpf_map_lookup_elem(dp->egress_err_fd, &key, values))
+			continue;
+		out[n] = (struct egress_errors){.ifindex = key};
+		for (int cpu = 0; cpu < dp->ncpus; cpu++) {
+			out[n].redirect_err += values[cpu].redirect_err;
+			out[n].xmit_drop += values[cpu].xmit_drop;
+			if (values[cpu].last_err)
+				out[n].last_err = (int)(__s64)values[cpu].last_err;
+		}
+		n++;
+	}
+	free(values);
+	qsort(out, n, sizeof(*out), egress_cmp);
+	*count = n;
 	return 0;
 }
 

@@ -28,6 +28,9 @@ struct dataplane {
 	int be_cfg_fd;
 	int ifaces_fd;
 	int meta_fd;
+	int egress_fd;     /* sio_egress: the devmap of egress interfaces */
+	int egress_err_fd; /* sio_egress_err: redirect failures per interface */
+	int last_fd;       /* sio_last */
 	int ncpus;
 };
 
@@ -57,8 +60,13 @@ int dataplane_pinned_layout(const char *dir);
 size_t dataplane_map_count(void);
 const char *dataplane_map_name(size_t i);
 int *dataplane_map_fd(struct dataplane *dp, size_t i);
-/* Removes every map pin from dir (the maps live on while in use). */
+/* Removes every map pin, and the tracing links' pins, from dir (the maps
+ * live on while in use). */
 int dataplane_unpin(const char *dir);
+/* Pins the tracing programs' links (loaded and attached by dataplane_load)
+ * in dir in place of those pinned there before, which end with their pins:
+ * they outlive this process, like the XDP program they watch. */
+int dataplane_links_pin(struct dataplane *dp, const char *dir);
 void dataplane_close(struct dataplane *dp);
 
 int dataplane_vip_put(struct dataplane *dp, const struct siobpf_vip_key *key,
@@ -119,6 +127,18 @@ int dataplane_inner_swap(int outer_fd, __u32 slot, const char *name, __u32 value
 /* Counters summed over CPUs. */
 int dataplane_traffic(struct dataplane *dp, bool backend, __u32 id, struct siobpf_traffic *sum);
 int dataplane_reasons(struct dataplane *dp, __u64 counts[SIOBPF_R_MAX]);
+
+/* Redirect failures of one egress interface, summed over CPUs. */
+struct egress_errors {
+	__u32 ifindex;
+	__u64 redirect_err;
+	__u64 xmit_drop;
+	int last_err; /* -errno of a failure, 0: none */
+};
+/* Every interface with failures (at most max of them, sorted by ifindex). */
+int dataplane_egress_errors(struct dataplane *dp, struct egress_errors *out, size_t max, size_t *count);
+/* Whether ifindex is in sio_egress (the program may redirect to it). */
+bool dataplane_egress_present(struct dataplane *dp, __u32 ifindex);
 
 /* The stable name of a reason counter (JSON, metrics, text). */
 const char *siobpf_reason_name(int reason);

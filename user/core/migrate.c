@@ -94,8 +94,12 @@ static int put_one(int fd, const struct map_shape *to, int ncpus, enum copy_mode
 
 		if (all_zero(val, value_bytes(to, ncpus)))
 			return 0;
-		if (bpf_map_lookup_elem(fd, key, cur))
-			return -errno;
+		if (bpf_map_lookup_elem(fd, key, cur)) {
+			if (errno != ENOENT)
+				return -errno;
+			/* A hash's key the new map does not have yet. */
+			memset(cur, 0, value_bytes(to, ncpus));
+		}
 		for (size_t w = 0; w < words; w++)
 			((__u64 *)(void *)val)[w] += ((__u64 *)(void *)cur)[w];
 	} else if (mode == COPY_IF_NEWER) {
@@ -360,8 +364,11 @@ int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, vo
 		int from = *dataplane_map_fd(&old, i), to = *dataplane_map_fd(dp, i);
 		struct map_shape s;
 
-		if (from < 0 || to == dp->meta_fd || to == dp->vip_index_fd)
-			continue; /* the index is published below, from the VIP table */
+		/* The index is published below, from the VIP table; sio_last is
+		 * each CPU's scratch; sio_egress follows the backend table. */
+		if (from < 0 || to == dp->meta_fd || to == dp->vip_index_fd || to == dp->last_fd ||
+		    to == dp->egress_fd)
+			continue;
 		if ((err = shape_of(from, &s)))
 			goto fail;
 		if (per_cpu(s.type))
@@ -403,11 +410,15 @@ int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, vo
 		int from = *dataplane_map_fd(&old, i);
 		struct map_shape s;
 
-		if (from >= 0 && !shape_of(from, &s) && per_cpu(s.type))
+		if (from >= 0 && *dataplane_map_fd(dp, i) != dp->last_fd && !shape_of(from, &s) &&
+		    per_cpu(s.type))
 			err = copy_map(from, *dataplane_map_fd(dp, i), dp->ncpus, COPY_ADD,
 				       &report->entries[i]);
 	}
-	/* 4. The pins, sio_meta last. */
+	/* 4. The pins, the tracing links first (the old ones end with their
+	 * pins), sio_meta last. */
+	if (!err)
+		err = dataplane_links_pin(dp, dir);
 	for (size_t i = 0; !err && i < n; i++)
 		err = pin_over(*dataplane_map_fd(dp, i), dir, dataplane_map_name(i));
 	if (err)

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
@@ -101,12 +102,12 @@ static int reply_run(const char *buf, size_t len, unsigned int seq, unsigned int
 	return ret > MNL_CB_STOP ? 1 : 0;
 }
 
-static int nl_open(struct nl *nl)
+static int nl_open_bus(struct nl *nl, int bus)
 {
 	int err;
 
 	*nl = (struct nl){ 0 };
-	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	nl->sock = mnl_socket_open2(bus, SOCK_CLOEXEC);
 	if (!nl->sock)
 		return neg_errno();
 	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -117,6 +118,11 @@ static int nl_open(struct nl *nl)
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = (unsigned int)time(NULL);
 	return 0;
+}
+
+static int nl_open(struct nl *nl)
+{
+	return nl_open_bus(nl, NETLINK_ROUTE);
 }
 
 static void nl_close(struct nl *nl)
@@ -439,6 +445,7 @@ struct link_reply {
 	bool found;
 	bool has_mac;
 	__u8 mac[6];
+	int mtu;
 };
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
@@ -458,19 +465,20 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 		memcpy(r->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 		r->has_mac = true;
 	}
+	if (tb[IFLA_MTU] && mnl_attr_get_payload_len(tb[IFLA_MTU]) == 4)
+		r->mtu = (int)mnl_attr_get_u32(tb[IFLA_MTU]);
 	return MNL_CB_OK;
 }
 
-int nl_link_mac(int ifindex, __u8 mac[6])
+static int link_get(int ifindex, struct link_reply *r)
 {
 	char buf[NL_REQ_SIZE] NL_ALIGNED;
-	struct link_reply r = { 0 };
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
 	struct nl nl;
 	int err;
 
-	if (!mac || ifindex <= 0)
+	if (ifindex <= 0)
 		return -EINVAL;
 
 	nlh = mnl_nlmsg_put_header(buf);
@@ -484,16 +492,126 @@ int nl_link_mac(int ifindex, __u8 mac[6])
 	err = nl_open(&nl);
 	if (err)
 		return err;
-	err = nl_talk(&nl, nlh, link_cb, &r);
+	err = nl_talk(&nl, nlh, link_cb, r);
 	nl_close(&nl);
 	if (err)
 		return err;
-	if (!r.found)
-		return -EPROTO;
+	return r->found ? 0 : -EPROTO;
+}
+
+int nl_link_mac(int ifindex, __u8 mac[6])
+{
+	struct link_reply r = { 0 };
+	int err;
+
+	if (!mac)
+		return -EINVAL;
+	err = link_get(ifindex, &r);
+	if (err)
+		return err;
 	if (!r.has_mac)
 		return -EOPNOTSUPP;
 	memcpy(mac, r.mac, 6);
 	return 0;
+}
+
+int nl_link_mtu(int ifindex)
+{
+	struct link_reply r = { 0 };
+	int err = link_get(ifindex, &r);
+
+	return err ? err : r.mtu > 0 ? r.mtu : -EOPNOTSUPP;
+}
+
+/* XDP features, from the "netdev" generic netlink family (the kernel's
+ * include/uapi/linux/netdev.h, which older distribution headers lack). */
+#define NL_NETDEV_FAMILY "netdev"
+#define NL_NETDEV_CMD_DEV_GET 1
+#define NL_NETDEV_A_DEV_IFINDEX 1
+#define NL_NETDEV_A_DEV_XDP_FEATURES 3
+#define NL_NETDEV_A_DEV_MAX 3
+
+struct genl_reply {
+	bool found;
+	__u16 family;
+	__u64 features;
+};
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CTRL_ATTR_MAX + 1] = { NULL };
+	struct nl_attrs a = { tb, CTRL_ATTR_MAX };
+	struct genl_reply *r = data;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct genlmsghdr))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), attr_cb, &a);
+	if (tb[CTRL_ATTR_FAMILY_ID] && mnl_attr_get_payload_len(tb[CTRL_ATTR_FAMILY_ID]) == 2) {
+		r->family = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+		r->found = true;
+	}
+	return MNL_CB_OK;
+}
+
+static int dev_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NL_NETDEV_A_DEV_MAX + 1] = { NULL };
+	struct nl_attrs a = { tb, NL_NETDEV_A_DEV_MAX };
+	struct genl_reply *r = data;
+	const struct nlattr *f;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct genlmsghdr))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), attr_cb, &a);
+	f = tb[NL_NETDEV_A_DEV_XDP_FEATURES];
+	if (f && mnl_attr_get_payload_len(f) == 8) {
+		r->features = mnl_attr_get_u64(f);
+		r->found = true;
+	}
+	return MNL_CB_OK;
+}
+
+static struct nlmsghdr *genl_header(char *buf, __u16 type, __u8 cmd, __u8 version)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = type;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = version;
+	return nlh;
+}
+
+int nl_xdp_features(int ifindex, __u64 *features)
+{
+	char buf[NL_REQ_SIZE] NL_ALIGNED;
+	struct genl_reply fam = { 0 }, dev = { 0 };
+	struct nlmsghdr *nlh;
+	struct nl nl;
+	int err;
+
+	if (ifindex <= 0 || !features)
+		return -EINVAL;
+	err = nl_open_bus(&nl, NETLINK_GENERIC);
+	if (err)
+		return err;
+	nlh = genl_header(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NL_NETDEV_FAMILY);
+	err = nl_talk(&nl, nlh, family_cb, &fam);
+	if (err == -ENOENT || (!err && !fam.found))
+		err = -EOPNOTSUPP; /* a kernel before 6.3 says nothing about XDP features */
+	if (!err) {
+		nlh = genl_header(buf, fam.family, NL_NETDEV_CMD_DEV_GET, 1);
+		mnl_attr_put_u32(nlh, NL_NETDEV_A_DEV_IFINDEX, (__u32)ifindex);
+		err = nl_talk(&nl, nlh, dev_cb, &dev);
+		if (!err && !dev.found)
+			err = -EOPNOTSUPP;
+	}
+	nl_close(&nl);
+	if (!err)
+		*features = dev.features;
+	return err;
 }
 
 int nl_reply_parse(enum nl_reply kind, const void *buf, size_t len, unsigned int seq,

@@ -40,6 +40,15 @@ int nl_neigh_resolve(int family, const __u32 addr[4], int ifindex, int timeout_m
 /* MAC address of an interface (RTM_GETLINK, IFLA_ADDRESS). -ENODEV when there
  * is no such interface, -EOPNOTSUPP when it has no 6-byte address. */
 int nl_link_mac(int ifindex, __u8 mac[6]);
+/* MTU of an interface (IFLA_MTU), or -errno. */
+int nl_link_mtu(int ifindex);
+
+/* The XDP features an interface's driver advertises now (the netdev
+ * generic netlink family, NETDEV_XDP_ACT_* bits). -EOPNOTSUPP on a kernel
+ * that does not tell (before 6.3). */
+#define NL_XDP_ACT_NDO_XMIT 0x4     /* takes redirected frames (ndo_xdp_xmit) */
+#define NL_XDP_ACT_NDO_XMIT_SG 0x40 /* ... with several buffers */
+int nl_xdp_features(int ifindex, __u64 *features);
 
 /* For tests and fuzzers: one received buffer (8-byte aligned) as the reply
  * to a route, neighbour or link request with that seq and portid, through

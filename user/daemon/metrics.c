@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,11 +291,38 @@ static void render_server(FILE *f, struct metrics_server *ms)
 			(unsigned long long)atomic_load(&ms->refused[r]));
 }
 
+/* Redirect failures by egress interface (only interfaces that had one). */
+static void render_egress(FILE *f, const struct egress_errors *e, size_t n)
+{
+	static const char *const names[2] = {"siobpf_egress_redirect_errors_total",
+					     "siobpf_egress_xmit_drops_total"};
+	static const char *const helps[2] = {
+		"Frames redirected to this egress interface that the kernel refused at once "
+		"(xdp:xdp_redirect_err: no ndo_xdp_xmit, down, over its MTU); not counted as forwarded.",
+		"Frames redirected to this egress interface that its driver dropped when the queue "
+		"was flushed (xdp:xdp_devmap_xmit)."};
+
+	for (int which = 0; which < 2; which++) {
+		help_type(f, names[which], "counter", helps[which]);
+		for (size_t i = 0; i < n; i++) {
+			char name[IF_NAMESIZE];
+
+			if (!if_indextoname(e[i].ifindex, name))
+				snprintf(name, sizeof(name), "if%u", e[i].ifindex);
+			fprintf(f, "%s{interface=\"%s\",ifindex=\"%u\"} %llu\n", names[which], name,
+				e[i].ifindex,
+				(unsigned long long)(which ? e[i].xmit_drop : e[i].redirect_err));
+		}
+	}
+}
+
 char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 {
 	static struct siobpf_traffic by_vip[SIOBPF_MAX_VIPS];
 	struct siobpf_traffic *by_id;
 	__u64 reasons[SIOBPF_R_MAX] = {0};
+	static struct egress_errors egress[SIOBPF_MAX_EGRESS * 4];
+	size_t negress = 0;
 	bool have_reasons = false;
 	char *buf = NULL;
 	FILE *f;
@@ -320,6 +348,8 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 			if (dataplane_traffic(&d->dp, true, d->ids[i], &by_id[i]))
 				memset(&by_id[i], 0, sizeof(by_id[i]));
 		have_reasons = dataplane_reasons(&d->dp, reasons) == 0;
+		if (dataplane_egress_errors(&d->dp, egress, sizeof(egress) / sizeof(egress[0]), &negress))
+			negress = 0;
 	}
 	fprintf(f, "# siobpf %s\n", SIOBPF_VERSION);
 	render_daemon(f, d);
@@ -336,6 +366,7 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 	for (int r = 0; have_reasons && r < SIOBPF_R_MAX; r++)
 		fprintf(f, "siobpf_packets_total{reason=\"%s\"} %llu\n", siobpf_reason_name(r),
 			(unsigned long long)reasons[r]);
+	render_egress(f, egress, negress);
 	pthread_mutex_unlock(&d->lock);
 	free(by_id);
 	if (fclose(f)) {

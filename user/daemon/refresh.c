@@ -321,13 +321,39 @@ void refresh(struct run *r, __u64 now)
 	}
 }
 
+/* Follows the kernel's route to the backend: when it leaves by another
+ * interface now (directly connected), the backend moves there once its
+ * neighbour entry there is usable (the probe's traffic makes the kernel
+ * resolve it). True when a move was queued. */
+static bool route_refresh(struct run *r, __u32 id)
+{
+	struct target *t = &r->d.targets[id];
+	struct nl_route_info route;
+	__u8 mac[6], src_mac[6];
+
+	if (nl_route_get(t->b.family, t->b.addr, &route) || route.is_local || route.has_gateway ||
+	    route.ifindex <= 0 || (__u32)route.ifindex == t->b.ifindex)
+		return false;
+	if (nl_neigh_get(t->b.family, t->b.addr, route.ifindex, mac)) {
+		/* Not known there yet: ask the kernel to resolve it, without waiting. */
+		nl_neigh_resolve(t->b.family, t->b.addr, route.ifindex, 0, mac);
+		return false;
+	}
+	if (nl_link_mac(route.ifindex, src_mac))
+		return false;
+	backend_change_egress(r, id, (__u32)route.ifindex, src_mac, mac);
+	return true;
+}
+
 /* Follows the kernel's neighbour entry: a replaced machine with the same
- * address has a new MAC, and DSR must write that one. */
+ * address has a new MAC, and DSR must write that one. And its route. */
 void neigh_refresh(struct run *r, __u32 id)
 {
 	struct target *t = &r->d.targets[id];
 	__u8 mac[6];
 
+	if (route_refresh(r, id))
+		return;
 	if (!t->b.ifindex || nl_neigh_get(t->b.family, t->b.addr, (int)t->b.ifindex, mac))
 		return; /* absent or unresolved: the probe's traffic makes the kernel resolve it */
 	if (memcmp(mac, t->b.mac, sizeof(mac)))

@@ -11,7 +11,10 @@
 #include <unistd.h>
 #include <sys/file.h>
 
+#include <net/if.h>
+
 #include "cli.h"
+#include "egress.h"
 #include "run.h"
 #include "transitions.h"
 
@@ -132,6 +135,17 @@ void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, 
 	}
 }
 
+void backend_change_egress(struct run *r, __u32 id, __u32 ifindex, const __u8 *src_mac, const __u8 *mac)
+{
+	struct pending_change *p;
+
+	backend_change(r, id, CHANGE_MAC, mac, NULL);
+	p = &r->pending[id];
+	p->egress_change = true;
+	p->ifindex = ifindex;
+	memcpy(p->src_mac, src_mac, sizeof(p->src_mac));
+}
+
 /* Whether the target at a queued change's id is still the backend the
  * change was decided for: not dropped, nor its id given to another. */
 static bool still_the_target(const struct target *t, const struct pending_change *p)
@@ -158,6 +172,10 @@ static struct siobpf_backend changed_record(const struct pending_change *p, cons
 	}
 	if (p->mac_change)
 		memcpy(next.mac, p->mac, sizeof(next.mac));
+	if (p->egress_change) {
+		next.ifindex = p->ifindex;
+		memcpy(next.src_mac, p->src_mac, sizeof(next.src_mac));
+	}
 	return next;
 }
 
@@ -185,6 +203,17 @@ static void note_written(struct run *r, const struct backend_entry *e, int err)
 			old, new);
 		if (t)
 			t->mac_changes++;
+	}
+	if (prev->ifindex != e->b.ifindex) {
+		char old[IF_NAMESIZE] = "?", new[IF_NAMESIZE] = "?", why[400];
+
+		if_indextoname(prev->ifindex, old);
+		if_indextoname(e->b.ifindex, new);
+		pr_info("backend %s of VIP %s: egress %s -> %s (route change)", p->addr_text, p->vip_text,
+			old, new);
+		/* Moved all the same (the old route is gone); `status` flags it. */
+		if (egress_check(&r->d.dp, e->b.ifindex, why, sizeof(why)))
+			pr_warn("backend %s of VIP %s: %s", p->addr_text, p->vip_text, why);
 	}
 	if (prev->state != e->b.state)
 		log_transition(t, p->addr_text, p->vip_text, prev->state, e->b.state, p->why);

@@ -10,7 +10,7 @@
 /* CHANGE_DOWN and CHANGE_UP are the probe's (health_apply); CHANGE_DRAIN_END
  * takes a drain that ended down as the operator's; CHANGE_DRAIN_SEEN marks a
  * drain seen with clients (drain_check). */
-enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_DRAIN_END, CHANGE_DRAIN_SEEN, CHANGE_MAC };
+enum change { CHANGE_DOWN, CHANGE_UP, CHANGE_DRAIN_END, CHANGE_DRAIN_SEEN, CHANGE_MAC, CHANGE_EGRESS };
 
 /* A backend's change, decided and not yet written. */
 struct pending_change {
@@ -20,6 +20,9 @@ struct pending_change {
 	bool drain_seen;                 /* CHANGE_DRAIN_SEEN: the mark, beside any change */
 	bool mac_change;
 	__u8 mac[6];
+	bool egress_change;              /* CHANGE_EGRESS: a route moved it (with mac) */
+	__u32 ifindex;
+	__u8 src_mac[6];
 	struct siobpf_backend decided_on; /* the target's record when it was decided */
 	struct siobpf_backend prev;       /* the map's record it is written over */
 	char why[256];
@@ -32,6 +35,9 @@ void transitions_free(struct run *r);
 void adopt_record(struct target *t, const struct siobpf_backend *b);
 /* Queues a change of backend id; d->lock held. */
 void backend_change(struct run *r, __u32 id, enum change what, const __u8 *mac, const char *why);
+/* Queues a move of backend id to another egress interface (its route
+ * changed): the interface, its MAC and the backend's MAC there. */
+void backend_change_egress(struct run *r, __u32 id, __u32 ifindex, const __u8 *src_mac, const __u8 *mac);
 /* Writes the queued changes, with one ring rebuild per VIP; d->lock not
  * held (the metrics thread reads on while maps and rings are written). */
 void transitions_apply(struct run *r);
