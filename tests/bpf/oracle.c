@@ -10,7 +10,7 @@ static const char *const reason_names[OR_REASONS] = {
 	"tx", "redirect", "pass_not_ip", "pass_vlan_stacked", "pass_ipv6_ext", "pass_icmp",
 	"pass_other_proto", "pass_not_vip", "drop_bad_l2", "drop_bad_ipv4", "drop_bad_ipv6",
 	"drop_bad_l4", "drop_fragment", "drop_no_backend", "drop_bad_csum", "drop_frag_unknown",
-	"pass_frag_stack",
+	"pass_frag_stack", "drop_no_egress", "redirect_failed",
 };
 
 const char *oracle_reason_name(int reason)
@@ -177,12 +177,26 @@ static const struct oracle_backend *backend_at(const struct oracle_world *w, uin
 	return id < w->n_backends ? &w->backends[id] : NULL;
 }
 
+static int egress_has(const struct oracle_world *w, uint32_t ifindex)
+{
+	for (int i = 0; i < w->n_egress; i++)
+		if (w->egress[i] == ifindex)
+			return 1;
+	return 0;
+}
+
+/* §8: out of the ingress interface, or redirected to one in sio_egress;
+ * a backend behind any other interface is a drop (no counters but the
+ * reason's). */
 static void forward(const struct oracle_world *w, struct oracle_out *o, uint32_t vip_id,
 		    uint32_t backend_id)
 {
 	const struct oracle_backend *b = backend_at(w, backend_id);
 
-	verdict(o, b->ifindex == w->ingress_ifindex ? OR_TX : OR_REDIRECT);
+	if (b->ifindex == w->ingress_ifindex)
+		verdict(o, OR_TX);
+	else
+		verdict(o, egress_has(w, b->ifindex) ? OR_REDIRECT : OR_DROP_NO_EGRESS);
 	o->vip_id = vip_id;
 	o->backend_id = backend_id;
 }

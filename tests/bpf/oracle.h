@@ -29,6 +29,8 @@ enum oracle_reason {
 	OR_DROP_BAD_CSUM,
 	OR_DROP_FRAG_UNKNOWN,
 	OR_PASS_FRAG_STACK,
+	OR_DROP_NO_EGRESS,
+	OR_REDIRECT_FAILED, /* moved there by the tracing programs, never by a run */
 	OR_REASONS,
 };
 
@@ -100,6 +102,8 @@ struct oracle_world {
 	const uint32_t *rings[ORACLE_MAX_VIP_IDS]; /* by VIP id; NULL: no ring */
 	uint32_t ring_size;
 	uint32_t ingress_ifindex;
+	uint32_t egress[16]; /* the interfaces in sio_egress */
+	int n_egress;
 	/* The sticky table's entry for a key, read from the map: 0 found. */
 	int (*sticky_get)(void *ctx, const uint8_t *key,
 			  struct oracle_sticky *out);
