@@ -44,8 +44,13 @@ static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
 	}
 
 	siobpf_sticky_key_make(vip, pkt->src, pkt->sport, &key);
-	if (vip->persist_sec)
-		backend = sticky_backend(vip, &key, bpf_ktime_get_coarse_ns(), 0, &backend_id);
+	if (vip->persist_sec) {
+		__u64 now = bpf_ktime_get_coarse_ns();
+
+		backend = sticky_backend(vip, &key, now, 0, &backend_id);
+		if (!backend)
+			backend = probation_backend(vip, NULL, NULL, &key, now, 0, &backend_id);
+	}
 	if (!backend)
 		backend = ring_backend(vip, &key, &backend_id);
 	if (!backend) {
@@ -96,22 +101,22 @@ int siobpf_xdp(struct xdp_md *ctx)
 	}
 
 	siobpf_sticky_key_make(vip, pkt.src, pkt.sport, &key);
-	/* A VIP without persistence keeps no entries (and any left from
-	 * before could not be live): the ring alone decides. */
+	/* A protected entry first: the hot path, one lookup. A VIP without
+	 * persistence keeps no entries (and any left from before could not be
+	 * live): the ring alone decides. */
 	backend = NULL;
-	if (vip->persist_sec) {
-		now = bpf_ktime_get_coarse_ns();
+	now = bpf_ktime_get_coarse_ns();
+	if (vip->persist_sec)
 		backend = sticky_backend(vip, &key, now, 1, &backend_id);
-	}
 	if (!backend) {
-		backend = ring_backend(vip, &key, &backend_id);
+		/* Probation, else the ring; admission (sticky.h). */
+		backend = sticky_admission(vip, &key, pkt.dst.proto, pkt.start, now, &backend_id,
+					   &new_sticky);
 		if (!backend) {
 			/* Passing would let the local stack answer for the VIP. */
 			reason = SIOBPF_R_DROP_NO_BACKEND;
 			goto out;
 		}
-		new_sticky = vip->persist_sec != 0;
-		sticky_remember(vip, &key, backend_id, backend, now);
 	}
 
 	action = forward_dsr(ctx, backend, &reason);
