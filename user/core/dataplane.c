@@ -570,8 +570,12 @@ int dataplane_sticky_sizes(struct dataplane *dp, __u64 *protected_n, __u64 *prob
 {
 	int err;
 
-	*protected_n = *probation_n = 0;
-	err = sticky_count_table(dp->sticky_fd, NULL, NULL, 0, NULL, protected_n);
+	*probation_n = 0;
+	err = 0;
+	if (protected_n) {
+		*protected_n = 0;
+		err = sticky_count_table(dp->sticky_fd, NULL, NULL, 0, NULL, protected_n);
+	}
 	if (!err)
 		err = sticky_count_table(dp->probation_fd, NULL, NULL, 0, NULL, probation_n);
 	return err;

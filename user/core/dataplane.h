@@ -93,7 +93,7 @@ int dataplane_vip_admit_put(struct dataplane *dp, __u32 vip_id, const struct sio
 /* A VIP's admission counters summed over CPUs. */
 int dataplane_admit_stats(struct dataplane *dp, __u32 vip_id, struct siobpf_admit_stats *sum);
 /* Entries in the sticky (protected) and probation tables, counted in one
- * bounded pass each. */
+ * bounded pass each; protected_n NULL: probation only (an eighth the work). */
 int dataplane_sticky_sizes(struct dataplane *dp, __u64 *protected_n, __u64 *probation_n);
 
 /* Counts the live sticky clients of every backend into counts (indexed by
