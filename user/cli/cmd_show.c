@@ -495,8 +495,9 @@ int cmd_lookup(struct cli_args *args)
 		printf("%s -> %s: sticky entry, last seen %.1f s ago (ring slot %u)\n", ctext, btext,
 		       (double)choice.age_ns / 1e9, choice.slot);
 	} else if (choice.source == MODEL_PROBATION) {
-		printf("%s -> %s: sticky entry on probation, made %.1f s ago; %s (ring slot %u)\n", ctext,
-		       btext, (double)choice.age_ns / 1e9,
+		/* A probation entry was last seen when it was made. */
+		printf("%s -> %s: sticky entry, last seen %.1f s ago, on probation: %s (ring slot %u)\n",
+		       ctext, btext, (double)choice.age_ns / 1e9,
 		       choice.promote ? "the next packet makes it protected"
 				      : "protected once the client is seen again later",
 		       choice.slot);
