@@ -5,6 +5,8 @@
 # entries, a backend's own probe settings and counters; then this build's
 # `siobpf reload` finds maps of layout 1 (no sio_meta, a shorter
 # siobpf_backend_config) and migrates them while clients keep connecting.
+# Then the same from layout 2 (commit 93c01e5, the last before admission),
+# whose sticky entries must land in the protected table as well.
 # It proves that:
 #
 #  1. the reload migrates to this layout and fails no request of the
@@ -13,7 +15,11 @@
 #     added right after it (which would move about a quarter of them had
 #     their sticky entries been lost);
 #  3. every sticky entry, VIP, backend, the backend's probe settings and the
-#     counters are carried over, and the old pins are replaced.
+#     counters are carried over, and the old pins are replaced;
+#  4. every sticky entry of layout 1 or 2 is carried into the protected
+#     table (sio_sticky), none onto probation: clients that existed before
+#     an upgrade are established ones.
+# The layout-2 phase checks 1, 2, 3's sticky entries and 4.
 #
 # 0.1.0's BPF code includes glibc headers through linux/icmp.h, which with
 # -target bpf want gnu/stubs-32.h (a 32-bit libc package). Rather than
@@ -24,6 +30,7 @@ source "$(dirname "$0")/lib.sh"
 require git make clang python3 nsenter curl bpftool
 
 RELEASE=5267a54
+LAYOUT2=93c01e5
 export CLIENTS4=120 CLIENTS6=1 BACKENDS=4
 TOP=$(mktemp -d /tmp/siobpf-upgrade.XXXXXX)
 OLD=$TOP/v0.1.0
@@ -164,7 +171,7 @@ rc=$?
 packets_after=$(vip_packets new)
 sed 's/^/#   /' "$TOP/reload.out"
 expect_eq "this build's reload of 0.1.0's maps exits 0" "0" "$rc"
-check "the reload says it migrated from layout 1 to 2" grep -q 'migrated from layout 1 to 2' "$TOP/reload.out"
+check "the reload says it migrated from layout 1 to 3" grep -q 'migrated from layout 1 to 3' "$TOP/reload.out"
 sleep 2
 setup new backend add "$VIP" 10.77.1.4
 sleep 2
@@ -185,11 +192,22 @@ expect_eq "every client is on its backend of before, afterwards" "" \
 	"$(diff <(sort "$TOP/before") <(sort "$TOP/after"))"
 
 # What was carried over.
-expect_eq "the pin directory is of layout 2 now" "present" \
+expect_eq "the pin directory is of this layout now (sio_meta)" "present" \
 	"$([ -e "$SIOBPF_PIN_DIR/sio_meta" ] && echo present || echo absent)"
 check "the backend table was replaced (a new map pinned)" \
 	[ "$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" != "$ids_before" ]
 check "every sticky entry was carried over ($sticky_before before)" [ "$(sticky_count)" -ge "$sticky_before" ]
+check "the carried entries are protected: every old client's in sio_sticky, none on probation" \
+	python3 - "$SIOBPF_PIN_DIR" "${srcs[@]}" <<'PY'
+import json, socket, subprocess, sys
+pins, srcs = sys.argv[1], sys.argv[2:]
+def keys(name):
+    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", pins + "/" + name],
+                         check=True, capture_output=True, text=True).stdout
+    return {socket.inet_ntoa(bytes(int(x, 16) for x in e["key"])[4:8]) for e in json.loads(out)}
+protected, probation = keys("sio_sticky"), keys("sio_probation")
+sys.exit(not (set(srcs) <= protected and not set(srcs) & probation))
+PY
 be_after=$(new status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([[(b["address"], b["state"], b.get("weight")) for b in v["backends"] if b["address"] != "10.77.1.4"] for v in d["vips"]]))')
 expect_eq "the VIP's backends, states and weights were carried over" "$be_before" "$be_after"
 probe=$(new status --json | python3 -c '
@@ -206,4 +224,51 @@ check "the daemon waited for the migration and then opened the migrated maps" \
 expect_eq "the daemon's probes keep every backend up" "up up up up" \
 	"$(new status --json | python3 -c 'import json,sys; print(" ".join(b["state"] for v in json.load(sys.stdin)["vips"] for b in v["backends"]))')"
 check "siobpf status of the new build reads the migrated maps" new status
+kill "$DAEMON_PID" 2>/dev/null
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=
+
+# ---------------------------------------------------------------- from layout 2
+echo "# --- from layout 2 ($LAYOUT2)"
+L2=$TOP/layout2
+teardown_topology
+build_layout2() {
+	mkdir -p "$L2/src" &&
+		git -C "$ROOT" archive "$LAYOUT2" | tar -x -C "$L2/src" &&
+		make -s -C "$L2/src" BUILD="$L2/build" "$L2/build/siobpf" >"$TOP/l2-build.log" 2>&1 ||
+		{ tail -20 "$TOP/l2-build.log"; return 1; }
+}
+setup build_layout2
+l2() { nsenter --net="/run/netns/$SIO_NS-lb" "$L2/build/siobpf" "$@"; }
+setup setup_topology
+setup l2 load eth0
+setup l2 vip add "$VIP" --probe none
+for i in 1 2 3; do setup l2 backend add "$VIP" "10.77.1.$i"; done
+names >"$TOP/before2"
+expect_eq "layout 2 answers every client before the upgrade" "0" "$(grep -c ' -$' "$TOP/before2")"
+sticky_before=$(sticky_count)
+expect_eq "layout 2 made a sticky entry per client" "$CLIENTS" "$sticky_before"
+rm -f "$TOP/stop"
+in_ns c python3 "$TOP/clients.py" loop "$TOP/stop" "$TOP/during2" "${srcs[@]}" &
+LOOP_PID=$!
+sleep 2
+new reload eth0 >"$TOP/reload2.out" 2>&1
+rc=$?
+sed 's/^/#   /' "$TOP/reload2.out"
+expect_eq "this build's reload of layout 2's maps exits 0" "0" "$rc"
+check "the reload says it migrated from layout 2 to 3" grep -q 'migrated from layout 2 to 3' "$TOP/reload2.out"
+check "every sticky entry of layout 2 was carried into the protected table ($sticky_before before)" \
+	[ "$(sticky_count)" -ge "$sticky_before" ]
+sleep 1
+setup new backend add "$VIP" 10.77.1.4
+sleep 2
+: >"$TOP/stop"
+wait "$LOOP_PID"
+LOOP_PID=
+failed=$(awk '$1 != "requests" { n += $3 } END { print n + 0 }' "$TOP/during2")
+expect_eq "no request failed during the upgrade from layout 2" "0" "$failed"
+moved=$(awk 'NR == FNR { was[$1] = $2; next } $1 != "requests" && $2 != was[$1] { n++ } END { print n + 0 }' \
+	"$TOP/before2" "$TOP/during2")
+expect_eq "no client changed backend through the reload from layout 2 and the backend add" "0" "$moved"
+check "siobpf status reads the maps migrated from layout 2" new status
 finish

@@ -99,14 +99,18 @@ const struct command commands[] = {
 	 cmd_status},
 	{"stats", "", 0, 0, "show packet, byte and sticky counters",
 	 "Counts per VIP and backend, and every reason a packet was passed or dropped. "
+	 "Admission per VIP (probation entries created, admitted to the protected table, "
+	 "deferred, refused; misses, and those the previous ring decided), and the entries in "
+	 "each table with the probation entries evicted (an estimate). "
 	 "With --watch, prints rates every SECONDS until interrupted.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"watch", "SECONDS", "repeat, with rates per second"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_stats},
 	{"lookup", "VIP CLIENT[:PORT]", 2, 2, "which backend a client gets, and why",
-	 "Computes the kernel's choice from the pinned maps: the client's live sticky "
-	 "entry and its age, or its ring slot. Nothing is changed.",
+	 "Computes the kernel's choice for a new connection from the pinned maps: the client's "
+	 "live sticky entry (protected, or on probation and whether its next packet promotes it) "
+	 "and its age, or its ring slot. Nothing is changed.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_lookup},
