@@ -22,6 +22,7 @@
 
 #include "siobpf/decide.h"
 #include "harness.h"
+#include "state.h"
 
 #define VIP_ID 9
 #define REAL_CLIENTS 200
@@ -476,6 +477,34 @@ static void rebuild_that_changes_nothing_keeps_the_window(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
+static void seed_change_forgets_the_previous_ring(void **state)
+{
+	struct vip_entry old = {0}, next;
+
+	assert_int_equal(harness_reset(state), 0);
+	setup_vip(IPPROTO_TCP, 600, 3);
+	backend_add(&vip, 4, "10.0.1.4", 1);
+	ring_rebuild(&vip);
+	{
+		__u32 *prev = malloc(SIOBPF_RING_SIZE * sizeof(*prev));
+
+		assert_non_null(prev);
+		assert_int_equal(dataplane_prev_ring_read(&test_dp, VIP_ID, prev), 0);
+		old.vip = vip;
+		next = old;
+		next.vip.hash_seed = vip.hash_seed + 1;
+		assert_int_equal(inet_pton(AF_INET, "10.0.0.100", old.key.addr), 1);
+		old.key.port = htons(80);
+		old.key.proto = IPPROTO_TCP;
+		old.key.family = SIOBPF_FAMILY_IPV4;
+		next.key = old.key;
+		assert_int_equal(state_vip_update(&test_dp, &old, &next), 0);
+		/* Its slots are of the old seed: none is followed. */
+		assert_int_equal(dataplane_prev_ring_read(&test_dp, VIP_ID, prev), -ENOENT);
+		free(prev);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,6 +519,7 @@ int main(void)
 		cmocka_unit_test(handshake_straddling_a_ring_change_follows_the_previous_ring),
 		cmocka_unit_test(previous_ring_skips_a_down_backend_and_keeps_a_drained_one),
 		cmocka_unit_test(rebuild_that_changes_nothing_keeps_the_window),
+		cmocka_unit_test(seed_change_forgets_the_previous_ring),
 	};
 
 	return cmocka_run_group_tests_name("admission", tests, harness_setup, harness_teardown);

@@ -670,6 +670,15 @@ int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring
 				    SIOBPF_RING_SIZE, ring);
 }
 
+int dataplane_prev_ring_forget(struct dataplane *dp, __u32 vip_id)
+{
+	if (vip_id >= SIOBPF_MAX_VIPS)
+		return -ERANGE;
+	if (sio_map_delete(dp->prev_rings_fd, &vip_id) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int dataplane_rings_forget(struct dataplane *dp, __u32 vip_id)
 {
 	struct siobpf_vip_admit none = {0};

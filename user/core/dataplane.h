@@ -126,6 +126,8 @@ int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring
 int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring);
 /* Copies a VIP's previous ring; -ENOENT when it has none. */
 int dataplane_prev_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring);
+/* Forgets a VIP's previous ring (a seed change: its slots mean nothing now). */
+int dataplane_prev_ring_forget(struct dataplane *dp, __u32 vip_id);
 /* Forgets a VIP's rings, previous one and admission record (vip del). */
 int dataplane_rings_forget(struct dataplane *dp, __u32 vip_id);
 

@@ -173,6 +173,10 @@ int state_vip_update(struct dataplane *dp, const struct vip_entry *old, const st
 		return -errno;
 	if (old->vip.hash_seed != next->vip.hash_seed) {
 		err = dataplane_ring_rebuild(dp, &next->vip);
+		/* The previous ring's slots are of the old seed: a key's slot
+		 * under the new one names no backend it ever had there. */
+		if (!err)
+			err = dataplane_prev_ring_forget(dp, next->vip.id);
 		if (err)
 			goto restore;
 	}
