@@ -36,7 +36,7 @@ struct packet {
 	__u16 sport;               /* client port, network order */
 	__u8 fragment;             /* enum fragment_kind */
 	__u8 l4_off;               /* L4 header's offset (<= 78); set for ICMP only */
-	__u8 start;                /* a connection start: TCP SYN without ACK */
+	__u8 tcp_flags;            /* TCP's flags byte (FIN..CWR); 0 for UDP */
 	__u32 bytes;               /* frame length, for the traffic counters */
 };
 
@@ -170,7 +170,9 @@ static __always_inline int parse_l4(void *data, void *data_end, __u32 off, struc
 			return SIOBPF_R_DROP_BAD_L4;
 		pkt->sport = tcp->source;
 		pkt->dst.port = tcp->dest;
-		pkt->start = tcp->syn && !tcp->ack;
+		/* The byte as it is: a branch here would double the states
+		 * the verifier walks for the rest of the program. */
+		pkt->tcp_flags = ((__u8 *)tcp)[13];
 	} else {
 		struct udphdr *udp = data + off;
 

@@ -49,7 +49,7 @@ static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
 
 		backend = sticky_backend(vip, &key, now, 0, &backend_id);
 		if (!backend)
-			backend = probation_backend(vip, NULL, NULL, &key, now, 0, &backend_id);
+			backend = probation_backend(vip, &key, now, 0, &backend_id);
 	}
 	if (!backend)
 		backend = ring_backend(vip, &key, &backend_id);
@@ -110,8 +110,12 @@ int siobpf_xdp(struct xdp_md *ctx)
 		backend = sticky_backend(vip, &key, now, 1, &backend_id);
 	if (!backend) {
 		/* Probation, else the ring; admission (sticky.h). */
-		backend = sticky_admission(vip, &key, pkt.dst.proto, pkt.start, now, &backend_id,
-					   &new_sticky);
+		__u32 created = 0;
+
+		backend_id = sticky_admission(vip, &key, ADMIT_PACKET(pkt.dst.proto, pkt.tcp_flags),
+					      now, &created);
+		new_sticky = created;
+		backend = backend_id == SIOBPF_NO_BACKEND ? NULL : backend_lookup(&backend_id);
 		if (!backend) {
 			/* Passing would let the local stack answer for the VIP. */
 			reason = SIOBPF_R_DROP_NO_BACKEND;
