@@ -69,19 +69,20 @@ SIOBPF_INLINE int siobpf_sticky_refresh_due(const struct siobpf_vip *vip,
  *    probation ("admitted"). A younger hit changes nothing ("deferred"):
  *    a SYN and the ACK a few milliseconds after it are one sighting.
  *  - No live entry in either table ("miss"): the ring decides. A packet
- *    that is not a connection start (a TCP SYN without ACK; so a UDP
- *    datagram is not one either) follows the
- *    VIP's previous ring while the change is younger than its prev_ring_ms
- *    (default 5 s) and that ring's backend is still in service and not down
+ *    that is not a connection start (a connection start is a TCP SYN
+ *    without ACK, so no UDP datagram is one) follows the VIP's previous
+ *    ring while the change is younger than its prev_ring_ms (default 5 s)
+ *    and that ring's backend is still in service and not down
  *    (siobpf_backend_keeps); otherwise the current ring. So a handshake
  *    whose SYN came before a ring change and whose ACK comes after it stays
- *    on one backend, on every node alike.
- *  - After a miss, a connection start, or a UDP datagram (UDP has no
- *    handshake to tell a start by: siobpf_creates_entry), makes a probation
- *    entry naming the
- *    backend chosen ("created"); any other packet makes none ("refused"): a
- *    TCP ACK with no entry is a spoofed source, or a connection whose entry
- *    was lost, which the ring serves as it would anyway.
+ *    on one backend, on every node alike. A seed change forgets the
+ *    previous ring (its slots are of the old seed).
+ *  - After a miss, a connection start or a UDP datagram (UDP has no
+ *    handshake to tell a start by: siobpf_creates_entry) makes a probation
+ *    entry naming the backend chosen ("created"); any other packet makes
+ *    none ("refused"): a TCP segment other than a SYN with no entry is a
+ *    spoofed source, or a connection whose entry was lost, which the ring
+ *    serves as it would anyway.
  *  - sio_sticky is written only by promotion (and by user space: migration
  *    carries older layouts' entries into it, as established clients), so a
  *    flood of new sources churns sio_probation alone: its LRU evicts
