@@ -41,8 +41,11 @@ struct drv_config {
 	__u32 dst_base;
 	__u32 dst_count;   /* 0: leave the destination alone */
 	__u32 vary_port;
-	__u32 pad;
+	__u32 tcp_style;   /* DRV_TCP_*: the TCP flags each repetition gets */
 };
+#define DRV_TCP_KEEP 0 /* the frame's own (a SYN) */
+#define DRV_TCP_ACK 1  /* an ACK */
+#define DRV_TCP_PAIR 2 /* a SYN, then an ACK from the same client: two repetitions a client */
 _Static_assert(sizeof(struct drv_config) == 32, "drv_config layout");
 
 /* The lower bounds (bound.bpf.c). Their tables are open-addressed arrays

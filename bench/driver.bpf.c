@@ -44,7 +44,7 @@ int drv_next_client(struct xdp_md *ctx)
 	if (!cfg || !cfg->src_count || (void *)(eth + 1) > data_end)
 		return XDP_ABORTED;
 	run = cfg->counter++;
-	n = (__u32)(run % cfg->src_count);
+	n = (__u32)((cfg->tcp_style == DRV_TCP_PAIR ? run / 2 : run) % cfg->src_count);
 	if (cfg->dst_count)
 		d = (__u32)(run % cfg->dst_count);
 	if (cfg->vary_port) {
@@ -71,10 +71,15 @@ int drv_next_client(struct xdp_md *ctx)
 	} else {
 		return XDP_ABORTED;
 	}
-	if (cfg->vary_port) {
+	if (cfg->vary_port || cfg->tcp_style) {
 		if ((void *)(tcp + 1) > data_end)
 			return XDP_ABORTED;
-		tcp->source = bpf_htons(port);
+		if (cfg->vary_port)
+			tcp->source = bpf_htons(port);
+		if (cfg->tcp_style) {
+			tcp->syn = cfg->tcp_style == DRV_TCP_PAIR && !(run & 1);
+			tcp->ack = !tcp->syn;
+		}
 	}
 	bpf_tail_call(ctx, &drv_target, 0);
 	return XDP_ABORTED;

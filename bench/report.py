@@ -92,7 +92,12 @@ def collect_testrun(work):
         "own cost (driver_floor minus floor, same round) is subtracted: net_ns. "
         "new_client_ring uses a VIP with --persist 0: a miss and a ring lookup per packet "
         "but no insert. Insert cases start from an empty table of the product's size "
-        "(2^20 entries) and fill it to about 95% with repeat = 1,000,000."
+        "(2^20 entries) and fill it to about 95% with repeat = 1,000,000. "
+        "The flood cases send a spoofed source per frame (flood_syn: a SYN each; flood_ack: "
+        "an ACK each; flood_syn_then_ack: a SYN and then an ACK from each source) against "
+        "admission: the protected table and probation both missed, then the ring, and for a "
+        "SYN a probation insert (an LRU an eighth of the table's size); ratio_to_sticky_hit "
+        "sets each against sticky_hit_v4 of the same run."
     )
     return d
 
@@ -658,6 +663,18 @@ def render(out):
         w("| %s: %s | %.1f%s | %s | %s | %s |" % (k, v["what"], ns, note, x(v["ratio_to_floor"]),
                                                 f(v.get("ns_median"), 1), f(v.get("new_entries_per_packet"))))
     w("")
+    floods = [k for k in ("flood_syn", "flood_ack", "flood_syn_then_ack") if k in c]
+    if floods:
+        w("A flood frame's cost (spoofed sources, one frame or a SYN-then-ACK pair each) against "
+          "the floor and against a hot sticky hit (sticky_hit_v4), in the same run:")
+        w("")
+        w("| flood | ns/frame | x floor | x sticky hit | probation entries/frame |")
+        w("|---|---|---|---|---|")
+        for k in floods:
+            v = c[k]
+            w("| %s | %.1f | %s | %s | %s |" % (k, v.get("net_ns", v["ns"]), x(v["ratio_to_floor"]),
+                                             x(v.get("ratio_to_sticky_hit")), f(v.get("new_entries_per_packet"))))
+        w("")
     if bounds:
         w("The least these paths can cost on this machine, measured in the same rounds "
           "(`bench/bound.bpf.c`): each program keeps only what its path cannot do without (a "

@@ -327,11 +327,27 @@ static __u64 vip_packets(struct rig *r, __u32 vip_id)
 	return t.packets;
 }
 
+/* Every entry on probation moved to the protected table, as if each
+ * client had come back a second later. */
+static void promote_all(struct rig *r)
+{
+	struct siobpf_sticky_key key, next;
+	struct siobpf_sticky e;
+
+	while (!bpf_map_get_next_key(r->dp.probation_fd, NULL, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(r->dp.probation_fd, &key, &e))
+			check(dataplane_sticky_put(&r->dp, &key, &e), "promote");
+		check(bpf_map_delete_elem(r->dp.probation_fd, &key) ? -errno : 0, "promote");
+	}
+}
+
 /* ---- testrun: per-packet cost of each path against the floor ---- */
 
 enum tcase {
 	T_FLOOR, T_NOT_VIP, T_HIT4, T_HIT6, T_HIT_PORT, T_RING_SAME,
-	T_DRV_FLOOR, T_RING_NEW, T_NEW4, T_NEW6, T_NEW_PORT, T_COUNT,
+	T_DRV_FLOOR, T_RING_NEW, T_NEW4, T_NEW6, T_NEW_PORT,
+	T_FLOOD_SYN, T_FLOOD_ACK, T_FLOOD_PAIR, T_COUNT,
 };
 
 static const struct {
@@ -352,6 +368,10 @@ static const struct {
 	[T_NEW4] = {"new_client_v4", "siobpf: a new IPv4 client each repetition: sticky miss + ring + insert", XDP_TX, 1, 1},
 	[T_NEW6] = {"new_client_v6", "siobpf: a new IPv6 client each repetition: sticky miss + ring + insert", XDP_TX, 1, 1},
 	[T_NEW_PORT] = {"new_connection_ip_port", "siobpf: ip-port VIP, a new connection each repetition: miss + ring + insert", XDP_TX, 1, 1},
+	/* Floods of spoofed sources against admission: both tables missed. */
+	[T_FLOOD_SYN] = {"flood_syn", "siobpf: SYN flood, a new source each frame: two misses + ring + probation insert", XDP_TX, 1, 1},
+	[T_FLOOD_ACK] = {"flood_ack", "siobpf: ACK flood, a new source each frame: two misses + ring, no insert", XDP_TX, 1, 0},
+	[T_FLOOD_PAIR] = {"flood_syn_then_ack", "siobpf: SYN-then-ACK pairs, a new source each pair: per frame, half a SYN's cost and half a probation hit", XDP_TX, 1, 0},
 };
 
 /* VIP ids of the testrun setup. */
@@ -418,10 +438,18 @@ static struct sample testrun_case(struct rig *r, enum tcase t, __u32 repeat, int
 	case T_NEW4:
 	case T_NEW6:
 	case T_NEW_PORT:
+	case T_FLOOD_SYN:
+	case T_FLOOD_ACK:
+	case T_FLOOD_PAIR:
 		/* A fresh, empty table for each: every repetition inserts. */
 		dataplane_close(&r->dp);
 		testrun_setup(r);
-		if (t == T_NEW4) {
+		if (t >= T_FLOOD_SYN) {
+			p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
+			cfg.src_base = ip4("10.128.0.0");
+			cfg.tcp_style = t == T_FLOOD_ACK ? DRV_TCP_ACK : t == T_FLOOD_PAIR ? DRV_TCP_PAIR : DRV_TCP_KEEP;
+			vip = V_HIT4;
+		} else if (t == T_NEW4) {
 			p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
 			cfg.src_base = ip4("10.64.0.0");
 			vip = V_HIT4;
@@ -442,9 +470,13 @@ static struct sample testrun_case(struct rig *r, enum tcase t, __u32 repeat, int
 		die("unknown case", EINVAL);
 	}
 
-	/* Sticky hits need their entry first; the rest start cold anyway. */
-	if (!tcases[t].driver)
+	/* Sticky hits need their entry first, and a protected one: the first
+	 * packet puts it on probation, and a client seen again a second later
+	 * would have it promoted. The rest start cold anyway. */
+	if (!tcases[t].driver) {
 		check(test_run(prog, &p, 1, &warm), tcases[t].name);
+		promote_all(r);
+	}
 	if (vip >= 0) {
 		before = new_sticky(r, (__u32)vip);
 		pkts = vip_packets(r, (__u32)vip);
@@ -697,6 +729,8 @@ static int cmd_testrun(const struct opts *o)
 			json_num("raw_ratio_to_floor", best / floor);
 		}
 		json_num("ratio_to_floor", net / floor);
+		if (t >= T_FLOOD_SYN) /* a flood frame against a hot hit, same run */
+			json_num("ratio_to_sticky_hit", net / minimum(ns[T_HIT4], o->rounds));
 		if (isfinite(share[t][0]))
 			json_num("new_entries_per_packet", median(share[t], o->rounds));
 		json_open("rounds_ns");

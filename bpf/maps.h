@@ -70,6 +70,24 @@ struct {
 	__array(values, struct sio_ring_inner);
 } sio_rings SEC(".maps");
 
+/* Each VIP's ring before its last change, kept by user space for a few
+ * seconds (struct siobpf_vip_admit says when it changed): a packet that is
+ * not a connection start and has no entry follows it (siobpf/decide.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SIOBPF_MAX_VIPS);
+	__type(key, __u32);
+	__array(values, struct sio_ring_inner);
+} sio_prev_rings SEC(".maps");
+
+/* Per VIP, by id: its last ring change and admission settings (user space). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIOBPF_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct siobpf_vip_admit);
+} sio_vip_admit SEC(".maps");
+
 /* Shared by all CPUs on purpose: one client's connections arrive on
  * different CPUs and must find the same entry. */
 struct {
@@ -88,6 +106,23 @@ struct {
 	__type(key, struct siobpf_frag_key);
 	__type(value, struct siobpf_frag);
 } sio_frags SEC(".maps");
+
+/* Entries on probation (siobpf/decide.h): every new client's first entry
+ * goes here, so that a flood of new sources evicts only other newcomers.
+ * Same key and value as sio_sticky; last_seen is when it was made. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SIOBPF_PROBATION_ENTRIES(SIOBPF_STICKY_ENTRIES));
+	__type(key, struct siobpf_sticky_key);
+	__type(value, struct siobpf_sticky);
+} sio_probation SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SIOBPF_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct siobpf_admit_stats);
+} sio_admit_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -62,6 +62,7 @@ struct packet {
 	__u16 sport;               /* client port, network order */
 	__u8 fragment;             /* enum fragment_kind */
 	__u8 l4_broken;            /* the TCP/UDP header does not lie in the datagram */
+	__u8 tcp_flags;            /* TCP's flags byte (FIN..CWR); 0 for UDP */
 	__u16 l3_off;              /* IP header's offset (IPv4: for its checksum) */
 	__u16 l4_off;              /* L4 header's offset; set for ICMP only */
 	__u32 bytes;               /* frame length, all buffers: the counters, the bounds */
@@ -276,6 +277,9 @@ static __always_inline void parse_l4(void *data, void *data_end, __u32 off, __u3
 		}
 		pkt->sport = tcp->source;
 		pkt->dst.port = tcp->dest;
+		/* The byte as it is: a branch here would double the states
+		 * the verifier walks for the rest of the program. */
+		pkt->tcp_flags = ((__u8 *)tcp)[13];
 	} else {
 		struct udphdr *udp = data + off;
 		__u32 len;

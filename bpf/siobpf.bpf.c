@@ -29,31 +29,31 @@ static __always_inline int reason_action(int reason)
 	return (SIOBPF_R_DROPS >> (reason & 31)) & 1 ? XDP_DROP : XDP_PASS;
 }
 
-/* The backend for a client of the VIP: its live sticky entry's, else the
- * ring's, which is remembered. NULL when the VIP has none in service. *now
- * is the clock read for the sticky table (0 when it was not read). */
+/* The backend for a client of the VIP: its live protected entry's (the hot
+ * path, one lookup), else what admission decides (sticky.h: a probation
+ * entry's, else the previous or the current ring's, the choice remembered on
+ * probation for a connection start). NULL when the VIP has none in service.
+ * *now is the clock read for the tables. A VIP without persistence keeps no
+ * entries (and any left from before could not be live): the ring alone
+ * decides. */
 static __always_inline struct siobpf_backend *vip_backend(const struct siobpf_vip *vip,
 							  const struct packet *pkt, __u64 *now,
 							  __u32 *backend_id, int *new_sticky)
 {
 	struct siobpf_backend *backend = NULL;
 	struct siobpf_sticky_key key;
+	__u32 created = 0;
 
 	siobpf_sticky_key_make(vip, pkt->src, pkt->sport, &key);
-	/* A VIP without persistence keeps no entries (and any left from
-	 * before could not be live): the ring alone decides. */
-	if (vip->persist_sec) {
-		*now = bpf_ktime_get_coarse_ns();
+	*now = bpf_ktime_get_coarse_ns();
+	if (vip->persist_sec)
 		backend = sticky_backend(vip, &key, *now, 1, backend_id);
-	}
 	if (backend)
 		return backend;
-	backend = ring_backend(vip, &key, backend_id);
-	if (!backend)
-		return NULL;
-	*new_sticky = vip->persist_sec != 0;
-	sticky_remember(vip, &key, *backend_id, backend, *now);
-	return backend;
+	*backend_id = sticky_admission(vip, &key, ADMIT_PACKET(pkt->dst.proto, pkt->tcp_flags), *now,
+				       &created);
+	*new_sticky = created;
+	return *backend_id == SIOBPF_NO_BACKEND ? NULL : backend_lookup(backend_id);
 }
 
 /* An ICMP error about a VIP flow (icmp.h) goes where the client's own
@@ -78,8 +78,13 @@ static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
 	}
 
 	siobpf_sticky_key_make(vip, pkt->src, pkt->sport, &key);
-	if (vip->persist_sec)
-		backend = sticky_backend(vip, &key, bpf_ktime_get_coarse_ns(), 0, &backend_id);
+	if (vip->persist_sec) {
+		__u64 now = bpf_ktime_get_coarse_ns();
+
+		backend = sticky_backend(vip, &key, now, 0, &backend_id);
+		if (!backend)
+			backend = probation_backend(vip, &key, now, 0, &backend_id);
+	}
 	if (!backend)
 		backend = ring_backend(vip, &key, &backend_id);
 	if (!backend) {

@@ -27,6 +27,13 @@
 #ifndef SIOBPF_FRAG_ENTRIES
 #define SIOBPF_FRAG_ENTRIES 8192
 #endif
+/* The probation table beside the sticky (protected) table: an eighth of
+ * it, at least SIOBPF_PROBATION_MIN (siobpf_probation_entries()). */
+#ifndef SIOBPF_PROBATION_MIN
+#define SIOBPF_PROBATION_MIN 1024u
+#endif
+#define SIOBPF_PROBATION_ENTRIES(sticky) \
+	((sticky) / 8 > SIOBPF_PROBATION_MIN ? (sticky) / 8 : SIOBPF_PROBATION_MIN)
 
 /* The layout of the pinned maps, as a whole: raised whenever a map's type,
  * key, value or size changes, so that a newer siobpf recognises maps pinned
@@ -42,7 +49,10 @@
  *      entry (struct siobpf_vip_addr), rewritten by the publication;
  *      sio_egress (the devmap of egress interfaces), sio_egress_err (redirect
  *      failures per interface), sio_last (per-CPU: the last redirect), and
- *      sio_reasons grows by drop_no_egress and redirect_failed too */
+ *      sio_reasons grows by drop_no_egress and redirect_failed too;
+ *      admission: sio_probation beside sio_sticky (which holds protected
+ *      entries only; older entries are carried into it), sio_prev_rings,
+ *      sio_vip_admit, sio_admit_stats */
 #define SIOBPF_LAYOUT 3
 #define SIOBPF_META_MAGIC 0x53494f42u /* "SIOB" */
 
@@ -220,6 +230,35 @@ struct siobpf_sticky {
 	__u64 last_seen;  /* CLOCK_MONOTONIC_COARSE, nanoseconds */
 };
 _Static_assert(sizeof(struct siobpf_sticky) == 16, "siobpf_sticky layout");
+
+/* Admission (DESIGN §8; the rule itself is in siobpf/decide.h). Defaults
+ * of the per-VIP settings in struct siobpf_vip_admit. */
+#ifndef SIOBPF_ADMIT_GAP_MS
+#define SIOBPF_ADMIT_GAP_MS 1000u  /* "seen again later": at least this long after */
+#endif
+#ifndef SIOBPF_PREV_RING_MS
+#define SIOBPF_PREV_RING_MS 5000u  /* how long the previous ring is kept after a change */
+#endif
+
+/* Per VIP (sio_vip_admit, by VIP id), written by user space: when its ring
+ * last changed, and its admission settings. Host byte order. */
+struct siobpf_vip_admit {
+	__u64 ring_changed; /* CLOCK_MONOTONIC_COARSE ns of the last ring swap; 0: never */
+	__u32 admit_gap_ms; /* 0: SIOBPF_ADMIT_GAP_MS */
+	__u32 prev_ring_ms; /* 0: SIOBPF_PREV_RING_MS */
+};
+_Static_assert(sizeof(struct siobpf_vip_admit) == 16, "siobpf_vip_admit layout");
+
+/* Per-CPU admission counters per VIP (sio_admit_stats). */
+struct siobpf_admit_stats {
+	__u64 created;  /* probation entries made (a connection start with no entry) */
+	__u64 admitted; /* probation entries promoted to the sticky table */
+	__u64 deferred; /* probation hits too young to be promoted */
+	__u64 refused;  /* no entry, not a connection start: no entry made */
+	__u64 misses;   /* no live entry in either table: the ring decided */
+	__u64 prev_ring;/* of those, decided by the previous ring */
+};
+_Static_assert(sizeof(struct siobpf_admit_stats) == 48, "siobpf_admit_stats layout");
 
 /* One slot of the VIP index; family 0 marks an empty slot. */
 struct siobpf_vip_slot {

@@ -51,6 +51,89 @@ SIOBPF_INLINE int siobpf_sticky_refresh_due(const struct siobpf_vip *vip,
 	return now - entry->last_seen >= period;
 }
 
+/* Admission: who gets a sticky entry, and which ring a packet without one
+ * follows (DESIGN §8). The rule, exactly:
+ *
+ *  - Two tables of the same key and value. sio_sticky holds protected
+ *    entries; sio_probation (an LRU an eighth of its size) holds entries on
+ *    probation, whose last_seen is the time they were made and never moves.
+ *  - A packet looks in sio_sticky first, then in sio_probation; an entry
+ *    counts when siobpf_sticky_live says so (same persistence, backend and
+ *    generation rules in both tables).
+ *  - A live protected entry decides, and is refreshed as before.
+ *  - A live probation entry decides too. When it is at least the admission
+ *    gap old (siobpf_admit_gap_ns: the VIP's admit_gap_ms, default 1 s, but
+ *    never more than half its persistence) the client has been seen again
+ *    later: the entry is promoted, i.e. written to sio_sticky with the same
+ *    backend and generation and last_seen = now, and deleted from
+ *    probation ("admitted"). A younger hit changes nothing ("deferred"):
+ *    a SYN and the ACK a few milliseconds after it are one sighting.
+ *  - No live entry in either table ("miss"): the ring decides. A packet
+ *    that is not a connection start (a connection start is a TCP SYN
+ *    without ACK, so no UDP datagram is one) follows the VIP's previous
+ *    ring while the change is younger than its prev_ring_ms (default 5 s)
+ *    and that ring's backend is still in service and not down
+ *    (siobpf_backend_keeps); otherwise the current ring. So a handshake
+ *    whose SYN came before a ring change and whose ACK comes after it stays
+ *    on one backend, on every node alike. A seed change forgets the
+ *    previous ring (its slots are of the old seed).
+ *  - After a miss, a connection start or a UDP datagram (UDP has no
+ *    handshake to tell a start by: siobpf_creates_entry) makes a probation
+ *    entry naming the backend chosen ("created"); any other packet makes
+ *    none ("refused"): a TCP segment other than a SYN with no entry is a
+ *    spoofed source, or a connection whose entry was lost, which the ring
+ *    serves as it would anyway.
+ *  - sio_sticky is written only by promotion (and by user space: migration
+ *    carries older layouts' entries into it, as established clients), so a
+ *    flood of new sources churns sio_probation alone: its LRU evicts
+ *    probationary entries first, and protected entries leave sio_sticky only
+ *    when more clients are admitted than it holds. */
+
+/* Whether a packet with no live entry makes a probation entry: start is
+ * a TCP SYN without ACK. */
+SIOBPF_INLINE int siobpf_creates_entry(__u8 proto, int start)
+{
+	return start || proto == 17 /* IPPROTO_UDP */;
+}
+
+/* The age at which a probation entry is promoted, in ns. */
+SIOBPF_INLINE __u64 siobpf_admit_gap_ns(const struct siobpf_vip *vip,
+					const struct siobpf_vip_admit *admit)
+{
+	__u64 gap = (__u64)(admit && admit->admit_gap_ms ? admit->admit_gap_ms : SIOBPF_ADMIT_GAP_MS) *
+		    1000000ull;
+	__u64 half = (__u64)vip->persist_sec * (1000000000ull / 2);
+
+	return gap < half ? gap : half;
+}
+
+/* Whether a live probation entry is promoted by a packet at now. */
+SIOBPF_INLINE int siobpf_probation_due(const struct siobpf_vip *vip,
+				       const struct siobpf_vip_admit *admit,
+				       const struct siobpf_sticky *entry, __u64 now)
+{
+	return now - entry->last_seen >= siobpf_admit_gap_ns(vip, admit);
+}
+
+/* Whether a packet with no entry follows the previous ring at now. */
+SIOBPF_INLINE int siobpf_prev_ring_active(const struct siobpf_vip_admit *admit, __u64 now)
+{
+	__u64 window;
+
+	if (!admit || !admit->ring_changed)
+		return 0;
+	window = (__u64)(admit->prev_ring_ms ? admit->prev_ring_ms : SIOBPF_PREV_RING_MS) * 1000000ull;
+	return now - admit->ring_changed < window;
+}
+
+/* Whether a backend of the previous ring still takes the packets of a
+ * connection started there: a drain keeps them, down does not. */
+SIOBPF_INLINE int siobpf_backend_keeps(const struct siobpf_vip *vip,
+				       const struct siobpf_backend *backend)
+{
+	return backend->in_use && backend->state != SIOBPF_BACKEND_DOWN && backend->vip_id == vip->id;
+}
+
 /* Whether a backend found on the ring may take a new client. */
 SIOBPF_INLINE int siobpf_backend_takes_new(const struct siobpf_vip *vip,
 					   const struct siobpf_backend *backend)

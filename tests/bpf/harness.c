@@ -197,7 +197,8 @@ static void put_l4(struct pkt *p, const struct pkt_spec *s, __u8 proto)
 		tcp->dest = htons(s->dport);
 		tcp->seq = htonl(1);
 		tcp->doff = 5;
-		tcp->syn = 1;
+		tcp->syn = !s->tcp_ack;
+		tcp->ack = s->tcp_ack || s->tcp_synack;
 		tcp->window = htons(65535);
 	}
 	for (__u32 i = 0; i < s->payload; i++)
@@ -432,15 +433,59 @@ struct siobpf_traffic backend_traffic(__u32 backend_id)
 	return t;
 }
 
-__u64 sticky_count(void)
+static __u64 table_count(int fd)
 {
 	struct siobpf_sticky_key key, next, *prev = NULL;
 	__u64 n = 0;
 
-	while (!bpf_map_get_next_key(test_dp.sticky_fd, prev, &next)) {
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
 		n++;
 	}
 	return n;
+}
+
+__u64 protected_count(void)
+{
+	return table_count(test_dp.sticky_fd);
+}
+
+__u64 probation_count(void)
+{
+	return table_count(test_dp.probation_fd);
+}
+
+__u64 sticky_count(void)
+{
+	return protected_count() + probation_count();
+}
+
+int client_entry_where(const struct siobpf_sticky_key *key, struct siobpf_sticky *entry,
+		       bool *is_protected)
+{
+	bool prot = dataplane_sticky_get(&test_dp, key, entry) == 0;
+
+	if (is_protected)
+		*is_protected = prot;
+	if (prot || dataplane_probation_get(&test_dp, key, entry) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+int client_entry_get(const struct siobpf_sticky_key *key, struct siobpf_sticky *entry)
+{
+	return client_entry_where(key, entry, NULL);
+}
+
+void client_entry_age(const struct siobpf_sticky_key *key, __u64 ns)
+{
+	struct siobpf_sticky entry;
+	bool prot;
+
+	assert_int_equal(client_entry_where(key, &entry, &prot), 0);
+	entry.last_seen -= ns;
+	assert_int_equal(bpf_map_update_elem(prot ? test_dp.sticky_fd : test_dp.probation_fd, key,
+					     &entry, BPF_ANY),
+			 0);
 }

@@ -36,6 +36,8 @@ struct pkt_spec {
 				* _FRAGMENT (frag_off, more_frags, frag_id) */
 	__u16 payload;         /* L4 payload bytes (default 0) */
 	__u16 ethertype;       /* override the EtherType (e.g. ARP) */
+	bool tcp_ack;          /* TCP ACK without SYN (default: a SYN, a connection start) */
+	bool tcp_synack;       /* TCP SYN and ACK (not a connection start either) */
 };
 
 /* data starts 2 bytes into a 4-byte aligned struct, so the IP header after
@@ -116,7 +118,17 @@ int chosen_backend(const struct run_result *res);
 __u64 reason_count(int reason);
 struct siobpf_traffic vip_traffic(__u32 vip_id);
 struct siobpf_traffic backend_traffic(__u32 backend_id);
+/* Entries of both tables: protected (sio_sticky) and on probation. */
 __u64 sticky_count(void);
+__u64 protected_count(void);
+__u64 probation_count(void);
+/* A client's entry wherever it is (protected first, as the program looks):
+ * 0, or -ENOENT. *is_protected (may be NULL) says which table held it. */
+int client_entry_get(const struct siobpf_sticky_key *key, struct siobpf_sticky *entry);
+int client_entry_where(const struct siobpf_sticky_key *key, struct siobpf_sticky *entry,
+		       bool *is_protected);
+/* Moves a client's entry ns into the past, in the table that holds it. */
+void client_entry_age(const struct siobpf_sticky_key *key, __u64 ns);
 
 /* The backend MAC of id, and the egress MAC every test backend uses. */
 void backend_mac(__u32 id, __u8 mac[6]);

@@ -85,7 +85,7 @@ static void table_read(struct table *t)
 
 	memset(t, 0, sizeof(*t));
 	while (!bpf_map_get_next_key(test_dp.sticky_fd, prev, &t->keys[t->n])) {
-		assert_int_equal(dataplane_sticky_get(&test_dp, &t->keys[t->n], &t->vals[t->n]), 0);
+		assert_int_equal(client_entry_get(&t->keys[t->n], &t->vals[t->n]), 0);
 		prev = &t->keys[t->n];
 		t->n++;
 		assert_true(t->n < 256);
@@ -254,11 +254,11 @@ static void error_does_not_refresh_an_entry(void **state)
 	assert_int_equal(dataplane_sticky_put(&test_dp, &key, &entry), 0);
 
 	assert_int_equal(send_error("172.16.9.9", 1), 2);
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &now), 0);
+	assert_int_equal(client_entry_get(&key, &now), 0);
 	assert_int_equal(now.last_seen, entry.last_seen);
 	/* the client's own packet does refresh it */
 	assert_int_equal(send_data("172.16.9.9", 1), 2);
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &now), 0);
+	assert_int_equal(client_entry_get(&key, &now), 0);
 	assert_true(now.last_seen > entry.last_seen);
 }
 
@@ -290,7 +290,7 @@ static void error_does_not_replace_a_dead_entry(void **state)
 		assert_int_equal(dataplane_sticky_put(&test_dp, &key, &entry), 0);
 
 		assert_int_equal(send_error(c, 1), ring);
-		assert_int_equal(dataplane_sticky_get(&test_dp, &key, &now), 0);
+		assert_int_equal(client_entry_get(&key, &now), 0);
 		assert_memory_equal(&now, &entry, sizeof(entry));
 	}
 }

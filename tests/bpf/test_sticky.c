@@ -241,7 +241,7 @@ static void generation_change_voids_stale_entries(void **state)
 	first = send_from("172.16.9.9", 1);
 	assert_int_equal(first, 1);
 	key = key_of("172.16.9.9", 1);
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 	assert_int_equal(entry.generation, 1);
 
 	/* id 1 reused for another machine: a new generation */
@@ -249,7 +249,7 @@ static void generation_change_voids_stale_entries(void **state)
 	b.generation = 2;
 	assert_int_equal(dataplane_backend_put(&test_dp, 1, &b), 0);
 	assert_int_equal(send_from("172.16.9.9", 2), 1);
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 	assert_int_equal(entry.generation, 2);
 	/* the stale entry was not honoured: a new one was made */
 	assert_int_equal(backend_traffic(1).new_sticky, 2);
@@ -298,8 +298,10 @@ static void persistence_expiry_ends_an_entry(void **state)
 	plant_entry(client, 2, 61ull * 1000000000ull); /* expired: the ring decides */
 	assert_int_not_equal(send_from(client, 1), 2);
 	key = key_of(client, 1);
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	/* and its choice goes on probation; the expired entry is never honoured */
+	assert_int_equal(dataplane_probation_get(&test_dp, &key, &entry), 0);
 	assert_int_not_equal(entry.backend_id, 2);
+	assert_int_not_equal(send_from(client, 1), 2);
 }
 
 static void last_seen_is_refreshed_at_most_once_a_second(void **state)
@@ -316,22 +318,22 @@ static void last_seen_is_refreshed_at_most_once_a_second(void **state)
 	key = key_of(client, 1);
 
 	plant_entry(client, 2, 200ull * 1000000); /* 0.2 s old: left as is */
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 	planted = entry.last_seen;
 	assert_int_equal(send_from(client, 1), 2);
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 	assert_int_equal(entry.last_seen, planted);
 
 	plant_entry(client, 2, 900ull * 1000000); /* 0.9 s old: still left as is */
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 	planted = entry.last_seen;
 	assert_int_equal(send_from(client, 1), 2);
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 	assert_int_equal(entry.last_seen, planted);
 
 	plant_entry(client, 2, 30ull * 1000000000ull); /* 30 s old: refreshed */
 	assert_int_equal(send_from(client, 1), 2);
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 	assert_true(dataplane_now() - entry.last_seen < 1000000000ull);
 }
 
@@ -362,11 +364,7 @@ static const char *client_moved_by_backend_4(void)
  * sends every `ns`, without waiting for the clock. */
 static void age_entry(const struct siobpf_sticky_key *key, __u64 ns)
 {
-	struct siobpf_sticky entry;
-
-	assert_int_equal(dataplane_sticky_get(&test_dp, key, &entry), 0);
-	entry.last_seen -= ns;
-	assert_int_equal(dataplane_sticky_put(&test_dp, key, &entry), 0);
+	client_entry_age(key, ns);
 }
 
 static void one_second_persistence_keeps_a_client_sending_every_100ms(void **state)
@@ -412,15 +410,15 @@ static void short_persistence_refreshes_at_half_its_length(void **state)
 	key = key_of(client, 1);
 
 	plant_entry(client, 2, 400ull * 1000000); /* 0.4 s of 1 s: left as is */
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 	planted = entry.last_seen;
 	assert_int_equal(send_from(client, 1), 2);
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 	assert_int_equal(entry.last_seen, planted);
 
 	plant_entry(client, 2, 600ull * 1000000); /* 0.6 s of 1 s: refreshed */
 	assert_int_equal(send_from(client, 1), 2);
-	assert_int_equal(dataplane_sticky_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 	assert_true(dataplane_now() - entry.last_seen < 400ull * 1000000);
 }
 

@@ -11,9 +11,10 @@
 #     0), and every frame is forwarded;
 #  2. every new client lands on a backend that takes new clients in the
 #     state before or after the change in progress (or in the steady state
-#     between changes): each flood client's sticky entry names the backend
-#     it was sent to and the time it was made (last seen, one packet each),
-#     which the check compares with the timeline of the changes;
+#     between changes): each flood client's sticky entry (on probation in
+#     sio_probation: one packet each) names the backend it was sent to and
+#     the time it was made, which the check compares with the timeline of
+#     the changes;
 #  3. a VIP that `apply` adds with its backends, while the flood is already
 #     sending to it, goes live with its complete ring: no frame is dropped
 #     for want of a backend, and the clients spread over all its backends.
@@ -197,7 +198,7 @@ for mode in native generic; do
 	check "$mode: the flood ran (>= 20000 frames)" [ "$sent" -ge 20000 ]
 	expect_eq "$mode: no new client was dropped for want of a backend (drop_no_backend)" "0" "$drops"
 	check "$mode: every flood frame was forwarded ($tx of $sent)" [ "$tx" -ge "$sent" ]
-	setup bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_sticky" >"$TOP/dump.$mode"
+	setup bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_probation" >"$TOP/dump.$mode"
 	out=$(python3 "$TOP/check.py" "$TOP/changes.$mode" "$TOP/dump.$mode" "$vip_id")
 	printf '%s\n' "$out" | sed 's/^/#   /'
 	summary=$(printf '%s\n' "$out" | tail -1)
@@ -226,7 +227,7 @@ for mode in native generic; do
 	expect_eq "$mode: apply of a new VIP under a flood to it drops no frame for want of a backend" \
 		"0" "$(($(counter drop_no_backend) - drops0))"
 	vip81=$(siobpf status --json | python3 -c 'import json,sys; print([v["id"] for v in json.load(sys.stdin)["vips"] if v["port"] == 81][0])')
-	setup bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_sticky" >"$TOP/dump81.$mode"
+	setup bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_probation" >"$TOP/dump81.$mode"
 	shares=$(python3 - "$TOP/dump81.$mode" "$vip81" <<'PY'
 import json, struct, sys
 counts = {}

@@ -15,7 +15,10 @@
 #     added right after it (which would move about a quarter of them had
 #     their sticky entries been lost);
 #  3. every sticky entry, VIP, backend, the backend's probe settings and the
-#     counters are carried over, and the old pins are replaced.
+#     counters are carried over, and the old pins are replaced;
+#  4. every sticky entry of the release is carried into the protected
+#     table (sio_sticky), none onto probation: clients that existed before
+#     an upgrade are established ones.
 #
 # 0.1.0's BPF code includes glibc headers through linux/icmp.h, which with
 # -target bpf want gnu/stubs-32.h (a 32-bit libc package). Rather than
@@ -220,6 +223,17 @@ print(" ".join(str(k if isinstance(k, int) else int.from_bytes(bytes(int(x, 16) 
 	check "$R: the backend table was replaced (a new map pinned)" \
 		[ "$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" != "$ids_before" ]
 	check "$R: every sticky entry was carried over ($sticky_before before)" [ "$(sticky_count)" -ge "$sticky_before" ]
+	check "$R: the carried entries are protected: every old client's in sio_sticky, none on probation" \
+		python3 - "$SIOBPF_PIN_DIR" "${srcs[@]}" <<'PY'
+import json, socket, subprocess, sys
+pins, srcs = sys.argv[1], sys.argv[2:]
+def keys(name):
+    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", pins + "/" + name],
+                         check=True, capture_output=True, text=True).stdout
+    return {socket.inet_ntoa(bytes(int(x, 16) for x in e["key"])[4:8]) for e in json.loads(out)}
+protected, probation = keys("sio_sticky"), keys("sio_probation")
+sys.exit(not (set(srcs) <= protected and not set(srcs) & probation))
+PY
 	be_after=$(new status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([[(b["address"], b["state"], b.get("weight")) for b in v["backends"] if b["address"] != "10.77.1.4"] for v in d["vips"]]))')
 	expect_eq "$R: the VIP's backends, states and weights were carried over" "$be_before" "$be_after"
 	probe=$(new status --json | python3 -c '

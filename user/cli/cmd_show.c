@@ -411,25 +411,36 @@ static int lookup_choice(struct dataplane *dp, const struct vip_entry *vip,
 {
 	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
 	__u32 *ring = malloc(SIOBPF_RING_SIZE * sizeof(*ring));
-	struct siobpf_sticky entry;
-	bool has_entry, has_ring;
+	__u32 *prev = malloc(SIOBPF_RING_SIZE * sizeof(*prev));
+	struct siobpf_sticky entry, probation;
+	struct siobpf_vip_admit admit;
+	bool has_entry, has_probation, has_ring, has_prev, has_admit;
 	int err = -ENOMEM;
 
-	if (!table || !ring)
+	if (!table || !ring || !prev)
 		goto out;
 	err = dataplane_backends_read(dp, table);
 	if (err)
 		goto out;
 	has_ring = dataplane_ring_read(dp, vip->vip.id, ring) == 0;
+	has_prev = dataplane_prev_ring_read(dp, vip->vip.id, prev) == 0;
 	has_entry = dataplane_sticky_get(dp, key, &entry) == 0;
+	has_probation = dataplane_probation_get(dp, key, &probation) == 0;
+	has_admit = dataplane_vip_admit_get(dp, vip->vip.id, &admit) == 0;
+	/* The answer for a new connection: a SYN (or a UDP datagram). */
 	*choice = model_decide(&(struct model_state){.vip = &vip->vip, .backends = table,
 						     .ring = has_ring ? ring : NULL,
 						     .entry = has_entry ? &entry : NULL,
-						     .now = dataplane_now()},
+						     .now = dataplane_now(),
+						     .probation = has_probation ? &probation : NULL,
+						     .admit = has_admit ? &admit : NULL,
+						     .prev_ring = has_prev ? prev : NULL,
+						     .proto = vip->key.proto},
 			       key);
 out:
 	free(table);
 	free(ring);
+	free(prev);
 	return err;
 }
 
@@ -490,18 +501,35 @@ int cmd_lookup(struct cli_args *args)
 		if (port)
 			json_object_object_add(o, "port", jint(port));
 		json_object_object_add(o, "backend", *btext ? jstr(btext) : NULL);
-		json_object_object_add(o, "reason", jstr(choice.source == MODEL_STICKY ? "sticky"
-							 : choice.source == MODEL_RING ? "ring" : "none"));
+		bool sticky = choice.source == MODEL_STICKY || choice.source == MODEL_PROBATION;
+
+		/* "sticky" for either table: an entry decides; "entry" says which. */
+		json_object_object_add(o, "reason", jstr(sticky ? "sticky"
+							 : choice.source == MODEL_RING || choice.source == MODEL_PREV_RING
+								 ? "ring" : "none"));
 		json_object_object_add(o, "slot", jint(choice.slot));
-		if (choice.source == MODEL_STICKY)
+		if (sticky) {
+			json_object_object_add(o, "entry", jstr(choice.source == MODEL_STICKY ? "protected"
+											 : "probation"));
 			json_object_object_add(o, "age", json_object_new_double((double)choice.age_ns / 1e9));
+		}
+		if (choice.source == MODEL_PROBATION)
+			json_object_object_add(o, "promote", json_object_new_boolean(choice.promote));
 		print_json(o);
 	} else if (choice.source == MODEL_STICKY) {
 		printf("%s -> %s: sticky entry, last seen %.1f s ago (ring slot %u)\n", ctext, btext,
 		       (double)choice.age_ns / 1e9, choice.slot);
-	} else if (choice.source == MODEL_RING) {
-		printf("%s -> %s: ring slot %u (no live sticky entry; the first packet makes one)\n", ctext,
-		       btext, choice.slot);
+	} else if (choice.source == MODEL_PROBATION) {
+		/* A probation entry was last seen when it was made. */
+		printf("%s -> %s: sticky entry, last seen %.1f s ago, on probation: %s (ring slot %u)\n",
+		       ctext, btext, (double)choice.age_ns / 1e9,
+		       choice.promote ? "the next packet makes it protected"
+				      : "protected once the client is seen again later",
+		       choice.slot);
+	} else if (choice.source == MODEL_RING || choice.source == MODEL_PREV_RING) {
+		printf("%s -> %s: ring slot %u (no live sticky entry; %s)\n", ctext, btext, choice.slot,
+		       choice.create ? "the first packet makes one, on probation"
+				     : "the VIP keeps no sticky entries");
 	} else {
 		printf("%s -> none: VIP %s has no backend in service, its packets are dropped\n", ctext, vtext);
 	}

@@ -23,6 +23,8 @@ struct sample {
 	struct show_state s;
 	struct siobpf_traffic *vip;     /* by index in s.vips */
 	struct siobpf_traffic *backend; /* by index in s.backends */
+	struct siobpf_admit_stats *admit; /* by index in s.vips; [nvips]: their sum */
+	__u64 protected_n, probation_n;   /* entries in the two tables */
 	__u64 reasons[SIOBPF_R_MAX];
 	struct egress_errors egress[EGRESS_LIST_MAX]; /* every egress interface, by ifindex */
 	size_t negress;
@@ -50,6 +52,7 @@ static void sample_free(struct sample *x)
 	show_free(&x->s);
 	free(x->vip);
 	free(x->backend);
+	free(x->admit);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -81,10 +84,20 @@ static int sample_take(struct dataplane *dp, struct sample *x)
 
 	x->vip = calloc(x->s.nvips + 1, sizeof(*x->vip));
 	x->backend = calloc(x->s.nbackends + 1, sizeof(*x->backend));
-	if (!err && (!x->vip || !x->backend))
+	x->admit = calloc(x->s.nvips + 1, sizeof(*x->admit));
+	if (!err && (!x->vip || !x->backend || !x->admit))
 		err = -ENOMEM;
 	for (size_t v = 0; !err && v < x->s.nvips; v++)
 		err = dataplane_traffic(dp, false, x->s.vips[v].vip.id, &x->vip[v]);
+	for (size_t v = 0; !err && v < x->s.nvips; v++) {
+		__u64 *one = (__u64 *)(void *)&x->admit[v], *sum = (__u64 *)(void *)&x->admit[x->s.nvips];
+
+		err = dataplane_admit_stats(dp, x->s.vips[v].vip.id, &x->admit[v]);
+		for (size_t w = 0; !err && w < sizeof(*x->admit) / sizeof(__u64); w++)
+			sum[w] += one[w];
+	}
+	if (!err)
+		err = dataplane_sticky_sizes(dp, &x->protected_n, &x->probation_n);
 	for (size_t b = 0; !err && b < x->s.nbackends; b++)
 		err = dataplane_traffic(dp, true, x->s.backends[b].id, &x->backend[b]);
 	if (!err)
@@ -114,6 +127,29 @@ static void traffic_json(json_object *o, const struct siobpf_traffic *t, const s
 		json_object_object_add(o, "new_sticky_per_sec",
 				       json_object_new_double(rate(t->new_sticky, &p->new_sticky, dt)));
 	}
+}
+
+/* Probation entries made and neither promoted nor still there: evicted
+ * by newcomers (or replaced when stale, or forgotten): an estimate. */
+static __u64 probation_evicted(const struct sample *x)
+{
+	const struct siobpf_admit_stats *a = &x->admit[x->s.nvips];
+	__u64 gone = a->admitted + x->probation_n;
+
+	return a->created > gone ? a->created - gone : 0;
+}
+
+static json_object *admit_json(const struct siobpf_admit_stats *a)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "created", json_object_new_int64((long long)a->created));
+	json_object_object_add(o, "admitted", json_object_new_int64((long long)a->admitted));
+	json_object_object_add(o, "deferred", json_object_new_int64((long long)a->deferred));
+	json_object_object_add(o, "refused", json_object_new_int64((long long)a->refused));
+	json_object_object_add(o, "misses", json_object_new_int64((long long)a->misses));
+	json_object_object_add(o, "prev_ring", json_object_new_int64((long long)a->prev_ring));
+	return o;
 }
 
 static bool same_layout(const struct sample *a, const struct sample *b)
@@ -164,6 +200,7 @@ static void print_json_sample(const struct sample *x, const struct sample *prev)
 		vip_format(&x->s.vips[v].key, text, sizeof(text));
 		json_object_object_add(o, "vip", json_object_new_string(text));
 		traffic_json(o, &x->vip[v], rates ? &prev->vip[v] : NULL, dt);
+		json_object_object_add(o, "admission", admit_json(&x->admit[v]));
 		for (size_t b = x->s.first[v]; b < x->s.first[v + 1]; b++) {
 			json_object *j = json_object_new_object();
 			const struct siobpf_backend *be = &x->s.backends[b].b;
@@ -182,6 +219,14 @@ static void print_json_sample(const struct sample *x, const struct sample *prev)
 	json_object_object_add(root, "vips", vips);
 	json_object_object_add(root, "counters", counters);
 	json_object_object_add(root, "egress", egress_json(x));
+	{
+		json_object *a = admit_json(&x->admit[x->s.nvips]);
+
+		json_object_object_add(a, "protected_entries", json_object_new_int64((long long)x->protected_n));
+		json_object_object_add(a, "probation_entries", json_object_new_int64((long long)x->probation_n));
+		json_object_object_add(a, "probation_evicted", json_object_new_int64((long long)probation_evicted(x)));
+		json_object_object_add(root, "admission", a);
+	}
 	if (rates)
 		json_object_object_add(root, "interval", json_object_new_double(dt));
 	print_json(root);
@@ -198,6 +243,15 @@ static void print_text_line(const char *what, const struct siobpf_traffic *t,
 	printf("\n");
 }
 
+static void print_admit_line(const struct siobpf_admit_stats *a)
+{
+	printf("  admission: %llu created, %llu admitted, %llu deferred, %llu refused; "
+	       "%llu misses (%llu by the previous ring)\n",
+	       (unsigned long long)a->created, (unsigned long long)a->admitted,
+	       (unsigned long long)a->deferred, (unsigned long long)a->refused,
+	       (unsigned long long)a->misses, (unsigned long long)a->prev_ring);
+}
+
 static void print_text_sample(const struct sample *x, const struct sample *prev)
 {
 	bool rates = same_layout(x, prev);
@@ -209,6 +263,7 @@ static void print_text_sample(const struct sample *x, const struct sample *prev)
 		vip_format(&x->s.vips[v].key, text, sizeof(text));
 		snprintf(line, sizeof(line), "vip %s", text);
 		print_text_line(line, &x->vip[v], rates ? &prev->vip[v] : NULL, dt);
+		print_admit_line(&x->admit[v]);
 		for (size_t b = x->s.first[v]; b < x->s.first[v + 1]; b++) {
 			const struct siobpf_backend *be = &x->s.backends[b].b;
 
@@ -217,6 +272,9 @@ static void print_text_sample(const struct sample *x, const struct sample *prev)
 			print_text_line(line, &x->backend[b], rates ? &prev->backend[b] : NULL, dt);
 		}
 	}
+	printf("sticky entries: %llu protected, %llu on probation, about %llu evicted from probation\n",
+	       (unsigned long long)x->protected_n, (unsigned long long)x->probation_n,
+	       (unsigned long long)probation_evicted(x));
 	/* Counters still at zero are left out here; --json lists them all. */
 	printf("packets by verdict:");
 	for (int r = 0; r < SIOBPF_R_MAX; r++) {

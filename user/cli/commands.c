@@ -113,14 +113,18 @@ const struct command commands[] = {
 	 "Redirects the kernel then failed to send are counted per egress interface "
 	 "(redirect errors: refused at once; xmit drops: dropped by the driver) and as "
 	 "redirect_failed, not as redirect nor for their backend. "
+	 "Admission per VIP (probation entries created, admitted to the protected table, "
+	 "deferred, refused; misses, and those the previous ring decided), and the entries in "
+	 "each table with the probation entries evicted (an estimate). "
 	 "With --watch, prints rates every SECONDS until interrupted.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"watch", "SECONDS", "repeat, with rates per second"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_stats},
 	{"lookup", "VIP CLIENT[:PORT]", 2, 2, "which backend a client gets, and why",
-	 "Computes the kernel's choice from the pinned maps: the client's live sticky "
-	 "entry and its age, or its ring slot. Nothing is changed.",
+	 "Computes the kernel's choice for a new connection from the pinned maps: the client's "
+	 "live sticky entry (protected, or on probation and whether its next packet promotes it) "
+	 "and its age, or its ring slot. Nothing is changed.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_lookup},

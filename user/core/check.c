@@ -165,9 +165,10 @@ static int stale_index(struct checker *c)
 	return 0;
 }
 
-/* Sticky entries of VIP ids that are not published. The walk steps past a
- * key before deleting it, and is bounded like the table. */
-static int stray_sticky(struct checker *c)
+/* Sticky entries (protected, or on probation: table says which) of VIP ids
+ * that are not published. The walk steps past a key before deleting it, and
+ * is bounded like the table. */
+static int stray_entries(struct checker *c, int fd, const char *table)
 {
 	struct siobpf_sticky_key key, next;
 	bool have = false;
@@ -175,10 +176,10 @@ static int stray_sticky(struct checker *c)
 	char what[96];
 
 	while (steps++ <= SIOBPF_STICKY_ENTRIES * 2u &&
-	       !bpf_map_get_next_key(c->dp->sticky_fd, have ? &key : NULL, &next)) {
+	       !bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
 		if (have && (key.vip_id >= SIOBPF_MAX_VIPS || !c->published[key.vip_id])) {
 			stray++;
-			if (c->repair && !sio_map_delete(c->dp->sticky_fd, &key))
+			if (c->repair && !sio_map_delete(fd, &key))
 				deleted++;
 		}
 		key = next;
@@ -186,12 +187,12 @@ static int stray_sticky(struct checker *c)
 	}
 	if (have && (key.vip_id >= SIOBPF_MAX_VIPS || !c->published[key.vip_id])) {
 		stray++;
-		if (c->repair && !sio_map_delete(c->dp->sticky_fd, &key))
+		if (c->repair && !sio_map_delete(fd, &key))
 			deleted++;
 	}
 	if (!stray)
 		return 0;
-	snprintf(what, sizeof(what), "%zu sticky entr%s of VIP ids that are not published", stray,
+	snprintf(what, sizeof(what), "%zu %s entr%s of VIP ids that are not published", stray, table,
 		 stray == 1 ? "y" : "ies");
 	report(c, c->repair && deleted != stray ? -EIO : 0, what, "the entries deleted");
 	return 0;
@@ -231,6 +232,15 @@ static int missing_egress(struct checker *c)
 		 missing, missing == 1 ? "" : "s", missing == 1 ? "s" : "", addr, first_ifindex);
 	report(c, err, what, "the interfaces put in sio_egress");
 	return 0;
+}
+
+static int stray_sticky(struct checker *c)
+{
+	int err = stray_entries(c, c->dp->sticky_fd, "sticky");
+
+	if (!err && c->dp->probation_fd >= 0)
+		err = stray_entries(c, c->dp->probation_fd, "probation");
+	return err;
 }
 
 int check_run(struct dataplane *dp, bool repair, FILE *out, struct check_result *res)

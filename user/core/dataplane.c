@@ -72,6 +72,10 @@ static const struct {
 	{"sio_rings", offsetof(struct dataplane, rings_fd)},
 	{"sio_sticky", offsetof(struct dataplane, sticky_fd)},
 	{"sio_frags", offsetof(struct dataplane, frags_fd)},
+	{"sio_probation", offsetof(struct dataplane, probation_fd)},
+	{"sio_prev_rings", offsetof(struct dataplane, prev_rings_fd)},
+	{"sio_vip_admit", offsetof(struct dataplane, vip_admit_fd)},
+	{"sio_admit_stats", offsetof(struct dataplane, admit_stats_fd)},
 	{"sio_vip_stats", offsetof(struct dataplane, vip_stats_fd)},
 	{"sio_be_stats", offsetof(struct dataplane, be_stats_fd)},
 	{"sio_reasons", offsetof(struct dataplane, reasons_fd)},
@@ -247,6 +251,9 @@ int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 		return errno_or(-EINVAL);
 	if (opts && opts->sticky_entries) {
 		err = bpf_map__set_max_entries(skel->maps.sio_sticky, opts->sticky_entries);
+		if (!err)
+			err = bpf_map__set_max_entries(skel->maps.sio_probation,
+						       SIOBPF_PROBATION_ENTRIES(opts->sticky_entries));
 		if (err)
 			goto fail;
 	}
@@ -611,6 +618,22 @@ int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *k
 	return map_put(dp->sticky_fd, key, entry);
 }
 
+int dataplane_probation_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
+			    struct siobpf_sticky *entry)
+{
+	return map_get(dp->probation_fd, key, entry);
+}
+
+int dataplane_vip_admit_get(struct dataplane *dp, __u32 vip_id, struct siobpf_vip_admit *admit)
+{
+	return map_get(dp->vip_admit_fd, &vip_id, admit);
+}
+
+int dataplane_vip_admit_put(struct dataplane *dp, __u32 vip_id, const struct siobpf_vip_admit *admit)
+{
+	return map_put(dp->vip_admit_fd, &vip_id, admit);
+}
+
 /* Sticky entries read per syscall when counting: 640 KB of buffers. */
 #define STICKY_BATCH 16384
 
@@ -631,7 +654,7 @@ static void sticky_count_one(const struct siobpf_sticky_key *k, const struct sio
 /* The same, one entry at a time, for kernels without batch lookups of hash
  * maps: at most max steps. */
 static int sticky_count_walk(int fd, __u32 max, const struct siobpf_backend *backends,
-			     const __u32 *persist_sec, __u64 now, __u32 *counts)
+			     const __u32 *persist_sec, __u64 now, __u32 *counts, __u64 *entries)
 {
 	struct siobpf_sticky_key key, next;
 	struct siobpf_sticky e;
@@ -640,14 +663,17 @@ static int sticky_count_walk(int fd, __u32 max, const struct siobpf_backend *bac
 	for (__u32 steps = 0; steps < max && !bpf_map_get_next_key(fd, have ? &key : NULL, &next); steps++) {
 		key = next;
 		have = true;
-		if (!bpf_map_lookup_elem(fd, &key, &e))
+		(*entries)++;
+		if (counts && !bpf_map_lookup_elem(fd, &key, &e))
 			sticky_count_one(&key, &e, backends, persist_sec, now, counts);
 	}
 	return 0;
 }
 
-int dataplane_sticky_count_by_backend(struct dataplane *dp, const struct siobpf_backend *backends,
-				      const __u32 *persist_sec, __u64 now, __u32 *counts)
+/* One table's pass of dataplane_sticky_count_by_backend, adding to counts;
+ * *entries gets how many entries the pass read. */
+static int sticky_count_table(int fd, const struct siobpf_backend *backends, const __u32 *persist_sec,
+			      __u64 now, __u32 *counts, __u64 *entries)
 {
 	struct siobpf_sticky_key *keys = malloc(STICKY_BATCH * sizeof(*keys));
 	struct siobpf_sticky *values = malloc(STICKY_BATCH * sizeof(*values));
@@ -658,13 +684,12 @@ int dataplane_sticky_count_by_backend(struct dataplane *dp, const struct siobpf_
 	void *in = NULL;
 	int err = 0;
 
-	memset(counts, 0, SIOBPF_MAX_BACKENDS * sizeof(*counts));
 	memset(&info, 0, sizeof(info));
 	if (!keys || !values) {
 		err = -ENOMEM;
 		goto out;
 	}
-	if (bpf_obj_get_info_by_fd(dp->sticky_fd, &info, &len)) {
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		err = -errno;
 		goto out;
 	}
@@ -673,18 +698,19 @@ int dataplane_sticky_count_by_backend(struct dataplane *dp, const struct siobpf_
 	 * buckets than twice the entries: the pass ends whatever the traffic. */
 	for (__u64 calls = 0; calls <= 2ull * max + 1 && seen < 2 * max; calls++) {
 		__u32 n = STICKY_BATCH;
-		int end = bpf_map_lookup_batch(dp->sticky_fd, in, &cursor, keys, values, &n, NULL);
+		int end = bpf_map_lookup_batch(fd, in, &cursor, keys, values, &n, NULL);
 
 		if (end && errno != ENOENT) {
 			if (in == NULL && errno != ENOSPC) /* no batches here: walk instead */
-				err = sticky_count_walk(dp->sticky_fd, max, backends, persist_sec, now, counts);
+				err = sticky_count_walk(fd, max, backends, persist_sec, now, counts, entries);
 			else
 				err = -errno;
 			break;
 		}
-		for (batch = 0; batch < n; batch++)
+		for (batch = 0; counts && batch < n; batch++)
 			sticky_count_one(&keys[batch], &values[batch], backends, persist_sec, now, counts);
 		seen += n;
+		*entries += n;
 		in = &cursor;
 		if (end) /* ENOENT: the whole table was read */
 			break;
@@ -692,6 +718,36 @@ int dataplane_sticky_count_by_backend(struct dataplane *dp, const struct siobpf_
 out:
 	free(keys);
 	free(values);
+	return err;
+}
+
+/* Both tables: a client on probation is as much the backend's as one with
+ * a protected entry (it goes there). */
+int dataplane_sticky_count_by_backend(struct dataplane *dp, const struct siobpf_backend *backends,
+				      const __u32 *persist_sec, __u64 now, __u32 *counts)
+{
+	__u64 entries = 0;
+	int err;
+
+	memset(counts, 0, SIOBPF_MAX_BACKENDS * sizeof(*counts));
+	err = sticky_count_table(dp->sticky_fd, backends, persist_sec, now, counts, &entries);
+	if (!err && dp->probation_fd >= 0)
+		err = sticky_count_table(dp->probation_fd, backends, persist_sec, now, counts, &entries);
+	return err;
+}
+
+int dataplane_sticky_sizes(struct dataplane *dp, __u64 *protected_n, __u64 *probation_n)
+{
+	int err;
+
+	*probation_n = 0;
+	err = 0;
+	if (protected_n) {
+		*protected_n = 0;
+		err = sticky_count_table(dp->sticky_fd, NULL, NULL, 0, NULL, protected_n);
+	}
+	if (!err)
+		err = sticky_count_table(dp->probation_fd, NULL, NULL, 0, NULL, probation_n);
 	return err;
 }
 
@@ -729,22 +785,91 @@ int dataplane_inner_swap(int outer_fd, __u32 slot, const char *name, __u32 value
 	return err;
 }
 
+/* Keeps the ring in place as the VIP's previous ring, then says when it
+ * changed: until the new ring lands the two are the same, so the order
+ * leaves no packet between rings. A ring equal to the new one is not kept:
+ * a rebuild that changes nothing must not shorten the previous ring's
+ * window. */
+static int ring_keep_previous(struct dataplane *dp, __u32 vip_id, const __u32 *next)
+{
+	struct siobpf_vip_admit admit = {0};
+	__u32 *cur = malloc(SIOBPF_RING_SIZE * sizeof(*cur)), inner_id;
+	int inner = -1, err;
+
+	if (!cur)
+		return -ENOMEM;
+	err = dataplane_ring_read(dp, vip_id, cur);
+	if (err == -ENOENT) { /* no ring yet: nothing to keep */
+		err = 0;
+		goto out;
+	}
+	if (err || !memcmp(cur, next, SIOBPF_RING_SIZE * sizeof(*cur)))
+		goto out;
+	if (bpf_map_lookup_elem(dp->rings_fd, &vip_id, &inner_id)) {
+		err = errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	inner = bpf_map_get_fd_by_id(inner_id);
+	if (inner < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = map_put(dp->prev_rings_fd, &vip_id, &inner);
+	if (!err && (err = dataplane_vip_admit_get(dp, vip_id, &admit)) == -ENOENT)
+		err = 0;
+	if (!err) {
+		admit.ring_changed = dataplane_now();
+		err = dataplane_vip_admit_put(dp, vip_id, &admit);
+	}
+out:
+	if (inner >= 0)
+		close(inner);
+	free(cur);
+	return err;
+}
+
 int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring)
 {
+	int err;
+
 	if (vip_id >= SIOBPF_MAX_VIPS)
 		return -ERANGE;
+	if (dp->prev_rings_fd >= 0 && (err = ring_keep_previous(dp, vip_id, ring)))
+		return err;
 	return dataplane_inner_swap(dp->rings_fd, vip_id, "sio_ring", sizeof(*ring),
 				    SIOBPF_RING_SIZE, ring);
 }
 
-int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)
+int dataplane_prev_ring_forget(struct dataplane *dp, __u32 vip_id)
+{
+	if (vip_id >= SIOBPF_MAX_VIPS)
+		return -ERANGE;
+	if (sio_map_delete(dp->prev_rings_fd, &vip_id) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int dataplane_rings_forget(struct dataplane *dp, __u32 vip_id)
+{
+	struct siobpf_vip_admit none = {0};
+
+	if (vip_id >= SIOBPF_MAX_VIPS)
+		return -ERANGE;
+	if (sio_map_delete(dp->rings_fd, &vip_id) && errno != ENOENT)
+		return -errno;
+	if (sio_map_delete(dp->prev_rings_fd, &vip_id) && errno != ENOENT)
+		return -errno;
+	return dataplane_vip_admit_put(dp, vip_id, &none);
+}
+
+static int ring_read_from(int rings_fd, __u32 vip_id, __u32 *ring)
 {
 	__u32 inner_id;
 	int inner, err;
 
 	if (vip_id >= SIOBPF_MAX_VIPS)
 		return -ERANGE;
-	if (bpf_map_lookup_elem(dp->rings_fd, &vip_id, &inner_id))
+	if (bpf_map_lookup_elem(rings_fd, &vip_id, &inner_id))
 		return -errno;
 	inner = bpf_map_get_fd_by_id(inner_id);
 	if (inner < 0)
@@ -752,6 +877,16 @@ int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)
 	err = array_read(inner, ring, sizeof(*ring), SIOBPF_RING_SIZE);
 	close(inner);
 	return err;
+}
+
+int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)
+{
+	return ring_read_from(dp->rings_fd, vip_id, ring);
+}
+
+int dataplane_prev_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring)
+{
+	return ring_read_from(dp->prev_rings_fd, vip_id, ring);
 }
 
 int dataplane_ring_build(const struct siobpf_vip *vip, const struct siobpf_backend *table, __u32 *ring)
@@ -846,6 +981,12 @@ int dataplane_traffic(struct dataplane *dp, bool backend, __u32 id, struct siobp
 	sum->bytes = words[1];
 	sum->new_sticky = words[2];
 	return 0;
+}
+
+int dataplane_admit_stats(struct dataplane *dp, __u32 vip_id, struct siobpf_admit_stats *sum)
+{
+	return percpu_sum(dp->admit_stats_fd, vip_id, sizeof(*sum) / sizeof(__u64), dp->ncpus,
+			  (__u64 *)(void *)sum);
 }
 
 int dataplane_reasons(struct dataplane *dp, __u64 counts[SIOBPF_R_MAX])

@@ -19,8 +19,12 @@ struct dataplane {
 	int vip_index_fd;
 	int backends_fd;
 	int rings_fd;
-	int sticky_fd;
+	int sticky_fd;    /* protected entries (siobpf/decide.h) */
 	int frags_fd;
+	int probation_fd; /* entries on probation */
+	int prev_rings_fd;
+	int vip_admit_fd;
+	int admit_stats_fd;
 	int vip_stats_fd;
 	int be_stats_fd;
 	int reasons_fd;
@@ -35,7 +39,7 @@ struct dataplane {
 };
 
 struct dataplane_opts {
-	__u32 sticky_entries; /* 0: SIOBPF_STICKY_ENTRIES */
+	__u32 sticky_entries; /* 0: SIOBPF_STICKY_ENTRIES; probation gets an eighth */
 	const char *pin_dir;  /* reuse the maps pinned here, or pin them here; NULL: none */
 };
 
@@ -89,6 +93,17 @@ int dataplane_sticky_get(struct dataplane *dp, const struct siobpf_sticky_key *k
 			 struct siobpf_sticky *entry);
 int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *key,
 			 const struct siobpf_sticky *entry);
+/* A client's probation entry; -ENOENT when it has none. */
+int dataplane_probation_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
+			    struct siobpf_sticky *entry);
+/* A VIP's admission record (ring change time, settings); zeros if unset. */
+int dataplane_vip_admit_get(struct dataplane *dp, __u32 vip_id, struct siobpf_vip_admit *admit);
+int dataplane_vip_admit_put(struct dataplane *dp, __u32 vip_id, const struct siobpf_vip_admit *admit);
+/* A VIP's admission counters summed over CPUs. */
+int dataplane_admit_stats(struct dataplane *dp, __u32 vip_id, struct siobpf_admit_stats *sum);
+/* Entries in the sticky (protected) and probation tables, counted in one
+ * bounded pass each; protected_n NULL: probation only (an eighth the work). */
+int dataplane_sticky_sizes(struct dataplane *dp, __u64 *protected_n, __u64 *probation_n);
 
 /* Counts the live sticky clients of every backend into counts (indexed by
  * backend id, SIOBPF_MAX_BACKENDS of them): entries that name the backend
@@ -111,10 +126,19 @@ int dataplane_ring_build(const struct siobpf_vip *vip, const struct siobpf_backe
  * they will be rather than as the map holds them) and swaps it in. */
 int dataplane_ring_install_from(struct dataplane *dp, const struct siobpf_vip *vip,
 				const struct siobpf_backend *table);
-/* Swaps in a ring of SIOBPF_RING_SIZE backend ids. */
+/* Swaps in a ring of SIOBPF_RING_SIZE backend ids. When it differs from
+ * the ring in place, that one is kept first as the VIP's previous ring and
+ * the change's time written (siobpf_vip_admit), so that handshakes begun
+ * on it finish there (siobpf/decide.h). */
 int dataplane_ring_install(struct dataplane *dp, __u32 vip_id, const __u32 *ring);
 /* Copies a VIP's ring; -ENOENT when the VIP has none. */
 int dataplane_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring);
+/* Copies a VIP's previous ring; -ENOENT when it has none. */
+int dataplane_prev_ring_read(struct dataplane *dp, __u32 vip_id, __u32 *ring);
+/* Forgets a VIP's previous ring (a seed change: its slots mean nothing now). */
+int dataplane_prev_ring_forget(struct dataplane *dp, __u32 vip_id);
+/* Forgets a VIP's rings, previous one and admission record (vip del). */
+int dataplane_rings_forget(struct dataplane *dp, __u32 vip_id);
 
 /* Writes values[0..count) to an array map from index 0, in batches. */
 int dataplane_array_write(int fd, const void *values, __u32 count);

@@ -406,6 +406,15 @@ int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, vo
 	/* 3. What the old program wrote since step 1. Nothing fails from here
 	 * on without saying so: the interfaces already run the new program. */
 	err = copy_map(old.sticky_fd, dp->sticky_fd, dp->ncpus, COPY_IF_NEWER, &report->late_sticky);
+	/* Layout 3 on: entries on probation stay on probation. Before it, every
+	 * entry was in sio_sticky, and is carried into it (protected): clients
+	 * the old program knew are established ones. */
+	if (!err && old.probation_fd >= 0) {
+		size_t late = 0;
+
+		err = copy_map(old.probation_fd, dp->probation_fd, dp->ncpus, COPY_IF_NEWER, &late);
+		report->late_sticky += late;
+	}
 	for (size_t i = 0; !err && i < n; i++) {
 		int from = *dataplane_map_fd(&old, i);
 		struct map_shape s;

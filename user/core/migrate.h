@@ -17,7 +17,7 @@ typedef int (*migrate_swap_fn)(int ifindex, __u8 mode, int prog_fd, void *ctx);
 
 struct migrate_report {
 	int from_layout;
-	size_t entries[16];    /* copied, by map index (dataplane_map_name) */
+	size_t entries[24];    /* copied, by map index (dataplane_map_name) */
 	size_t sticky;         /* sticky entries copied before the swap */
 	size_t late_sticky;    /* sticky entries made or refreshed during the swap */
 	unsigned interfaces;   /* interfaces swapped to the new program */

@@ -135,6 +135,8 @@ int state_vip_prepare(struct dataplane *dp, struct vip_entry *entry)
 		err = state_sticky_forget(dp, id);
 	if (!err && sio_map_update(dp->vip_cfg_fd, &id, &entry->cfg, BPF_ANY))
 		err = -errno;
+	if (!err) /* nor the previous ring and change time of that VIP */
+		err = dataplane_rings_forget(dp, id);
 	if (!err)
 		err = dataplane_ring_rebuild(dp, &entry->vip); /* empty until backends come */
 	return err;
@@ -171,6 +173,10 @@ int state_vip_update(struct dataplane *dp, const struct vip_entry *old, const st
 		return -errno;
 	if (old->vip.hash_seed != next->vip.hash_seed) {
 		err = dataplane_ring_rebuild(dp, &next->vip);
+		/* The previous ring's slots are of the old seed: a key's slot
+		 * under the new one names no backend it ever had there. */
+		if (!err)
+			err = dataplane_prev_ring_forget(dp, next->vip.id);
 		if (err)
 			goto restore;
 	}
@@ -218,8 +224,8 @@ int state_vip_del(struct dataplane *dp, const struct vip_entry *entry)
 	if (!err && n) /* every record of the VIP freed in one swap */
 		err = dataplane_backends_install(dp, table);
 	free(table);
-	if (!err && sio_map_delete(dp->rings_fd, &entry->vip.id) && errno != ENOENT)
-		err = -errno;
+	if (!err)
+		err = dataplane_rings_forget(dp, entry->vip.id);
 	if (!err && sio_map_update(dp->vip_cfg_fd, &entry->vip.id, &none, BPF_ANY))
 		err = -errno;
 	if (!err)
@@ -456,19 +462,27 @@ int state_backend_del(struct dataplane *dp, const struct vip_entry *vip,
 	return backend_write(dp, vip, entry->id, &freed, &entry->b);
 }
 
-int state_sticky_forget(struct dataplane *dp, __u32 vip_id)
+static void table_forget(int fd, __u32 vip_id)
 {
 	struct siobpf_sticky_key key, next;
 	bool have = false;
 
 	/* Deleting the current key would end the walk; step first, then delete. */
-	while (!bpf_map_get_next_key(dp->sticky_fd, have ? &key : NULL, &next)) {
+	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
 		if (have && key.vip_id == vip_id)
-			sio_map_delete(dp->sticky_fd, &key);
+			sio_map_delete(fd, &key);
 		key = next;
 		have = true;
 	}
 	if (have && key.vip_id == vip_id)
-		sio_map_delete(dp->sticky_fd, &key);
+		sio_map_delete(fd, &key);
+}
+
+/* Protected and probation entries alike. */
+int state_sticky_forget(struct dataplane *dp, __u32 vip_id)
+{
+	table_forget(dp->sticky_fd, vip_id);
+	if (dp->probation_fd >= 0)
+		table_forget(dp->probation_fd, vip_id);
 	return 0;
 }

@@ -169,6 +169,29 @@ static void backend_traffic(FILE *f, struct daemon *d, const struct siobpf_traff
 	}
 }
 
+/* Admission per VIP, one family with the event as a label. */
+static void vip_admission(FILE *f, struct daemon *d, const struct siobpf_admit_stats *by_vip)
+{
+	static const char *const events[] = {"created", "admitted", "deferred", "refused", "miss", "prev_ring"};
+
+	help_type(f, "siobpf_vip_admission_total", "counter",
+		  "Sticky admission by event: created (a probation entry made), admitted (promoted to "
+		  "the protected table), deferred (a probation hit too young to promote), refused (no "
+		  "entry and not a connection start), miss (no live entry: the ring decided), prev_ring "
+		  "(of the misses, decided by the previous ring).");
+	for (__u32 v = 0; v < SIOBPF_MAX_VIPS; v++) {
+		const __u64 *w = (const __u64 *)(const void *)&by_vip[v];
+
+		if (!d->vip_present[v])
+			continue;
+		for (size_t e = 0; e < sizeof(events) / sizeof(events[0]); e++) {
+			fputs("siobpf_vip_admission_total", f);
+			vip_labels(f, d->vip_text[v]);
+			fprintf(f, ",event=\"%s\"} %llu\n", events[e], (unsigned long long)w[e]);
+		}
+	}
+}
+
 static void render_backends(FILE *f, struct daemon *d)
 {
 	help_type(f, "siobpf_backend_state", "gauge",
@@ -319,6 +342,9 @@ static void render_egress(FILE *f, const struct egress_errors *e, size_t n)
 char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 {
 	static struct siobpf_traffic by_vip[SIOBPF_MAX_VIPS];
+	static struct siobpf_admit_stats admit[SIOBPF_MAX_VIPS];
+	__u64 created = 0, admitted = 0, probation_n = 0;
+	bool have_probation = false;
 	struct siobpf_traffic *by_id;
 	__u64 reasons[SIOBPF_R_MAX] = {0};
 	static struct egress_errors egress[SIOBPF_MAX_EGRESS * 4];
@@ -340,10 +366,20 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 	}
 	/* Counters are read at scrape time; a map that cannot be read counts 0. */
 	memset(by_vip, 0, sizeof(by_vip));
+	memset(admit, 0, sizeof(admit));
 	if (d->loaded) {
 		for (__u32 v = 0; v < SIOBPF_MAX_VIPS; v++)
 			if (d->vip_present[v] && dataplane_traffic(&d->dp, false, v, &by_vip[v]))
 				memset(&by_vip[v], 0, sizeof(by_vip[v]));
+		for (__u32 v = 0; v < SIOBPF_MAX_VIPS; v++) {
+			if (d->vip_present[v] && dataplane_admit_stats(&d->dp, v, &admit[v]))
+				memset(&admit[v], 0, sizeof(admit[v]));
+			created += admit[v].created;
+			admitted += admit[v].admitted;
+		}
+		/* Probation only: a batched pass over at most an eighth of
+		 * the sticky table (`siobpf stats` counts the protected one too). */
+		have_probation = dataplane_sticky_sizes(&d->dp, NULL, &probation_n) == 0;
 		for (size_t i = 0; i < d->nids; i++)
 			if (dataplane_traffic(&d->dp, true, d->ids[i], &by_id[i]))
 				memset(&by_id[i], 0, sizeof(by_id[i]));
@@ -359,6 +395,16 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 		vip_traffic(f, d, by_vip, which);
 	for (int which = 0; which < 3; which++)
 		backend_traffic(f, d, by_id, which);
+	vip_admission(f, d, admit);
+	if (have_probation) {
+		help_type(f, "siobpf_sticky_probation_entries", "gauge", "Entries on probation.");
+		fprintf(f, "siobpf_sticky_probation_entries %llu\n", (unsigned long long)probation_n);
+		help_type(f, "siobpf_sticky_probation_evicted_total", "counter",
+			  "Probation entries made and neither promoted nor still there (evicted by newcomers, "
+			  "or replaced when stale): an estimate.");
+		fprintf(f, "siobpf_sticky_probation_evicted_total %llu\n",
+			(unsigned long long)(created > admitted + probation_n ? created - admitted - probation_n : 0));
+	}
 	render_backends(f, d);
 	help_type(f, "siobpf_packets_total", "counter",
 		  "Packets by the reason for their verdict (tx and redirect: forwarded; pass_*: "
