@@ -54,7 +54,33 @@ static void egress_problem(struct dataplane *dp, const struct siobpf_backend *b,
 	if (b->ifindex && !dataplane_egress_present(dp, b->ifindex))
 		snprintf(out, EGRESS_PROBLEM_MAX,
 			 "egress interface %u is not in sio_egress: its frames are dropped (drop_no_egress); "
-			 "run `siobpf backend del` and `add` again", b->ifindex);
+			 "`siobpf check --repair` puts it back", b->ifindex);
+}
+
+/* egress_problem once per interface (a netlink question or two each), not
+ * once per backend. */
+static void egress_problems(struct dataplane *dp, struct show_state *s)
+{
+	struct {
+		__u32 ifindex;
+		size_t first;
+	} seen[SIOBPF_MAX_EGRESS];
+	size_t nseen = 0;
+
+	for (size_t i = 0; i < s->nbackends; i++) {
+		__u32 ifindex = s->backends[i].b.ifindex;
+		size_t k = 0;
+
+		while (k < nseen && seen[k].ifindex != ifindex)
+			k++;
+		if (k < nseen) {
+			memcpy(s->egress[i], s->egress[seen[k].first], EGRESS_PROBLEM_MAX);
+			continue;
+		}
+		egress_problem(dp, &s->backends[i].b, s->egress[i]);
+		if (nseen < SIOBPF_MAX_EGRESS)
+			seen[nseen++] = (typeof(seen[0])){ifindex, i};
+	}
 }
 
 int show_load(struct dataplane *dp, struct show_state *s)
@@ -93,10 +119,10 @@ int show_load(struct dataplane *dp, struct show_state *s)
 		if (backend_config_get(dp, s->backends[i].id, &s->own[i]))
 			memset(&s->own[i], 0, sizeof(s->own[i]));
 		s->deadline[i] = backend_drain_deadline(&s->own[i], &s->backends[i].b);
-		egress_problem(dp, &s->backends[i].b, s->egress[i]);
 		if (!backend_config_applies(&s->own[i], s->backends[i].b.generation))
 			memset(&s->own[i], 0, sizeof(s->own[i]));
 	}
+	egress_problems(dp, s);
 	return 0;
 }
 
