@@ -4,9 +4,9 @@
 # and in generic XDP. Real clients, each connecting again and again for
 # several seconds (so their sticky entries are protected), keep connecting
 # while a raw-frame sender in the client namespace sends FLOOD_SOURCES
-# (1,000,000) new sources per XDP mode, a third in each of three styles,
-# one after the other: SYN only, ACK only, and SYN-then-ACK pairs (1.33
-# million frames). After each flood a backend is added (and removed again
+# (1,000,000) new sources per style and XDP mode, in three styles one after
+# the other: SYN only, ACK only, and SYN-then-ACK pairs (4 million frames
+# per mode). After each flood a backend is added (and removed again
 # before the next). It proves that, in each style:
 #
 #  1. no real client changed backend, through the flood and the backend add
@@ -32,8 +32,8 @@ source "$(dirname "$0")/lib.sh"
 require python3 nsenter bpftool nft cc
 
 export CLIENTS4=60 CLIENTS6=1 BACKENDS=4
-FLOOD_SOURCES=${FLOOD_SOURCES:-1000000} # per XDP mode, over the three styles
-PER_STYLE=$(((FLOOD_SOURCES + 2) / 3))
+FLOOD_SOURCES=${FLOOD_SOURCES:-1000000} # per style and XDP mode
+PER_STYLE=$FLOOD_SOURCES
 REAL=40      # real clients: the first 40 IPv4 client addresses
 HANDSHAKE=16 # clients of the handshake check: the next 16
 VIP=$VIP4:80
