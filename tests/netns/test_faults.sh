@@ -75,6 +75,21 @@ to_one() { to_vip; quiet backend add "$T" 10.77.1.1; }
 to_two() { to_vip; quiet backend add "$T" 10.77.1.1; quiet backend add "$T" 10.77.1.2; }
 to_saved() { to_none; siobpf save >"$TOP/saved.yaml" 2>/dev/null; cat "$TOP/saved.yaml" "$TOP/apply.yaml.tail" >"$TOP/apply.yaml"; }
 
+# after_crash WHAT: checks 1 and 2 after a crash; counts into the caller's
+# problems (check found something) and bad (a check failed).
+after_crash() {
+	siobpf check >"$TOP/check" 2>&1 || problems=$((problems + 1))
+	if ! siobpf check --repair >"$TOP/repair" 2>&1 || ! siobpf check >"$TOP/check2" 2>&1; then
+		bad=$((bad + 1))
+		echo "# $1: not repaired"
+		sed 's/^/#   /' "$TOP/repair" "$TOP/check2"
+	fi
+	if ! u_lookups | cmp -s - "$TOP/u.before"; then
+		bad=$((bad + 1))
+		echo "# $1: a client of the untouched VIP changed backend"
+	fi
+}
+
 # crash_each NAME PRESTATE ARGS...: the command at every crash point.
 crash_each() {
 	local name=$1 pre=$2 n=0 rc problems=0 bad=0
@@ -86,16 +101,7 @@ crash_each() {
 		if [ "$rc" -ne 137 ]; then
 			break
 		fi
-		siobpf check >"$TOP/check" 2>&1 || problems=$((problems + 1))
-		if ! siobpf check --repair >"$TOP/repair" 2>&1 || ! siobpf check >"$TOP/check2" 2>&1; then
-			bad=$((bad + 1))
-			echo "# $name killed before write $((n + 1)): not repaired"
-			sed 's/^/#   /' "$TOP/repair" "$TOP/check2"
-		fi
-		if ! u_lookups | cmp -s - "$TOP/u.before"; then
-			bad=$((bad + 1))
-			echo "# $name killed before write $((n + 1)): a client of the untouched VIP changed backend"
-		fi
+		after_crash "$name killed before write $((n + 1))"
 		if ! siobpf "$@" >"$TOP/rerun" 2>&1; then
 			bad=$((bad + 1))
 			echo "# $name killed before write $((n + 1)): running it again failed:"
@@ -223,16 +229,7 @@ daemon_crash_each() {
 			sed 's/^/#   /' "$TOP/out"
 			break
 		fi
-		siobpf check >"$TOP/check" 2>&1 || problems=$((problems + 1))
-		if ! siobpf check --repair >"$TOP/repair" 2>&1 || ! siobpf check >"$TOP/check2" 2>&1; then
-			bad=$((bad + 1))
-			echo "# $name: daemon killed before write $((n + 1)): not repaired"
-			sed 's/^/#   /' "$TOP/repair" "$TOP/check2"
-		fi
-		if ! u_lookups | cmp -s - "$TOP/u.before"; then
-			bad=$((bad + 1))
-			echo "# $name: daemon killed before write $((n + 1)): a client of the untouched VIP changed backend"
-		fi
+		after_crash "$name: daemon killed before write $((n + 1))"
 		if ! daemon_until "$want"; then
 			bad=$((bad + 1))
 			echo "# $name: daemon killed before write $((n + 1)): a daemon started again did not get there"
