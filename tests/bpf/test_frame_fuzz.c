@@ -16,15 +16,24 @@
  * service, one with a 1 s persistence whose entries expire during the
  * run), backends up, drain, down and removed, some on another interface
  * (redirect), and planted sticky entries: live, expired, from the future,
- * of an older generation, for a down, removed, foreign or unknown backend. Frames are
+ * of an older generation, for a down, removed, foreign or unknown backend;
+ * probation entries of the same kinds, young (under the admission gap),
+ * due (promoted by the next packet) and expired; previous rings inside
+ * their window, outside it, and with no change time; a short admission gap
+ * and one capped at half the persistence. TCP frames carry SYN (a
+ * connection start), ACK, SYN-ACK or any flags. Frames are
  * mutations of fixture frames (truncation at random lengths, and sweeps
  * that cut one frame at every length; bit flips; length fields; padding;
  * VLAN stacks; IPv4 options; IPv6 extension chains), fragment trains in and
  * out of order, ICMP errors quoting random headers, and random bytes.
  *
- * State: the oracle reads each frame's sticky entry from the map before the
- * frame runs (so it follows what the program wrote, evictions included)
- * and checks afterwards what the program wrote there. The fragment table is
+ * State: the oracle reads each frame's entries of both tables (sio_sticky,
+ * sio_probation) from the maps before the frame runs (so it follows what
+ * the program wrote, evictions included) and checks afterwards what the
+ * program wrote there: a hit's refresh, a promotion (in sio_sticky, gone
+ * from sio_probation), a probation entry created, nothing else. The VIP's
+ * admission counters (sio_admit_stats) are compared frame by frame, and
+ * their totals at the end against the moves of the frames watched. The fragment table is
  * the oracle's own model of what the program must have recorded (an entry
  * is surely there for 1 s, surely gone after 60 s; a lookup in between is
  * "on a time limit"); each train's datagram id is new, so a train meets no
@@ -1523,10 +1532,12 @@ static void frames_agree_with_the_oracle(void **state)
 	printf("\n");
 	for (int c = 0; c < C_N; c++) {
 		printf("disagreements %-10s %llu", cls_names[c], (unsigned long long)t.disagree[c]);
-		for (int r = 0; r < OR_REASONS; r++)
-			if (t.disagree_reason[c][r])
-				printf("%s oracle %s %llu", r ? "," : " by", oracle_reason_name(r),
+		for (int r = 0, first = 1; r < OR_REASONS; r++)
+			if (t.disagree_reason[c][r]) {
+				printf("%s oracle %s %llu", first ? " by" : ",", oracle_reason_name(r),
 				       (unsigned long long)t.disagree_reason[c][r]);
+				first = 0;
+			}
 		for (int i = 0; i < 16; i++)
 			if (t.disagree_what[c][i])
 				printf("; %s %llu", t.what[i], (unsigned long long)t.disagree_what[c][i]);
