@@ -1499,7 +1499,25 @@ static void frames_agree_with_the_oracle(void **state)
 			admit_read(vips[v].id, one);
 			for (int i = 0; i < OC_N; i++)
 				total[i] += one[i];
+			/* Only a previous ring inside its window is followed; and a
+			 * run of some size follows every such one (the fixture
+			 * exercises the rule). */
+			if (prev_kind[v] != PR_IN && one[OC_PREV_RING]) {
+				fprintf(stderr, "VIP %u followed a previous ring outside its window %llu times\n",
+					vips[v].id, (unsigned long long)one[OC_PREV_RING]);
+				fails++;
+			}
+			if (prev_kind[v] == PR_IN && !one[OC_PREV_RING] && frames >= 200000) {
+				fprintf(stderr, "VIP %u never followed its previous ring\n", vips[v].id);
+				fails++;
+			}
 		}
+		for (int i = 0; i < OC_N && frames >= 200000; i++)
+			if (!total[i]) {
+				fprintf(stderr, "no frame moved the admission counter %s: a path not exercised\n",
+					names[i]);
+				fails++;
+			}
 		printf("admission counters:");
 		for (int i = 0; i < OC_N; i++) {
 			printf(" %s %llu", names[i], (unsigned long long)total[i]);
