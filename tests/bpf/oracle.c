@@ -82,6 +82,13 @@ void oracle_vip_read(struct oracle_vip *v, const uint8_t *key, const uint8_t *va
 	v->flags = val[31];
 }
 
+void oracle_admit_read(struct oracle_admit *a, const uint8_t *val)
+{
+	a->ring_changed = host64(val);
+	a->gap_ms = host32(val + 8);
+	a->prev_ms = host32(val + 12);
+}
+
 void oracle_backend_read(struct oracle_backend *b, const uint8_t *val)
 {
 	memset(b, 0, sizeof(*b));
@@ -249,16 +256,56 @@ static int refresh_due(const struct oracle_vip *v, const struct oracle_sticky *e
 	return now - e->last_seen >= period;
 }
 
+/* §6.3: the admission gap, and whether the previous ring is followed. */
+static uint64_t admit_gap(const struct oracle_vip *v, const struct oracle_admit *a)
+{
+	uint64_t gap = (uint64_t)(a->gap_ms ? a->gap_ms : 1000u) * 1000000ull;
+	uint64_t half = (uint64_t)v->persist_sec * 500000000ull;
+
+	return gap < half ? gap : half;
+}
+
+static int prev_ring_on(const struct oracle_admit *a, uint64_t now)
+{
+	uint64_t window = (uint64_t)(a->prev_ms ? a->prev_ms : 5000u) * 1000000ull;
+
+	return a->ring_changed && now - a->ring_changed < window;
+}
+
+/* Both clock reads must give the same answer, or the frame is on a limit. */
+static int at_both(struct oracle_out *o, int a0, int a1)
+{
+	if (a0 != a1)
+		o->ambiguous = 1;
+	return a1;
+}
+
+/* §7: the backend id in a ring's slot, if it is a record. */
+static const struct oracle_backend *ring_at(const struct oracle_world *w, const uint32_t *ring,
+					    uint32_t slot, uint32_t *id)
+{
+	if (!ring)
+		return NULL;
+	*id = ring[slot];
+	if (*id == 0xffffffffu)
+		return NULL;
+	return backend_at(w, *id);
+}
+
 /* §6 and §7: the backend for a client of a VIP, -1 for none. client_only:
- * an ICMP error, which looks at the table but never writes it. */
+ * an ICMP error, which looks at the tables but never writes them, and
+ * takes the current ring only. tcp_flags: the TCP flags byte (0 for UDP
+ * and later fragments). */
 static int64_t choose(const struct oracle_world *w, const struct oracle_vip *v, const uint8_t *src,
-		      const uint8_t *sport, uint64_t t0, uint64_t t1, int client_only,
-		      struct oracle_out *o)
+		      const uint8_t *sport, uint8_t proto, uint8_t tcp_flags, uint64_t t0, uint64_t t1,
+		      int client_only, struct oracle_out *o)
 {
 	uint8_t *k = o->key;
 	const struct oracle_backend *b;
-	const uint32_t *ring;
-	uint32_t id;
+	const struct oracle_admit *a = &w->admit[v->id];
+	const uint32_t *ring, *prev;
+	uint32_t id = 0, slot;
+	int start;
 
 	memset(k, 0, ORACLE_STICKY_KEY_BYTES);
 	memcpy(k, &v->id, 4);
@@ -274,14 +321,9 @@ static int64_t choose(const struct oracle_world *w, const struct oracle_vip *v, 
 		o->had_entry = w->sticky_get(w->ctx, k, &o->before) == 0;
 		if (o->had_entry) {
 			const struct oracle_sticky *e = &o->before;
-			int l0, l1;
 
 			b = backend_at(w, e->backend_id);
-			l0 = live_at(v, e, b, t0);
-			l1 = live_at(v, e, b, t1);
-			if (l0 != l1)
-				o->ambiguous = 1;
-			if (l1) {
+			if (at_both(o, live_at(v, e, b, t0), live_at(v, e, b, t1))) {
 				if (!client_only) {
 					int d0 = refresh_due(v, e, t0), d1 = refresh_due(v, e, t1);
 
@@ -291,25 +333,71 @@ static int64_t choose(const struct oracle_world *w, const struct oracle_vip *v, 
 				return e->backend_id;
 			}
 		}
+		/* §6.2: then the probation table, by the same liveness. */
+		o->probation = OP_LOOK;
+		o->had_probation = w->probation_get(w->ctx, k, &o->pbefore) == 0;
+		if (o->had_probation) {
+			const struct oracle_sticky *e = &o->pbefore;
+
+			b = backend_at(w, e->backend_id);
+			if (at_both(o, live_at(v, e, b, t0), live_at(v, e, b, t1))) {
+				if (!client_only) {
+					uint64_t gap = admit_gap(v, a);
+
+					o->admit_vip = v->id;
+					if (at_both(o, t0 - e->last_seen >= gap, t1 - e->last_seen >= gap)) {
+						o->sticky = OS_PROMOTE;
+						o->probation = OP_GONE;
+						o->admit[OC_ADMITTED] = 1;
+					} else {
+						o->admit[OC_DEFERRED] = 1;
+					}
+				}
+				return e->backend_id;
+			}
+		}
 	}
 
 	ring = v->id < ORACLE_MAX_VIP_IDS ? w->rings[v->id] : NULL;
-	if (!ring)
-		return -1;
-	id = ring[oracle_murmur3_32(k + 4, 20, v->seed) % w->ring_size];
-	if (id == 0xffffffffu)
-		return -1;
-	b = backend_at(w, id);
-	if (!b || !b->in_use || b->state != 0 || b->vip_id != v->id)
-		return -1;
-	if (!client_only) {
-		o->new_sticky = v->persist_sec != 0;
-		if (v->persist_sec) {
-			o->sticky = OS_CREATE;
-			o->written.backend_id = id;
-			o->written.generation = b->generation;
+	slot = oracle_murmur3_32(k + 4, 20, v->seed) % w->ring_size;
+	if (client_only) {
+		b = ring_at(w, ring, slot, &id);
+		if (!b || !b->in_use || b->state != 0 || b->vip_id != v->id)
+			return -1;
+		return id;
+	}
+
+	/* §6.4: a miss. A connection start is a TCP SYN without ACK. */
+	o->admit_vip = v->id;
+	o->admit[OC_MISSES] = 1;
+	start = proto == 6 && (tcp_flags & 0x12) == 0x02;
+	b = NULL;
+	prev = v->id < ORACLE_MAX_VIP_IDS ? w->prev_rings[v->id] : NULL;
+	if (!start && at_both(o, prev_ring_on(a, t0), prev_ring_on(a, t1))) {
+		b = ring_at(w, prev, slot, &id);
+		if (b && (!b->in_use || b->state == 2 || b->vip_id != v->id))
+			b = NULL;
+		if (b) {
+			o->admit[OC_PREV_RING] = 1;
+			o->prev_ring = 1;
 		}
 	}
+	if (!b) {
+		b = ring_at(w, ring, slot, &id);
+		if (!b || !b->in_use || b->state != 0 || b->vip_id != v->id)
+			return -1;
+	}
+	if (!v->persist_sec)
+		return id;
+	if (!start && proto != 17) {
+		o->admit[OC_REFUSED] = 1;
+		return id;
+	}
+	o->admit[OC_CREATED] = 1;
+	o->new_sticky = 1;
+	o->probation = OP_CREATE;
+	o->written.backend_id = id;
+	o->written.generation = b->generation;
 	return id;
 }
 
@@ -525,7 +613,7 @@ static void icmp_error(const struct oracle_world *w, const struct parsed *p, uin
 	if (!v)
 		return;
 	o->for_vip = 1;
-	id = choose(w, v, client, f + ql4 + 2, t0, t1, 1, o);
+	id = choose(w, v, client, f + ql4 + 2, qproto, 0, t0, t1, 1, o);
 	if (id < 0) {
 		verdict(o, OR_DROP_NO_BACKEND);
 		return;
@@ -568,7 +656,7 @@ void oracle_decide(const struct oracle_world *w, const uint8_t *f, uint32_t len,
 	int64_t id;
 
 	memset(o, 0, sizeof(*o));
-	o->vip_id = o->backend_id = -1;
+	o->vip_id = o->backend_id = o->admit_vip = -1;
 	reason = parse(f, len, &p, o);
 	if (reason) {
 		verdict(o, reason);
@@ -640,7 +728,8 @@ void oracle_decide(const struct oracle_world *w, const uint8_t *f, uint32_t len,
 			verdict(o, OR_DROP_FRAG_UNKNOWN);
 			return;
 		}
-		id = choose(w, only, p.src, (const uint8_t *)"\0\0", t0, t1, 0, o);
+		/* A later fragment carries no TCP flags: never a connection start. */
+		id = choose(w, only, p.src, (const uint8_t *)"\0\0", p.proto, 0, t0, t1, 0, o);
 		if (id < 0)
 			verdict(o, OR_DROP_NO_BACKEND);
 		else
@@ -674,7 +763,7 @@ void oracle_decide(const struct oracle_world *w, const uint8_t *f, uint32_t len,
 		verdict(o, OR_DROP_BAD_CSUM);
 		return;
 	}
-	id = choose(w, v, p.src, f + p.l4, t0, t1, 0, o);
+	id = choose(w, v, p.src, f + p.l4, p.proto, p.proto == 6 ? f[p.l4 + 13] : 0, t0, t1, 0, o);
 	if (id < 0) {
 		verdict(o, OR_DROP_NO_BACKEND);
 		return;

@@ -71,8 +71,20 @@ struct oracle_sticky {
 	uint64_t last_seen;
 };
 
+/* A VIP's admission record (sio_vip_admit's value, 16 bytes). */
+#define ORACLE_ADMIT_BYTES 16
+struct oracle_admit {
+	uint64_t ring_changed; /* 0: never */
+	uint32_t gap_ms, prev_ms; /* 0: the defaults */
+};
+
+/* The admission counters (sio_admit_stats' value, six u64), by index. */
+enum { OC_CREATED, OC_ADMITTED, OC_DEFERRED, OC_REFUSED, OC_MISSES, OC_PREV_RING, OC_N };
+#define ORACLE_ADMIT_STATS_BYTES (8 * OC_N)
+
 void oracle_vip_read(struct oracle_vip *v, const uint8_t *key,
 		     const uint8_t *val);
+void oracle_admit_read(struct oracle_admit *a, const uint8_t *val);
 void oracle_backend_read(struct oracle_backend *b, const uint8_t *val);
 void oracle_sticky_read(struct oracle_sticky *s, const uint8_t *val);
 
@@ -100,6 +112,8 @@ struct oracle_world {
 	const struct oracle_backend *backends; /* indexed by backend id */
 	uint32_t n_backends;
 	const uint32_t *rings[ORACLE_MAX_VIP_IDS]; /* by VIP id; NULL: no ring */
+	const uint32_t *prev_rings[ORACLE_MAX_VIP_IDS]; /* sio_prev_rings; NULL: none */
+	struct oracle_admit admit[ORACLE_MAX_VIP_IDS]; /* sio_vip_admit, by VIP id */
 	uint32_t ring_size;
 	uint32_t ingress_ifindex;
 	uint32_t egress[16]; /* the interfaces in sio_egress */
@@ -107,6 +121,9 @@ struct oracle_world {
 	/* The sticky table's entry for a key, read from the map: 0 found. */
 	int (*sticky_get)(void *ctx, const uint8_t *key,
 			  struct oracle_sticky *out);
+	/* The same, of the probation table (sio_probation). */
+	int (*probation_get)(void *ctx, const uint8_t *key,
+			     struct oracle_sticky *out);
 	void *ctx;
 	/* Seconds a fragment entry surely lives / surely is gone. */
 	uint64_t frag_live_ns, frag_gone_ns;
@@ -125,9 +142,16 @@ struct oracle_world {
 
 enum oracle_sticky_effect {
 	OS_NONE = 0,  /* the table is not touched */
-	OS_LOOK,      /* read only (ICMP errors) */
-	OS_CREATE,    /* the ring chose: entry written {backend, generation, now} */
+	OS_LOOK,      /* read only: the entry stays as it was */
+	OS_PROMOTE,   /* written {probation's backend, generation, now} */
 	OS_HIT,       /* a live entry: refreshed when `refresh` says */
+};
+
+enum oracle_probation_effect {
+	OP_NONE = 0,  /* not looked at */
+	OP_LOOK,      /* read only: the entry stays as it was */
+	OP_CREATE,    /* written {backend, generation, now} (created or replaced) */
+	OP_GONE,      /* promoted: deleted */
 };
 
 struct oracle_out {
@@ -148,6 +172,13 @@ struct oracle_out {
 	int had_entry;
 	struct oracle_sticky before, written;
 	int refresh;           /* OS_HIT: 0 no, 1 yes, 2 either */
+	/* Probation side effect, and the admission counters it adds to. */
+	int probation;         /* enum oracle_probation_effect */
+	int had_probation;
+	struct oracle_sticky pbefore;
+	int64_t admit_vip;     /* the VIP whose admission counters may move; -1 none */
+	uint8_t admit[OC_N];   /* what each adds */
+	int prev_ring;         /* decided by the previous ring */
 	/* Fragment table write, applied by oracle_commit. */
 	int frag_write;
 	struct oracle_frag frag;

@@ -16,15 +16,24 @@
  * service, one with a 1 s persistence whose entries expire during the
  * run), backends up, drain, down and removed, some on another interface
  * (redirect), and planted sticky entries: live, expired, from the future,
- * of an older generation, for a down, removed, foreign or unknown backend. Frames are
+ * of an older generation, for a down, removed, foreign or unknown backend;
+ * probation entries of the same kinds, young (under the admission gap),
+ * due (promoted by the next packet) and expired; previous rings inside
+ * their window, outside it, and with no change time; a short admission gap
+ * and one capped at half the persistence. TCP frames carry SYN (a
+ * connection start), ACK, SYN-ACK or any flags. Frames are
  * mutations of fixture frames (truncation at random lengths, and sweeps
  * that cut one frame at every length; bit flips; length fields; padding;
  * VLAN stacks; IPv4 options; IPv6 extension chains), fragment trains in and
  * out of order, ICMP errors quoting random headers, and random bytes.
  *
- * State: the oracle reads each frame's sticky entry from the map before the
- * frame runs (so it follows what the program wrote, evictions included)
- * and checks afterwards what the program wrote there. The fragment table is
+ * State: the oracle reads each frame's entries of both tables (sio_sticky,
+ * sio_probation) from the maps before the frame runs (so it follows what
+ * the program wrote, evictions included) and checks afterwards what the
+ * program wrote there: a hit's refresh, a promotion (in sio_sticky, gone
+ * from sio_probation), a probation entry created, nothing else. The VIP's
+ * admission counters (sio_admit_stats) are compared frame by frame, and
+ * their totals at the end against the moves of the frames watched. The fragment table is
  * the oracle's own model of what the program must have recorded (an entry
  * is surely there for 1 s, surely gone after 60 s; a lookup in between is
  * "on a time limit"); each train's datagram id is new, so a train meets no
@@ -135,6 +144,26 @@ static const struct vip_case cases[N_VIPS] = {
 	{"10.0.0.50", 80, IPPROTO_TCP, SIOBPF_STICKY_IP, 32, 1, VK_NORMAL},
 };
 
+/* Admission (docs/data-path.md §6.2-§6.4), per VIP: its previous ring,
+ * kept by a ring change during the setup (PR_IN: the window lasts the
+ * whole run, so packets that are not connection starts follow it; PR_OUT:
+ * the change is long past; PR_NEVER: the ring is there but no change time
+ * is), and its admission gap in ms (0: the default 1 s; 200: a short one;
+ * 10^9: capped at half the persistence, so planted young entries stay
+ * young for the whole run). The 1 s persistence VIP's gap is 0.5 s. */
+enum { PR_NONE, PR_IN, PR_OUT, PR_NEVER };
+static const int prev_kind[N_VIPS] = {PR_IN, PR_NONE, PR_IN, PR_IN, PR_NONE, PR_OUT,
+				      PR_IN, PR_NEVER, PR_NONE, PR_NONE, PR_IN};
+static const __u32 gap_ms[N_VIPS] = {0, 200, 0, 0, 0, 0, 0, 0, 1000000000u, 0, 0};
+
+static __u64 gap_ns_of(int v)
+{
+	__u64 gap = (__u64)(gap_ms[v] ? gap_ms[v] : 1000u) * 1000000ull;
+	__u64 half = (__u64)cases[v].persist * (SEC / 2);
+
+	return gap < half ? gap : half;
+}
+
 static struct siobpf_vip vips[N_VIPS];
 static __u8 vip_addr[N_VIPS][16];
 
@@ -197,7 +226,10 @@ static void setup_vips(void)
 				assert_int_equal(dataplane_backend_put(&test_dp, id, &b), 0);
 			}
 		}
-		if (c->kind == VK_STALE_RING) /* the ring is built, then they leave service */
+		/* The ring is built with every backend up, then they leave
+		 * service: a stale ring, or (rebuilt below) a previous ring that
+		 * names backends drain, down and removed. */
+		if (c->kind == VK_STALE_RING || prev_kind[v] != PR_NONE)
 			ring_rebuild(&vips[v]);
 		/* 0, 1 up; 2 drain; 3 down; 4 removed (in_use 0). */
 		put_backend_state(backend_id_of(v, 2), SIOBPF_BACKEND_DRAIN, 1);
@@ -211,6 +243,21 @@ static void setup_vips(void)
 			put_backend_state(backend_id_of(v, 1), SIOBPF_BACKEND_DOWN, 1);
 		else
 			ring_rebuild(&vips[v]);
+		{
+			struct siobpf_vip_admit admit;
+
+			assert_int_equal(dataplane_vip_admit_get(&test_dp, vips[v].id, &admit), 0);
+			if (prev_kind[v] != PR_NONE) /* the rebuild kept the ring before it */
+				assert_int_not_equal(admit.ring_changed, 0);
+			admit.admit_gap_ms = gap_ms[v];
+			if (prev_kind[v] == PR_IN)
+				admit.prev_ring_ms = 3600 * 1000;
+			else if (prev_kind[v] == PR_OUT)
+				admit.ring_changed -= 1000 * SEC; /* the default 5 s window long over */
+			else if (prev_kind[v] == PR_NEVER)
+				admit.ring_changed = 0;
+			assert_int_equal(dataplane_vip_admit_put(&test_dp, vips[v].id, &admit), 0);
+		}
 	}
 }
 
@@ -282,14 +329,64 @@ static int plant_entries(void)
 	return planted;
 }
 
+/* Probation entries for about 40% of the clients, beside the sticky ones
+ * or not: young (under the admission gap: deferred), due (promoted by the
+ * client's next packet), expired, from the future, and for every kind of
+ * backend the sticky entries have. With a 1 s gap, young ones come due in
+ * the first second; the long-gap VIP's stay young. */
+static int plant_probation(void)
+{
+	__u64 now = now_ns();
+	int planted = 0;
+
+	for (int v = 0; v < N_VIPS; v++) {
+		int family = strchr(cases[v].addr, ':') ? 6 : 4;
+		int ports = vips[v].sticky == SIOBPF_STICKY_IP_PORT ? 8 : 1;
+		__u64 gap = gap_ns_of(v), persist = (__u64)cases[v].persist * SEC;
+
+		if (cases[v].persist < 600)
+			continue;
+		for (int c = 0; c < N_CLIENTS; c++)
+			for (int p = 0; p < ports; p++) {
+				struct siobpf_sticky_key key;
+				struct siobpf_sticky e = {.generation = 1};
+				__u32 pick = rnd(10), age = rnd(100);
+
+				if (!chance(40))
+					continue;
+				sticky_key_of(v, family == 4 ? clients4[c] : clients6[c], htons(client_ports[p]), &key);
+				e.backend_id = pick < 5 ? backend_id_of(v, (int)pick)
+					       : pick == 5 ? backend_id_of((v + 1) % N_VIPS, 0)
+					       : pick == 6 ? 4000
+					       : backend_id_of(v, (int)rnd(2));
+				if (chance(10))
+					e.generation = 2;
+				if (age < 30) /* young */
+					e.last_seen = now - (gap >= 60 * SEC ? SEC + rnd((__u32)(gap / SEC - 30)) * SEC
+									 : gap / 4);
+				else if (age < 75) /* due */
+					e.last_seen = now - gap - 10 * SEC -
+						      rnd((__u32)((persist - gap) / SEC - 20)) * SEC;
+				else if (age < 95) /* expired */
+					e.last_seen = now - persist - 1000 * SEC;
+				else /* from the future: very old */
+					e.last_seen = now + 1000 * SEC;
+				assert_int_equal(bpf_map_update_elem(test_dp.probation_fd, &key, &e, BPF_ANY), 0);
+				planted++;
+			}
+	}
+	return planted;
+}
+
 /* ---- the oracle's world, read from the maps ---- */
 
 static struct oracle_world world;
 static struct oracle_backend obackends[SIOBPF_MAX_BACKENDS];
-static __u32 rings[N_VIPS][SIOBPF_RING_SIZE];
+static __u32 rings[N_VIPS][SIOBPF_RING_SIZE], prev_rings[N_VIPS][SIOBPF_RING_SIZE];
 
-/* The frame's pre-run sticky reads, replayed to the second decision. */
+/* The frame's pre-run reads of both tables, replayed to the second decision. */
 struct sticky_read {
+	int fd;
 	__u8 key[ORACLE_STICKY_KEY_BYTES];
 	int found;
 	__u8 val[ORACLE_STICKY_BYTES];
@@ -297,12 +394,11 @@ struct sticky_read {
 static struct sticky_read reads[4];
 static int n_reads, replaying;
 
-static int sticky_get(void *ctx, const uint8_t *key, struct oracle_sticky *out)
+static int table_get(int fd, const uint8_t *key, struct oracle_sticky *out)
 {
-	(void)ctx;
 	if (replaying) {
 		for (int i = 0; i < n_reads; i++)
-			if (!memcmp(reads[i].key, key, ORACLE_STICKY_KEY_BYTES)) {
+			if (reads[i].fd == fd && !memcmp(reads[i].key, key, ORACLE_STICKY_KEY_BYTES)) {
 				if (reads[i].found)
 					oracle_sticky_read(out, reads[i].val);
 				return reads[i].found ? 0 : -1;
@@ -310,11 +406,24 @@ static int sticky_get(void *ctx, const uint8_t *key, struct oracle_sticky *out)
 		fail_msg("the oracle read a sticky key after the run that it had not read before");
 	}
 	assert_true(n_reads < 4);
+	reads[n_reads].fd = fd;
 	memcpy(reads[n_reads].key, key, ORACLE_STICKY_KEY_BYTES);
-	reads[n_reads].found = bpf_map_lookup_elem(test_dp.sticky_fd, key, reads[n_reads].val) == 0;
+	reads[n_reads].found = bpf_map_lookup_elem(fd, key, reads[n_reads].val) == 0;
 	if (reads[n_reads].found)
 		oracle_sticky_read(out, reads[n_reads].val);
 	return reads[n_reads++].found ? 0 : -1;
+}
+
+static int sticky_get(void *ctx, const uint8_t *key, struct oracle_sticky *out)
+{
+	(void)ctx;
+	return table_get(test_dp.sticky_fd, key, out);
+}
+
+static int probation_get(void *ctx, const uint8_t *key, struct oracle_sticky *out)
+{
+	(void)ctx;
+	return table_get(test_dp.probation_fd, key, out);
 }
 
 /* The oracle's view of sio_egress: its keys. */
@@ -341,6 +450,8 @@ static void world_load(void)
 	_Static_assert(sizeof(struct siobpf_vip) == ORACLE_VIP_BYTES, "VIP bytes");
 	_Static_assert(sizeof(struct siobpf_backend) == ORACLE_BACKEND_BYTES, "backend bytes");
 	_Static_assert(sizeof(struct siobpf_sticky) == ORACLE_STICKY_BYTES, "sticky bytes");
+	_Static_assert(sizeof(struct siobpf_vip_admit) == ORACLE_ADMIT_BYTES, "admission record bytes");
+	_Static_assert(sizeof(struct siobpf_admit_stats) == ORACLE_ADMIT_STATS_BYTES, "admission counter bytes");
 
 	world.n_vips = 0;
 	while (!bpf_map_get_next_key(test_dp.vips_fd, prev, next)) {
@@ -362,11 +473,23 @@ static void world_load(void)
 	for (int v = 0; v < N_VIPS; v++) {
 		assert_int_equal(dataplane_ring_read(&test_dp, vips[v].id, rings[v]), 0);
 		world.rings[vips[v].id] = rings[v];
+		/* The previous ring and the admission record, as bytes. */
+		{
+			__u8 admit[ORACLE_ADMIT_BYTES];
+			__u32 id = vips[v].id;
+			int err = dataplane_prev_ring_read(&test_dp, id, prev_rings[v]);
+
+			assert_true(err == 0 || err == -ENOENT);
+			world.prev_rings[id] = err ? NULL : prev_rings[v];
+			assert_int_equal(bpf_map_lookup_elem(test_dp.vip_admit_fd, &id, admit), 0);
+			oracle_admit_read(&world.admit[id], admit);
+		}
 	}
 	world.ring_size = SIOBPF_RING_SIZE;
 	world.ingress_ifindex = 1; /* a test run's ingress is lo */
 	egress_read();
 	world.sticky_get = sticky_get;
+	world.probation_get = probation_get;
 	world.frag_live_ns = 1 * SEC;
 	world.frag_gone_ns = 60 * SEC;
 	world.frags = calloc(ORACLE_FRAG_BUCKETS * ORACLE_FRAG_WAYS, sizeof(*world.frags));
@@ -463,7 +586,11 @@ static __u32 put_l4(__u8 *b, __u8 proto, __u16 sport, __u16 dport, __u32 payload
 		put16(b, sport);
 		put16(b + 2, dport);
 		b[12] = (__u8)((hl / 4) << 4);
-		b[13] = chance(50) ? 0x02 : 0x10; /* SYN or ACK */
+		{ /* SYN (a connection start), ACK, SYN-ACK, or any flags */
+			__u32 r = rnd(100);
+
+			b[13] = r < 40 ? 0x02 : r < 70 ? 0x10 : r < 80 ? 0x12 : (__u8)rnd(256);
+		}
 		put16(b + 14, 65535);
 		for (__u32 i = 20; i < hl; i++)
 			b[i] = 1; /* NOP */
@@ -946,6 +1073,7 @@ static const char *const cls_names[C_N] = {"checksum", "fragment", "ipv6-ext", "
 struct tally {
 	__u64 frames, forwarded, not_runnable, on_edge;
 	__u64 hits, refreshes, creates, icmp_forwarded, by_fragment_entry;
+	__u64 promotions, deferred, refused, prev_ring;
 	__u64 by_reason[OR_REASONS];
 	__u64 disagree[C_N];
 	__u64 disagree_reason[C_N][OR_REASONS];
@@ -1052,41 +1180,93 @@ static const char *invariant_broken(const struct oracle_out *o, int action, int 
 	return vip_ok ? NULL : "the backend serves no VIP of the frame's address";
 }
 
-/* What the program wrote to the frame's sticky entry, against the oracle. */
+/* What the program wrote to the frame's entries in both tables, against
+ * the oracle. */
+static int entry_same(const struct oracle_sticky *a, const struct oracle_sticky *b)
+{
+	return a->backend_id == b->backend_id && a->generation == b->generation &&
+	       a->last_seen == b->last_seen;
+}
+
 static const char *sticky_wrong(const struct oracle_out *o, __u64 t0, __u64 t1)
 {
 	__u8 val[ORACLE_STICKY_BYTES];
 	struct oracle_sticky now;
 	int found;
 
-	if (o->sticky == OS_NONE)
+	if (o->sticky != OS_NONE) {
+		found = bpf_map_lookup_elem(test_dp.sticky_fd, o->key, val) == 0;
+		if (found)
+			oracle_sticky_read(&now, val);
+		switch (o->sticky) {
+		case OS_LOOK:
+			if (found != o->had_entry || (found && !entry_same(&now, &o->before)))
+				return "the sticky entry changed, and should not have";
+			break;
+		case OS_PROMOTE:
+			if (!found)
+				return "no sticky entry made by the promotion";
+			if (now.backend_id != o->pbefore.backend_id || now.generation != o->pbefore.generation ||
+			    now.last_seen < t0 || now.last_seen > t1)
+				return "the promoted sticky entry differs";
+			break;
+		case OS_HIT:
+			if (!found || now.backend_id != o->before.backend_id ||
+			    now.generation != o->before.generation)
+				return "the sticky entry hit was replaced";
+			if (now.last_seen == o->before.last_seen) {
+				if (o->refresh == 1)
+					return "the sticky entry was not refreshed";
+			} else if (o->refresh == 0) {
+				return "the sticky entry was refreshed too early";
+			} else if (now.last_seen < t0 || now.last_seen > t1) {
+				return "refreshed to a wrong time";
+			}
+			break;
+		}
+	}
+	if (o->probation == OP_NONE)
 		return NULL;
-	found = bpf_map_lookup_elem(test_dp.sticky_fd, o->key, val) == 0;
+	found = bpf_map_lookup_elem(test_dp.probation_fd, o->key, val) == 0;
 	if (found)
 		oracle_sticky_read(&now, val);
-	switch (o->sticky) {
-	case OS_LOOK:
-		if (found != o->had_entry || (found && memcmp(&now, &o->before, sizeof(now))))
-			return "the sticky entry changed, and should not have";
-		return NULL;
-	case OS_CREATE:
+	switch (o->probation) {
+	case OP_LOOK:
+		if (found != o->had_probation || (found && !entry_same(&now, &o->pbefore)))
+			return "the probation entry changed, and should not have";
+		break;
+	case OP_CREATE:
 		if (!found)
-			return "no sticky entry created";
+			return "no probation entry created";
 		if (now.backend_id != o->written.backend_id || now.generation != o->written.generation ||
 		    now.last_seen < t0 || now.last_seen > t1)
-			return "the created sticky entry differs";
-		return NULL;
-	case OS_HIT:
-		if (!found || now.backend_id != o->before.backend_id || now.generation != o->before.generation)
-			return "the sticky entry hit was replaced";
-		if (now.last_seen == o->before.last_seen)
-			return o->refresh == 1 ? "the sticky entry was not refreshed" : NULL;
-		if (o->refresh == 0)
-			return "the sticky entry was refreshed too early";
-		return now.last_seen < t0 || now.last_seen > t1 ? "refreshed to a wrong time" : NULL;
+			return "the created probation entry differs";
+		break;
+	case OP_GONE:
+		if (found)
+			return "the promoted entry is still on probation";
+		break;
 	}
 	return NULL;
 }
+
+/* A VIP's admission counters, summed over CPUs. */
+static void admit_read(__u32 id, __u64 sum[OC_N])
+{
+	static struct siobpf_admit_stats per[512];
+
+	memset(sum, 0, OC_N * sizeof(*sum));
+	assert_int_equal(bpf_map_lookup_elem(test_dp.admit_stats_fd, &id, per), 0);
+	for (int c = 0; c < ncpus; c++) {
+		const __u64 *f = (const __u64 *)&per[c];
+
+		for (int i = 0; i < OC_N; i++)
+			sum[i] += f[i];
+	}
+}
+
+/* The admission counters' moves seen frame by frame, to hold the totals to. */
+static __u64 admit_watched[OC_N];
 
 static void check_frame(struct tally *t, __u64 index, const struct frame *f)
 {
@@ -1094,6 +1274,7 @@ static void check_frame(struct tally *t, __u64 index, const struct frame *f)
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = 1);
 	struct siobpf_traffic vb = {0}, bb = {0}, va, ba;
+	__u64 ab[OC_N], aa[OC_N];
 	struct oracle_out o;
 	__u64 t0, t1;
 	int action, reason = -1, backend = -1, err, cls;
@@ -1108,6 +1289,8 @@ static void check_frame(struct tally *t, __u64 index, const struct frame *f)
 		vb = traffic_read(test_dp.vip_stats_fd, (__u32)o.vip_id);
 		bb = traffic_read(test_dp.be_stats_fd, (__u32)o.backend_id);
 	}
+	if (o.admit_vip >= 0)
+		admit_read((__u32)o.admit_vip, ab);
 	t0 = now_ns();
 	err = bpf_prog_test_run_opts(test_dp.prog_fd, &opts);
 	t1 = now_ns();
@@ -1120,7 +1303,18 @@ static void check_frame(struct tally *t, __u64 index, const struct frame *f)
 	t->frames++;
 	action = (int)opts.retval;
 	replaying = 1;
-	oracle_decide(&world, f->b, f->len, t0, t1, &o);
+	{
+		int64_t watched = o.admit_vip;
+
+		oracle_decide(&world, f->b, f->len, t0, t1, &o);
+		if (watched >= 0) {
+			admit_read((__u32)watched, aa);
+			for (int i = 0; i < OC_N; i++)
+				admit_watched[i] += aa[i] - ab[i];
+		}
+		if (watched != o.admit_vip)
+			o.ambiguous = 1; /* the clock reads chose different paths */
+	}
 	t->by_reason[o.reason]++;
 
 	reasons_read(reasons_after);
@@ -1150,7 +1344,11 @@ static void check_frame(struct tally *t, __u64 index, const struct frame *f)
 	cls = class_of(&o);
 	t->hits += o.sticky == OS_HIT;
 	t->refreshes += o.sticky == OS_HIT && o.refresh == 1;
-	t->creates += o.sticky == OS_CREATE;
+	t->creates += o.probation == OP_CREATE;
+	t->promotions += o.sticky == OS_PROMOTE;
+	t->deferred += o.admit[OC_DEFERRED];
+	t->refused += o.admit[OC_REFUSED];
+	t->prev_ring += o.prev_ring;
 	t->icmp_forwarded += (o.flags & OF_ICMP) && o.backend_id >= 0;
 	t->by_fragment_entry += o.frag_exception;
 	if (action != o.action || reason != o.reason ||
@@ -1163,6 +1361,12 @@ static void check_frame(struct tally *t, __u64 index, const struct frame *f)
 		report(t, cls, index, f, &o, action, reason, backend, why);
 		goto commit;
 	}
+	if (o.admit_vip >= 0)
+		for (int i = 0; i < OC_N; i++)
+			if (aa[i] - ab[i] != o.admit[i]) {
+				report(t, cls, index, f, &o, action, reason, backend, "admission counters");
+				goto commit;
+			}
 	if (o.action == OA_TX || o.action == OA_REDIRECT) {
 		va = traffic_read(test_dp.vip_stats_fd, (__u32)o.vip_id);
 		ba = traffic_read(test_dp.be_stats_fd, (__u32)o.backend_id);
@@ -1222,7 +1426,7 @@ static void frames_agree_with_the_oracle(void **state)
 	__u64 frames, fails = 0;
 	struct timespec a, b;
 	double secs;
-	int planted;
+	int planted, planted_probation;
 
 	(void)state;
 	ncpus = libbpf_num_possible_cpus();
@@ -1242,6 +1446,7 @@ static void frames_agree_with_the_oracle(void **state)
 	setup_clients();
 	setup_vips();
 	planted = plant_entries();
+	planted_probation = plant_probation();
 	world_load();
 	reasons_read(reasons_before);
 
@@ -1283,13 +1488,60 @@ static void frames_agree_with_the_oracle(void **state)
 		}
 	}
 
+	/* The admission counters moved only in frames the oracle sent to a
+	 * VIP's decision. */
+	{
+		static const char *const names[OC_N] = {"created", "admitted", "deferred",
+							"refused", "misses", "prev_ring"};
+		__u64 total[OC_N] = {0}, one[OC_N];
+
+		for (int v = 0; v < N_VIPS; v++) {
+			admit_read(vips[v].id, one);
+			for (int i = 0; i < OC_N; i++)
+				total[i] += one[i];
+			/* Only a previous ring inside its window is followed; and a
+			 * run of some size follows every such one (the fixture
+			 * exercises the rule). */
+			if (prev_kind[v] != PR_IN && one[OC_PREV_RING]) {
+				fprintf(stderr, "VIP %u followed a previous ring outside its window %llu times\n",
+					vips[v].id, (unsigned long long)one[OC_PREV_RING]);
+				fails++;
+			}
+			if (prev_kind[v] == PR_IN && !one[OC_PREV_RING] && frames >= 200000) {
+				fprintf(stderr, "VIP %u never followed its previous ring\n", vips[v].id);
+				fails++;
+			}
+		}
+		for (int i = 0; i < OC_N && frames >= 200000; i++)
+			if (!total[i]) {
+				fprintf(stderr, "no frame moved the admission counter %s: a path not exercised\n",
+					names[i]);
+				fails++;
+			}
+		printf("admission counters:");
+		for (int i = 0; i < OC_N; i++) {
+			printf(" %s %llu", names[i], (unsigned long long)total[i]);
+			if (total[i] != admit_watched[i]) {
+				fprintf(stderr, "admission counter %s: %llu, of which frames the oracle "
+					"decided for a VIP moved it %llu\n", names[i],
+					(unsigned long long)total[i], (unsigned long long)admit_watched[i]);
+				fails++;
+			}
+		}
+		printf("\n");
+	}
+
 	printf("%llu frames run in %.1f s (%.0f/s), %llu refused as shorter than Ethernet, "
-	       "%d sticky entries planted, %llu on a time limit (not compared)\n",
+	       "%d sticky and %d probation entries planted, %llu on a time limit (not compared)\n",
 	       (unsigned long long)t.frames, secs, (double)t.frames / secs,
-	       (unsigned long long)t.not_runnable, planted, (unsigned long long)t.on_edge);
-	printf("compared: %llu sticky hits (%llu refreshing), %llu entries created, %llu ICMP errors "
-	       "forwarded, %llu later fragments forwarded by the fragment table\n",
+	       (unsigned long long)t.not_runnable, planted, planted_probation, (unsigned long long)t.on_edge);
+	printf("compared: %llu sticky hits (%llu refreshing), %llu probation entries created, %llu "
+	       "promoted, %llu probation hits deferred, %llu misses refused an entry, %llu decided by "
+	       "a previous ring, %llu ICMP errors forwarded, %llu later fragments forwarded by the "
+	       "fragment table\n",
 	       (unsigned long long)t.hits, (unsigned long long)t.refreshes, (unsigned long long)t.creates,
+	       (unsigned long long)t.promotions, (unsigned long long)t.deferred,
+	       (unsigned long long)t.refused, (unsigned long long)t.prev_ring,
 	       (unsigned long long)t.icmp_forwarded, (unsigned long long)t.by_fragment_entry);
 	printf("oracle verdicts:");
 	for (int r = 0; r < OR_REASONS; r++)
@@ -1298,10 +1550,12 @@ static void frames_agree_with_the_oracle(void **state)
 	printf("\n");
 	for (int c = 0; c < C_N; c++) {
 		printf("disagreements %-10s %llu", cls_names[c], (unsigned long long)t.disagree[c]);
-		for (int r = 0; r < OR_REASONS; r++)
-			if (t.disagree_reason[c][r])
-				printf("%s oracle %s %llu", r ? "," : " by", oracle_reason_name(r),
+		for (int r = 0, first = 1; r < OR_REASONS; r++)
+			if (t.disagree_reason[c][r]) {
+				printf("%s oracle %s %llu", first ? " by" : ",", oracle_reason_name(r),
 				       (unsigned long long)t.disagree_reason[c][r]);
+				first = 0;
+			}
 		for (int i = 0; i < 16; i++)
 			if (t.disagree_what[c][i])
 				printf("; %s %llu", t.what[i], (unsigned long long)t.disagree_what[c][i]);
