@@ -57,9 +57,9 @@ static __always_inline struct siobpf_backend *vip_backend(const struct siobpf_vi
 }
 
 /* An ICMP error about a VIP flow (icmp.h) goes where the client's own
- * packets go: to its live sticky entry's backend, else to the ring's. It
- * only looks: a router's error must not create, replace or keep alive a
- * client's entry. Any other ICMP, or an error about no VIP flow, is passed.
+ * packets go: to its live protected entry's backend, else its live probation
+ * entry's, else the current ring's. It only looks: a router's error must not
+ * create, promote, replace or keep alive a client's entry. Any other ICMP, or an error about no VIP flow, is passed.
  * A function of its own (a BPF-to-BPF call) so that none of this changes
  * the code of the TCP/UDP path. */
 static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
