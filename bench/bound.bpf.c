@@ -134,7 +134,7 @@ static __always_inline int to_backend(struct ethhdr *eth, __u32 id)
 	return XDP_TX;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bound_lru_hit(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = {};
@@ -166,7 +166,7 @@ static __always_inline void count_traffic(__u32 id, __u32 bytes)
  * the entry's age against the VIP's persistence (a clock read) and the
  * per-VIP, per-backend and per-reason counters. The least a sticky hit can
  * cost while doing its whole job with the design's table. */
-SEC("xdp")
+SEC("xdp.frags")
 int bound_design_hit(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = {};
@@ -193,7 +193,7 @@ int bound_design_hit(struct xdp_md *ctx)
 	return action;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bound_array_hit(struct xdp_md *ctx)
 {
 	struct bound_slot *s;
@@ -217,7 +217,7 @@ static __always_inline __u64 *counter(__u32 slot)
 
 /* The reference for bound_cold_read and bound_lru_insert, which need a
  * counter to vary what they touch. */
-SEC("xdp")
+SEC("xdp.frags")
 int bound_counter(struct xdp_md *ctx)
 {
 	__u64 *n = counter(BOUND_COUNT_PROBE);
@@ -230,7 +230,7 @@ int bound_counter(struct xdp_md *ctx)
 
 /* bound_counter plus one read of a line chosen at random: the latency a
  * new client pays at least, since its entry's line has never been read. */
-SEC("xdp")
+SEC("xdp.frags")
 int bound_cold_read(struct xdp_md *ctx)
 {
 	__u64 *n = counter(BOUND_COUNT_PROBE);
@@ -251,7 +251,7 @@ int bound_cold_read(struct xdp_md *ctx)
  * one insert into the empty bound_new. The client is the count of inserts
  * made so far, so every key is new and user space can check that every
  * repetition inserted. */
-SEC("xdp")
+SEC("xdp.frags")
 int bound_lru_insert(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = {};

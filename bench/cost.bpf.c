@@ -48,7 +48,7 @@ volatile struct siobpf_vip_key vip_key;
 volatile struct siobpf_sticky_key sticky_key;
 
 /* The VIP found at its home slot, as for a VIP whose window is not crowded. */
-SEC("xdp")
+SEC("xdp.frags")
 int cost_vip_lookup(struct xdp_md *ctx)
 {
 	struct siobpf_vip_key key = vip_key;
@@ -69,7 +69,7 @@ int cost_vip_lookup(struct xdp_md *ctx)
 	return swap_macs_tx(ctx);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int cost_sticky_lookup(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = sticky_key;
@@ -80,7 +80,7 @@ int cost_sticky_lookup(struct xdp_md *ctx)
 }
 
 /* siobpf counts a forwarded packet three times: VIP, backend, reason. */
-SEC("xdp")
+SEC("xdp.frags")
 int cost_counters(struct xdp_md *ctx)
 {
 	__u32 ids[3] = {0, 1, 2};
@@ -96,7 +96,7 @@ int cost_counters(struct xdp_md *ctx)
 	return swap_macs_tx(ctx);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int cost_clock(struct xdp_md *ctx)
 {
 	if (!bpf_ktime_get_coarse_ns())

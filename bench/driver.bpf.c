@@ -28,7 +28,25 @@ struct {
 	__type(value, __u32);
 } drv_target SEC(".maps");
 
-SEC("xdp")
+/* The header checksum of a 20-byte IPv4 header, written again: siobpf
+ * drops a VIP's frame whose checksum is wrong, and the addresses changed. */
+static __always_inline void ipv4_csum_set(struct iphdr *ip)
+{
+	__u16 *word = (__u16 *)ip;
+	__u32 sum = 0;
+
+	ip->check = 0;
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		sum += word[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->check = (__u16)~sum;
+}
+
+/* xdp.frags, like siobpf's program and every other target: a tail call
+ * needs the caller and the callee alike. */
+SEC("xdp.frags")
 int drv_next_client(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -61,6 +79,7 @@ int drv_next_client(struct xdp_md *ctx)
 		ip->saddr = bpf_htonl(cfg->src_base + n);
 		if (cfg->dst_count)
 			ip->daddr = bpf_htonl(cfg->dst_base + d);
+		ipv4_csum_set(ip);
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 

@@ -12,7 +12,7 @@
 #include "swap.bpf.h"
 
 /* Swap the MACs and send the frame back: the per-packet floor. */
-SEC("xdp")
+SEC("xdp.frags")
 int floor_swap(struct xdp_md *ctx)
 {
 	return swap_macs_tx(ctx);
@@ -36,7 +36,7 @@ struct {
 
 /* IPv4 frames for the VIP go to backend (client address mod N): the extra
  * hop of an L2 DSR balancer with no lookup. Everything else passes. */
-SEC("xdp")
+SEC("xdp.frags")
 int floor_fwd(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
