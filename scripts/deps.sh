@@ -18,9 +18,11 @@ packages=(
 	libcmocka-dev libclang-rt-14-dev iproute2 util-linux procps netbase ethtool curl socat nginx-light iputils-ping
 	python3 strace redis-server
 	git # tests/netns/test_upgrade.sh builds release 0.1.0 from the history
-	nftables # nft: tests/netns/test_flood.sh holds back a handshake's ACK, drops the flood at the backends
+	# nft: test_flood.sh holds back a handshake's ACK and drops the flood at
+	# the backends, test_egress.sh counts what each backend receives; the
+	# bench DNATs by jhash
+	nftables
 	prometheus # promtool: tests/netns/test_metrics.sh lints the exposition
-	nftables   # tests/netns/test_egress.sh counts what each backend receives; bench: DNAT by jhash
 )
 if [ "${1:-}" = "--bench" ]; then
 	packages+=(
