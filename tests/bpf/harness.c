@@ -400,6 +400,17 @@ void ring_rebuild(const struct siobpf_vip *vip)
 	assert_int_equal(dataplane_ring_rebuild(&test_dp, vip), 0);
 }
 
+void backends_add_numbered(const struct siobpf_vip *vip, int n)
+{
+	for (int id = 1; id <= n; id++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "10.0.1.%d", id);
+		backend_add(vip, (__u32)id, addr, 1);
+	}
+	ring_rebuild(vip);
+}
+
 int chosen_backend(const struct run_result *res)
 {
 	if (res->action != XDP_TX && res->action != XDP_REDIRECT)

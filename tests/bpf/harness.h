@@ -109,6 +109,8 @@ void vip_add(const struct vip_spec *spec, struct siobpf_vip *out);
 void backend_add(const struct siobpf_vip *vip, __u32 id, const char *addr, __u32 weight);
 void backend_set_state(const struct siobpf_vip *vip, __u32 id, __u8 state);
 void ring_rebuild(const struct siobpf_vip *vip);
+/* Backends 1..n of a VIP at 10.0.1.<id>, weight 1, and the VIP's ring. */
+void backends_add_numbered(const struct siobpf_vip *vip, int n);
 
 /* The backend id a forwarded frame was sent to (from its destination MAC),
  * or -1 when the frame was not forwarded. */

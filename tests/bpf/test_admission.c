@@ -37,13 +37,7 @@ static void setup_vip(__u8 proto, __u32 persist, int n)
 	vip_add(&(struct vip_spec){.addr = "10.0.0.100", .port = 80, .proto = proto, .id = VIP_ID,
 				   .persist_sec = persist, .seed = 7},
 		&vip);
-	for (int id = 1; id <= n; id++) {
-		char addr[32];
-
-		snprintf(addr, sizeof(addr), "10.0.1.%d", id);
-		backend_add(&vip, (__u32)id, addr, 1);
-	}
-	ring_rebuild(&vip);
+	backends_add_numbered(&vip, n);
 }
 
 enum kind { SYN, ACK, SYNACK, UDP };

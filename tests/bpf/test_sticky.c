@@ -28,13 +28,7 @@ static void setup_vip(__u8 sticky, __u8 prefix, __u32 persist, int n)
 	vip_add(&(struct vip_spec){.addr = "10.0.0.100", .port = 80, .id = VIP_ID, .sticky = sticky,
 				   .prefix = prefix, .persist_sec = persist, .seed = 42},
 		&vip);
-	for (int id = 1; id <= n; id++) {
-		char addr[32];
-
-		snprintf(addr, sizeof(addr), "10.0.1.%d", id);
-		backend_add(&vip, (__u32)id, addr, 1);
-	}
-	ring_rebuild(&vip);
+	backends_add_numbered(&vip, n);
 }
 
 static void client_addr(int i, char *buf, size_t len)
