@@ -18,7 +18,7 @@ CFLAGS   ?= -O2 -g
 # config (YAML, settings), daemon (probes, health, metrics).
 USER_DIRS := cli core config daemon
 CFLAGS   += $(WARN) -std=gnu11 -DSIOBPF_VERSION=\"$(VERSION)\" -Iinclude $(addprefix -Iuser/,$(USER_DIRS)) -I$(BUILD) $(SIZES)
-BPF_CFLAGS := -O2 -g -target bpf $(WARN) -Iinclude -I$(ARCH_INC) $(SIZES)
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -Iinclude -I$(ARCH_INC) $(SIZES)
 
 # bpf_cc SOURCE OBJECT [FLAGS]: compiles BPF code and refuses an object that
 # read a glibc header. With -target bpf glibc selects its 32-bit stubs, which

@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "siobpf/abi.h"
+#include "siobpf/table.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -88,13 +89,18 @@ struct {
 	__type(value, struct siobpf_vip_admit);
 } sio_vip_admit SEC(".maps");
 
-/* Shared by all CPUs on purpose: one client's connections arrive on
- * different CPUs and must find the same entry. */
+/* The sticky table (siobpf/table.h): buckets of one cache line each.
+ * Shared by all CPUs on purpose: one client's connections arrive on
+ * different CPUs and must find the same slot. Mappable, so user space reads
+ * and writes slots with the same compare-and-exchange, and page-aligned,
+ * so that each bucket is exactly a cache line. Its size is set at load
+ * (siobpf load --clients); the program is told the mask in sticky_mask. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SIOBPF_STICKY_ENTRIES);
-	__type(key, struct siobpf_sticky_key);
-	__type(value, struct siobpf_sticky);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SIOBPF_CLIENTS / 4);
+	__type(key, __u32);
+	__type(value, struct siobpf_bucket);
 } sio_sticky SEC(".maps");
 
 /* Where each fragmented datagram's first fragment went (frag.h). Shared by
@@ -106,16 +112,6 @@ struct {
 	__type(key, struct siobpf_frag_key);
 	__type(value, struct siobpf_frag);
 } sio_frags SEC(".maps");
-
-/* Entries on probation (siobpf/decide.h): every new client's first entry
- * goes here, so that a flood of new sources evicts only other newcomers.
- * Same key and value as sio_sticky; last_seen is when it was made. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SIOBPF_PROBATION_ENTRIES(SIOBPF_STICKY_ENTRIES));
-	__type(key, struct siobpf_sticky_key);
-	__type(value, struct siobpf_sticky);
-} sio_probation SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

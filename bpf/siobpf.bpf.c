@@ -29,27 +29,21 @@ static __always_inline int reason_action(int reason)
 	return (SIOBPF_R_DROPS >> (reason & 31)) & 1 ? XDP_DROP : XDP_PASS;
 }
 
-/* The backend for a client of the VIP: its live protected entry's (the hot
- * path, one lookup), else what admission decides (sticky.h: a probation
- * entry's, else the previous or the current ring's, the choice remembered on
- * probation for a connection start). NULL when the VIP has none in service.
- * *now is the clock read for the tables. A VIP without persistence keeps no
- * entries (and any left from before could not be live): the ring alone
+/* The backend for a client of the VIP: what the sticky table and admission
+ * decide (sticky.h: the client's live slot, else the previous or the
+ * current ring's, the choice remembered on probation for a connection
+ * start). NULL when the VIP has none in service. *now is the clock read for
+ * the table. A VIP without persistence keeps no entries: the ring alone
  * decides. */
 static __always_inline struct siobpf_backend *vip_backend(const struct siobpf_vip *vip,
 							  const struct packet *pkt, __u64 *now,
 							  __u32 *backend_id, int *new_sticky)
 {
-	struct siobpf_backend *backend = NULL;
 	struct siobpf_sticky_key key;
 	__u32 created = 0;
 
 	siobpf_sticky_key_make(vip, pkt->src, pkt->sport, &key);
 	*now = bpf_ktime_get_coarse_ns();
-	if (vip->persist_sec)
-		backend = sticky_backend(vip, &key, *now, 1, backend_id);
-	if (backend)
-		return backend;
 	*backend_id = sticky_admission(vip, &key, ADMIT_PACKET(pkt->dst.proto, pkt->tcp_flags), *now,
 				       &created);
 	*new_sticky = created;
@@ -57,9 +51,10 @@ static __always_inline struct siobpf_backend *vip_backend(const struct siobpf_vi
 }
 
 /* An ICMP error about a VIP flow (icmp.h) goes where the client's own
- * packets go: to its live protected entry's backend, else its live probation
- * entry's, else the current ring's. It only looks: a router's error must not
- * create, promote, replace or keep alive a client's entry. Any other ICMP, or an error about no VIP flow, is passed.
+ * packets go: to its live slot's backend (protected or on probation), else
+ * the current ring's. It only looks: a router's error must not create,
+ * promote, replace or keep alive a client's entry. Any other ICMP, or an
+ * error about no VIP flow, is passed.
  * A function of its own (a BPF-to-BPF call) so that none of this changes
  * the code of the TCP/UDP path. */
 static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
@@ -78,13 +73,9 @@ static __noinline int icmp_error(struct xdp_md *ctx, struct packet *pkt)
 	}
 
 	siobpf_sticky_key_make(vip, pkt->src, pkt->sport, &key);
-	if (vip->persist_sec) {
-		__u64 now = bpf_ktime_get_coarse_ns();
-
-		backend = sticky_backend(vip, &key, now, 0, &backend_id);
-		if (!backend)
-			backend = probation_backend(vip, &key, now, 0, &backend_id);
-	}
+	backend_id = sticky_peek(vip, &key, bpf_ktime_get_coarse_ns());
+	if (backend_id != SIOBPF_NO_BACKEND)
+		backend = backend_lookup(&backend_id);
 	if (!backend)
 		backend = ring_backend(vip, &key, &backend_id);
 	if (!backend) {

@@ -20,21 +20,10 @@
 #ifndef SIOBPF_MAX_BACKENDS
 #define SIOBPF_MAX_BACKENDS 4096
 #endif
-#ifndef SIOBPF_STICKY_ENTRIES
-#define SIOBPF_STICKY_ENTRIES (1u << 20)
-#endif
 /* Datagrams whose fragments are being followed at once (sio_frags). */
 #ifndef SIOBPF_FRAG_ENTRIES
 #define SIOBPF_FRAG_ENTRIES 8192
 #endif
-/* The probation table beside the sticky (protected) table: an eighth of
- * it, at least SIOBPF_PROBATION_MIN (siobpf_probation_entries()). */
-#ifndef SIOBPF_PROBATION_MIN
-#define SIOBPF_PROBATION_MIN 1024u
-#endif
-#define SIOBPF_PROBATION_ENTRIES(sticky) \
-	((sticky) / 8 > SIOBPF_PROBATION_MIN ? (sticky) / 8 : SIOBPF_PROBATION_MIN)
-
 /* The layout of the pinned maps, as a whole: raised whenever a map's type,
  * key, value or size changes, so that a newer siobpf recognises maps pinned
  * by an older one and migrates them on `reload` (user/core/migrate.c)
@@ -52,8 +41,13 @@
  *      sio_reasons grows by drop_no_egress and redirect_failed too;
  *      admission: sio_probation beside sio_sticky (which holds protected
  *      entries only; older entries are carried into it), sio_prev_rings,
- *      sio_vip_admit, sio_admit_stats */
-#define SIOBPF_LAYOUT 3
+ *      sio_vip_admit, sio_admit_stats
+ *   4  sio_sticky is the bucket table (siobpf/table.h), sized at load for
+ *      a number of clients; sio_probation is gone (its entries are carried
+ *      into the table as probation slots, sio_sticky's as protected ones);
+ *      siobpf_vip_admit gains table_epoch, siobpf_admit_stats gains full,
+ *      evicted and raced */
+#define SIOBPF_LAYOUT 4
 #define SIOBPF_META_MAGIC 0x53494f42u /* "SIOB" */
 
 /* sio_meta's one entry, written by user space when it creates the maps. */
@@ -215,7 +209,8 @@ _Static_assert(sizeof(struct siobpf_backend) == 48, "siobpf_backend layout");
 
 #define SIOBPF_MAX_WEIGHT 1000
 
-/* Sticky table key: the VIP and the client, masked as the VIP says. */
+/* Sticky table key: the VIP and the client, masked as the VIP says. The
+ * table (siobpf/table.h) keeps only a fingerprint of it. */
 struct siobpf_sticky_key {
 	__u32 vip_id;
 	__u32 addr[4]; /* client address, masked; network order */
@@ -223,13 +218,6 @@ struct siobpf_sticky_key {
 	__u16 pad;
 };
 _Static_assert(sizeof(struct siobpf_sticky_key) == 24, "siobpf_sticky_key layout");
-
-struct siobpf_sticky {
-	__u32 backend_id;
-	__u32 generation; /* the backend's generation when the entry was made */
-	__u64 last_seen;  /* CLOCK_MONOTONIC_COARSE, nanoseconds */
-};
-_Static_assert(sizeof(struct siobpf_sticky) == 16, "siobpf_sticky layout");
 
 /* Admission (DESIGN §8; the rule itself is in siobpf/decide.h). Defaults
  * of the per-VIP settings in struct siobpf_vip_admit. */
@@ -246,8 +234,10 @@ struct siobpf_vip_admit {
 	__u64 ring_changed; /* CLOCK_MONOTONIC_COARSE ns of the last ring swap; 0: never */
 	__u32 admit_gap_ms; /* 0: SIOBPF_ADMIT_GAP_MS */
 	__u32 prev_ring_ms; /* 0: SIOBPF_PREV_RING_MS */
+	__u32 table_epoch;  /* folded into the VIP's table hash; renewed to forget its entries */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct siobpf_vip_admit) == 16, "siobpf_vip_admit layout");
+_Static_assert(sizeof(struct siobpf_vip_admit) == 24, "siobpf_vip_admit layout");
 
 /* Per-CPU admission counters per VIP (sio_admit_stats). */
 struct siobpf_admit_stats {
@@ -257,8 +247,11 @@ struct siobpf_admit_stats {
 	__u64 refused;  /* no entry, not a connection start: no entry made */
 	__u64 misses;   /* no live entry in either table: the ring decided */
 	__u64 prev_ring;/* of those, decided by the previous ring */
+	__u64 full;     /* a miss that would make an entry but found no slot to take */
+	__u64 evicted;  /* probation slots taken by a newer client's entry */
+	__u64 raced;    /* a slot write lost to another CPU's (the next packet tries again) */
 };
-_Static_assert(sizeof(struct siobpf_admit_stats) == 48, "siobpf_admit_stats layout");
+_Static_assert(sizeof(struct siobpf_admit_stats) == 72, "siobpf_admit_stats layout");
 
 /* One slot of the VIP index; family 0 marks an empty slot. */
 struct siobpf_vip_slot {

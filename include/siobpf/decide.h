@@ -6,6 +6,7 @@
 
 #include <linux/types.h>
 #include "siobpf/abi.h"
+#include "siobpf/table.h"
 
 #ifdef __bpf__
 #define SIOBPF_INLINE static __always_inline
@@ -25,50 +26,54 @@ SIOBPF_INLINE void siobpf_sticky_key_make(const struct siobpf_vip *vip, const __
 	key->pad = 0;
 }
 
-/* A sticky entry counts while it is younger than the VIP's persistence and
- * its backend still serves this VIP, is not down, and is the same backend
- * (generation) that the entry was made for. Draining backends keep theirs. */
-SIOBPF_INLINE int siobpf_sticky_live(const struct siobpf_vip *vip, const struct siobpf_sticky *entry,
-				     const struct siobpf_backend *backend, __u64 now)
+/* A slot counts for a client (the slot found under its key) while it is
+ * held (in use, deadline not passed) and its backend still serves this VIP,
+ * is not down, and is the same backend (generation, low bits) that the slot
+ * was made for. Draining backends keep theirs. */
+SIOBPF_INLINE int siobpf_slot_live(const struct siobpf_vip *vip, __u64 slot,
+				   const struct siobpf_backend *backend, __u32 now_u)
 {
-	return now - entry->last_seen < (__u64)vip->persist_sec * 1000000000ull &&
-	       backend->in_use && backend->state != SIOBPF_BACKEND_DOWN &&
-	       backend->generation == entry->generation && backend->vip_id == vip->id;
+	return siobpf_slot_held(slot, now_u) && backend->in_use &&
+	       backend->state != SIOBPF_BACKEND_DOWN &&
+	       (backend->generation & SIOBPF_GEN_MASK) == siobpf_slot_gen(slot) &&
+	       backend->vip_id == vip->id;
 }
 
-/* Whether a hit rewrites its entry's last-seen time. A client whose packets
- * are g apart keeps its entry while g plus the refresh period stays under the
+/* Whether a hit renews its slot's deadline. A client whose packets are g
+ * apart keeps its slot while g plus the refresh period stays under the
  * persistence, so the period is SIOBPF_STICKY_REFRESH_NS (a bounded write
  * rate, and gaps up to persistence - 1 s) but never more than half the
- * persistence: with 1 s, an entry is refreshed from 0.5 s of age, so gaps up
- * to 0.5 s keep it, for at most two writes a second. */
-SIOBPF_INLINE int siobpf_sticky_refresh_due(const struct siobpf_vip *vip,
-					    const struct siobpf_sticky *entry, __u64 now)
+ * persistence: with 1 s, a slot is renewed from 0.4 s of age, so gaps up
+ * to about half a second keep it. */
+SIOBPF_INLINE int siobpf_slot_refresh_due(const struct siobpf_vip *vip, __u64 slot, __u32 now_u)
 {
-	__u64 half = (__u64)vip->persist_sec * (1000000000ull / 2);
-	__u64 period = half < SIOBPF_STICKY_REFRESH_NS ? half : SIOBPF_STICKY_REFRESH_NS;
+	__u32 persist_u = siobpf_persist_units(vip->persist_sec);
+	__u32 period = (__u32)(SIOBPF_STICKY_REFRESH_NS >> SIOBPF_TIME_UNIT_SHIFT);
+	__u32 r = siobpf_slot_remaining(slot, now_u);
 
-	return now - entry->last_seen >= period;
+	if (persist_u / 2 < period)
+		period = persist_u / 2;
+	/* A deadline beyond the persistence: it was lowered; renew now. */
+	return r > persist_u || persist_u - r >= period;
 }
 
 /* Admission: who gets a sticky entry, and which ring a packet without one
  * follows (DESIGN §8). The rule, exactly:
  *
- *  - Two tables of the same key and value. sio_sticky holds protected
- *    entries; sio_probation (an LRU an eighth of its size) holds entries on
- *    probation, whose last_seen is the time they were made and never moves.
- *  - A packet looks in sio_sticky first, then in sio_probation; an entry
- *    counts when siobpf_sticky_live says so (same persistence, backend and
- *    generation rules in both tables).
- *  - A live protected entry decides, and is refreshed as before.
- *  - A live probation entry decides too. When it is at least the admission
+ *  - One table (siobpf/table.h) whose slots are of two kinds: probation
+ *    (made by a new client's first packet) and protected (promoted). A
+ *    packet's key is looked for in its home bucket, then its alternative
+ *    one; the first slot with the key's fingerprint that siobpf_slot_live
+ *    accepts decides, whatever its kind (a key has one slot: an insert
+ *    reuses the key's own dead slot).
+ *  - A live protected slot decides, and is refreshed as before.
+ *  - A live probation slot decides too. When it is at least the admission
  *    gap old (siobpf_admit_gap_ns: the VIP's admit_gap_ms, default 1 s, but
  *    never more than half its persistence) the client has been seen again
- *    later: the entry is promoted, i.e. written to sio_sticky with the same
- *    backend and generation and last_seen = now, and deleted from
- *    probation ("admitted"). A younger hit changes nothing ("deferred"):
+ *    later: the slot is promoted in place, i.e. made protected with a new
+ *    deadline ("admitted"). A younger hit changes nothing ("deferred"):
  *    a SYN and the ACK a few milliseconds after it are one sighting.
- *  - No live entry in either table ("miss"): the ring decides. A packet
+ *  - No live slot ("miss"): the ring decides. A packet
  *    that is not a connection start (a connection start is a TCP SYN
  *    without ACK, so no UDP datagram is one) follows the VIP's previous
  *    ring while the change is younger than its prev_ring_ms (default 5 s)
@@ -79,15 +84,18 @@ SIOBPF_INLINE int siobpf_sticky_refresh_due(const struct siobpf_vip *vip,
  *    previous ring (its slots are of the old seed).
  *  - After a miss, a connection start or a UDP datagram (UDP has no
  *    handshake to tell a start by: siobpf_creates_entry) makes a probation
- *    entry naming the backend chosen ("created"); any other packet makes
+ *    slot naming the backend chosen ("created"); any other packet makes
  *    none ("refused"): a TCP segment other than a SYN with no entry is a
  *    spoofed source, or a connection whose entry was lost, which the ring
  *    serves as it would anyway.
- *  - sio_sticky is written only by promotion (and by user space: migration
- *    carries older layouts' entries into it, as established clients), so a
- *    flood of new sources churns sio_probation alone: its LRU evicts
- *    probationary entries first, and protected entries leave sio_sticky only
- *    when more clients are admitted than it holds. */
+ *  - A new slot is made only on a miss, by a connection start or a UDP
+ *    datagram, as probation, in the slot siobpf_table_victim picks: a
+ *    free one, else the probation slot nearest its deadline; never a held
+ *    protected slot. So a flood of new sources churns probation slots
+ *    alone, and an established client leaves the table only when its slot
+ *    expires (or its backend goes): beyond the rated size a newcomer
+ *    goes without an entry ("full"), served by the ring all the same.
+ */
 
 /* Whether a packet with no live entry makes a probation entry: start is
  * a TCP SYN without ACK. */
@@ -107,12 +115,15 @@ SIOBPF_INLINE __u64 siobpf_admit_gap_ns(const struct siobpf_vip *vip,
 	return gap < half ? gap : half;
 }
 
-/* Whether a live probation entry is promoted by a packet at now. */
+/* Whether a live probation slot is promoted by a packet at now_u: it is at
+ * least the admission gap old (both in time units). */
 SIOBPF_INLINE int siobpf_probation_due(const struct siobpf_vip *vip,
-				       const struct siobpf_vip_admit *admit,
-				       const struct siobpf_sticky *entry, __u64 now)
+				       const struct siobpf_vip_admit *admit, __u64 slot, __u32 now_u)
 {
-	return now - entry->last_seen >= siobpf_admit_gap_ns(vip, admit);
+	__u32 persist_u = siobpf_persist_units(vip->persist_sec);
+
+	return siobpf_slot_age(slot, now_u, persist_u) >=
+	       (__u32)(siobpf_admit_gap_ns(vip, admit) >> SIOBPF_TIME_UNIT_SHIFT);
 }
 
 /* Whether a packet with no entry follows the previous ring at now. */

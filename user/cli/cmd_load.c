@@ -81,7 +81,7 @@ static int swap_for_migration(int ifindex, __u8 mode, int prog_fd, void *ctx);
 static int migrate(struct dataplane *dp, int layout)
 {
 	struct migrate_report rep;
-	int err = migrate_pins(dp, globals.pin_dir, swap_for_migration, NULL, &rep);
+	int err = migrate_pins(dp, globals.pin_dir, 0, swap_for_migration, NULL, &rep);
 
 	if (err) {
 		pr_err("migrating the maps in %s from layout %d to %d failed: %s", globals.pin_dir, layout,

@@ -130,17 +130,13 @@ int show_count(struct dataplane *dp, struct show_state *s)
 {
 	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
 	__u32 *counts = calloc(SIOBPF_MAX_BACKENDS, sizeof(*counts));
-	__u32 persist[SIOBPF_MAX_VIPS] = {0};
 	int err = -ENOMEM;
 
 	if (!table || !counts)
 		goto out;
-	for (size_t v = 0; v < s->nvips; v++)
-		if (s->vips[v].vip.id < SIOBPF_MAX_VIPS)
-			persist[s->vips[v].vip.id] = s->vips[v].vip.persist_sec;
 	err = dataplane_backends_read(dp, table);
 	if (!err)
-		err = dataplane_sticky_count_by_backend(dp, table, persist, dataplane_now(), counts);
+		err = dataplane_sticky_count_by_backend(dp, table, dataplane_now(), counts);
 	for (size_t i = 0; !err && i < s->nbackends; i++)
 		s->clients[i] = counts[s->backends[i].id];
 out:
@@ -438,9 +434,10 @@ static int lookup_choice(struct dataplane *dp, const struct vip_entry *vip,
 	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
 	__u32 *ring = malloc(SIOBPF_RING_SIZE * sizeof(*ring));
 	__u32 *prev = malloc(SIOBPF_RING_SIZE * sizeof(*prev));
-	struct siobpf_sticky entry, probation;
+	struct sticky_found_slot found;
 	struct siobpf_vip_admit admit;
-	bool has_entry, has_probation, has_ring, has_prev, has_admit;
+	__u64 now = dataplane_now();
+	bool has_slot, has_ring, has_prev, has_admit;
 	int err = -ENOMEM;
 
 	if (!table || !ring || !prev)
@@ -450,15 +447,13 @@ static int lookup_choice(struct dataplane *dp, const struct vip_entry *vip,
 		goto out;
 	has_ring = dataplane_ring_read(dp, vip->vip.id, ring) == 0;
 	has_prev = dataplane_prev_ring_read(dp, vip->vip.id, prev) == 0;
-	has_entry = dataplane_sticky_get(dp, key, &entry) == 0;
-	has_probation = dataplane_probation_get(dp, key, &probation) == 0;
+	has_slot = dataplane_sticky_find(dp, key, now, &found) == 0;
 	has_admit = dataplane_vip_admit_get(dp, vip->vip.id, &admit) == 0;
 	/* The answer for a new connection: a SYN (or a UDP datagram). */
 	*choice = model_decide(&(struct model_state){.vip = &vip->vip, .backends = table,
 						     .ring = has_ring ? ring : NULL,
-						     .entry = has_entry ? &entry : NULL,
-						     .now = dataplane_now(),
-						     .probation = has_probation ? &probation : NULL,
+						     .slot = has_slot ? &found.slot : NULL,
+						     .now = now,
 						     .admit = has_admit ? &admit : NULL,
 						     .prev_ring = has_prev ? prev : NULL,
 						     .proto = vip->key.proto},

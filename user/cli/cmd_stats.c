@@ -97,7 +97,7 @@ static int sample_take(struct dataplane *dp, struct sample *x)
 			sum[w] += one[w];
 	}
 	if (!err)
-		err = dataplane_sticky_sizes(dp, &x->protected_n, &x->probation_n);
+		err = dataplane_sticky_sizes(dp, dataplane_now(), &x->protected_n, &x->probation_n);
 	for (size_t b = 0; !err && b < x->s.nbackends; b++)
 		err = dataplane_traffic(dp, true, x->s.backends[b].id, &x->backend[b]);
 	if (!err)

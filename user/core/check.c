@@ -165,39 +165,6 @@ static int stale_index(struct checker *c)
 	return 0;
 }
 
-/* Sticky entries (protected, or on probation: table says which) of VIP ids
- * that are not published. The walk steps past a key before deleting it, and
- * is bounded like the table. */
-static int stray_entries(struct checker *c, int fd, const char *table)
-{
-	struct siobpf_sticky_key key, next;
-	bool have = false;
-	size_t stray = 0, deleted = 0, steps = 0;
-	char what[96];
-
-	while (steps++ <= SIOBPF_STICKY_ENTRIES * 2u &&
-	       !bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
-		if (have && (key.vip_id >= SIOBPF_MAX_VIPS || !c->published[key.vip_id])) {
-			stray++;
-			if (c->repair && !sio_map_delete(fd, &key))
-				deleted++;
-		}
-		key = next;
-		have = true;
-	}
-	if (have && (key.vip_id >= SIOBPF_MAX_VIPS || !c->published[key.vip_id])) {
-		stray++;
-		if (c->repair && !sio_map_delete(fd, &key))
-			deleted++;
-	}
-	if (!stray)
-		return 0;
-	snprintf(what, sizeof(what), "%zu %s entr%s of VIP ids that are not published", stray, table,
-		 stray == 1 ? "y" : "ies");
-	report(c, c->repair && deleted != stray ? -EIO : 0, what, "the entries deleted");
-	return 0;
-}
-
 /* Interfaces that backend records name but sio_egress lacks (their frames
  * are dropped as drop_no_egress): an interface that came back, or maps
  * written otherwise. Repaired by installing the table again, which adds
@@ -234,15 +201,6 @@ static int missing_egress(struct checker *c)
 	return 0;
 }
 
-static int stray_sticky(struct checker *c)
-{
-	int err = stray_entries(c, c->dp->sticky_fd, "sticky");
-
-	if (!err && c->dp->probation_fd >= 0)
-		err = stray_entries(c, c->dp->probation_fd, "probation");
-	return err;
-}
-
 int check_run(struct dataplane *dp, bool repair, FILE *out, struct check_result *res)
 {
 	struct checker c = {.dp = dp, .repair = repair, .out = out, .res = res};
@@ -266,8 +224,6 @@ int check_run(struct dataplane *dp, bool repair, FILE *out, struct check_result 
 		err = stale_rings(&c);
 	if (!err)
 		err = stale_index(&c);
-	if (!err)
-		err = stray_sticky(&c);
 	if (!err)
 		err = missing_egress(&c);
 out:

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <bpf/bpf.h>
@@ -72,7 +73,6 @@ static const struct {
 	{"sio_rings", offsetof(struct dataplane, rings_fd)},
 	{"sio_sticky", offsetof(struct dataplane, sticky_fd)},
 	{"sio_frags", offsetof(struct dataplane, frags_fd)},
-	{"sio_probation", offsetof(struct dataplane, probation_fd)},
 	{"sio_prev_rings", offsetof(struct dataplane, prev_rings_fd)},
 	{"sio_vip_admit", offsetof(struct dataplane, vip_admit_fd)},
 	{"sio_admit_stats", offsetof(struct dataplane, admit_stats_fd)},
@@ -236,6 +236,28 @@ static int tracing_attach(struct siobpf_bpf *skel)
 	return 0;
 }
 
+/* The sticky table's buckets: for opts->clients, else those of the table
+ * pinned in opts->pin_dir (which the load reuses, so sizes must agree),
+ * else for SIOBPF_CLIENTS. The program is told the mask. */
+static int sticky_size(struct siobpf_bpf *skel, const struct dataplane_opts *opts)
+{
+	__u32 buckets = siobpf_table_buckets(SIOBPF_CLIENTS);
+	struct bpf_map_info info;
+	char path[PATH_MAX];
+	int fd;
+
+	if (opts && opts->clients) {
+		buckets = siobpf_table_buckets(opts->clients);
+	} else if (opts && opts->pin_dir && !pin_path(path, sizeof(path), opts->pin_dir, "sio_sticky") &&
+		   (fd = bpf_obj_get(path)) >= 0) {
+		if (!dataplane_map_info(fd, &info) && info.value_size == sizeof(struct siobpf_bucket))
+			buckets = info.max_entries;
+		close(fd);
+	}
+	skel->rodata->sticky_mask = buckets - 1;
+	return bpf_map__set_max_entries(skel->maps.sio_sticky, buckets);
+}
+
 int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 {
 	struct siobpf_bpf *skel;
@@ -249,14 +271,9 @@ int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 	skel = siobpf_bpf__open();
 	if (!skel)
 		return errno_or(-EINVAL);
-	if (opts && opts->sticky_entries) {
-		err = bpf_map__set_max_entries(skel->maps.sio_sticky, opts->sticky_entries);
-		if (!err)
-			err = bpf_map__set_max_entries(skel->maps.sio_probation,
-						       SIOBPF_PROBATION_ENTRIES(opts->sticky_entries));
-		if (err)
-			goto fail;
-	}
+	err = sticky_size(skel, opts);
+	if (err)
+		goto fail;
 	if (opts && opts->pin_dir) {
 		err = set_pin_paths(skel->obj, opts->pin_dir, &egress_pin_later);
 		if (err)
@@ -282,7 +299,9 @@ int dataplane_load(struct dataplane *dp, const struct dataplane_opts *opts)
 	for (size_t i = 0; i < MAP_COUNT; i++)
 		*map_fd_slot(dp, i) =
 			bpf_map__fd(bpf_object__find_map_by_name(skel->obj, map_fds[i].name));
-	err = meta_claim(dp->meta_fd);
+	err = sticky_table_open(&dp->sticky, dp->sticky_fd);
+	if (!err)
+		err = meta_claim(dp->meta_fd);
 	if (!err)
 		err = backends_claim(dp);
 	if (err) {
@@ -341,6 +360,8 @@ int dataplane_open_pinned(struct dataplane *dp, const char *dir)
 		if (!err && !map_type_is(dp->backends_fd, BPF_MAP_TYPE_ARRAY_OF_MAPS))
 			err = -ENOMSG;
 	}
+	if (!err)
+		err = sticky_table_open(&dp->sticky, dp->sticky_fd);
 	if (err)
 		dataplane_close(dp);
 	return err;
@@ -423,6 +444,7 @@ int dataplane_links_pin(struct dataplane *dp, const char *dir)
 
 void dataplane_close(struct dataplane *dp)
 {
+	sticky_table_close(&dp->sticky);
 	if (dp->skel) {
 		siobpf_bpf__destroy(dp->skel); /* closes the program and map fds */
 	} else {
@@ -606,22 +628,85 @@ int dataplane_backends_read(struct dataplane *dp, struct siobpf_backend *all)
 	return err;
 }
 
-int dataplane_sticky_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
-			 struct siobpf_sticky *entry)
+static __u32 vip_epoch(struct dataplane *dp, __u32 vip_id)
 {
-	return map_get(dp->sticky_fd, key, entry);
+	struct siobpf_vip_admit admit;
+
+	return dataplane_vip_admit_get(dp, vip_id, &admit) ? 0 : admit.table_epoch;
 }
 
-int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *key,
-			 const struct siobpf_sticky *entry)
+/* The VIP of a key, by id: the VIP table holds VIPs by address (at most
+ * twice SIOBPF_MAX_VIPS entries, address entries included). */
+static int vip_by_id(struct dataplane *dp, __u32 vip_id, struct siobpf_vip *vip)
 {
-	return map_put(dp->sticky_fd, key, entry);
+	struct siobpf_vip_key key, next;
+	bool have = false;
+
+	for (int steps = 0; steps < 2 * SIOBPF_MAX_VIPS &&
+			    !bpf_map_get_next_key(dp->vips_fd, have ? &key : NULL, &next); steps++) {
+		key = next;
+		have = true;
+		if (!bpf_map_lookup_elem(dp->vips_fd, &key, vip) && !(vip->flags & SIOBPF_VIP_F_FRAG_ALIAS) &&
+		    vip->id == vip_id)
+			return 0;
+	}
+	return -ENOENT;
 }
 
-int dataplane_probation_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
-			    struct siobpf_sticky *entry)
+int dataplane_sticky_find(struct dataplane *dp, const struct siobpf_sticky_key *key, __u64 now,
+			  struct sticky_found_slot *found)
 {
-	return map_get(dp->probation_fd, key, entry);
+	struct siobpf_backend *all = malloc(SIOBPF_MAX_BACKENDS * sizeof(*all));
+	struct siobpf_vip vip;
+	int err = all ? 0 : -ENOMEM;
+
+	if (!err)
+		err = vip_by_id(dp, key->vip_id, &vip);
+	if (!err)
+		err = dataplane_backends_read(dp, all);
+	if (!err && !sticky_table_find(&dp->sticky, &vip, vip_epoch(dp, key->vip_id), all, key,
+				       siobpf_time_units(now), found))
+		err = -ENOENT;
+	free(all);
+	return err;
+}
+
+int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *key, __u32 backend_id,
+			 __u32 kind, __u64 last_seen)
+{
+	struct siobpf_backend *all = malloc(SIOBPF_MAX_BACKENDS * sizeof(*all));
+	struct siobpf_vip vip;
+	int err = all ? 0 : -ENOMEM;
+
+	if (!err)
+		err = vip_by_id(dp, key->vip_id, &vip);
+	if (!err)
+		err = dataplane_backends_read(dp, all);
+	if (!err && backend_id >= SIOBPF_MAX_BACKENDS)
+		err = -EINVAL;
+	if (!err)
+		err = sticky_table_put(&dp->sticky, &vip, vip_epoch(dp, key->vip_id), all, key, backend_id,
+				       all[backend_id].generation, kind,
+				       siobpf_time_units(last_seen) + siobpf_persist_units(vip.persist_sec),
+				       siobpf_time_units(dataplane_now()), 0);
+	free(all);
+	return err;
+}
+
+int dataplane_sticky_forget(struct dataplane *dp, __u32 vip_id)
+{
+	struct siobpf_vip_admit admit;
+	__u32 epoch;
+	int err = dataplane_vip_admit_get(dp, vip_id, &admit);
+
+	if (err)
+		return err;
+	do {
+		if (getrandom(&epoch, sizeof(epoch), 0) != sizeof(epoch))
+			return -errno;
+	} while (epoch == admit.table_epoch);
+	admit.table_epoch = epoch;
+	return dataplane_vip_admit_put(dp, vip_id, &admit);
 }
 
 int dataplane_vip_admit_get(struct dataplane *dp, __u32 vip_id, struct siobpf_vip_admit *admit)
@@ -634,121 +719,21 @@ int dataplane_vip_admit_put(struct dataplane *dp, __u32 vip_id, const struct sio
 	return map_put(dp->vip_admit_fd, &vip_id, admit);
 }
 
-/* Sticky entries read per syscall when counting: 640 KB of buffers. */
-#define STICKY_BATCH 16384
-
-static void sticky_count_one(const struct siobpf_sticky_key *k, const struct siobpf_sticky *e,
-			     const struct siobpf_backend *backends, const __u32 *persist_sec, __u64 now,
-			     __u32 *counts)
+int dataplane_sticky_count_by_backend(struct dataplane *dp, const struct siobpf_backend *backends,
+				      __u64 now, __u32 *counts)
 {
-	const struct siobpf_backend *b;
-
-	if (e->backend_id >= SIOBPF_MAX_BACKENDS || k->vip_id >= SIOBPF_MAX_VIPS)
-		return;
-	b = &backends[e->backend_id];
-	if (b->in_use && b->vip_id == k->vip_id && b->generation == e->generation &&
-	    now - e->last_seen < (__u64)persist_sec[k->vip_id] * 1000000000ull)
-		counts[e->backend_id]++;
-}
-
-/* The same, one entry at a time, for kernels without batch lookups of hash
- * maps: at most max steps. */
-static int sticky_count_walk(int fd, __u32 max, const struct siobpf_backend *backends,
-			     const __u32 *persist_sec, __u64 now, __u32 *counts, __u64 *entries)
-{
-	struct siobpf_sticky_key key, next;
-	struct siobpf_sticky e;
-	bool have = false;
-
-	for (__u32 steps = 0; steps < max && !bpf_map_get_next_key(fd, have ? &key : NULL, &next); steps++) {
-		key = next;
-		have = true;
-		(*entries)++;
-		if (counts && !bpf_map_lookup_elem(fd, &key, &e))
-			sticky_count_one(&key, &e, backends, persist_sec, now, counts);
-	}
+	if (!dp->sticky.buckets)
+		return -EBADF;
+	sticky_table_count_by_backend(&dp->sticky, backends, siobpf_time_units(now), counts);
 	return 0;
 }
 
-/* One table's pass of dataplane_sticky_count_by_backend, adding to counts;
- * *entries gets how many entries the pass read. */
-static int sticky_count_table(int fd, const struct siobpf_backend *backends, const __u32 *persist_sec,
-			      __u64 now, __u32 *counts, __u64 *entries)
+int dataplane_sticky_sizes(struct dataplane *dp, __u64 now, __u64 *protected_n, __u64 *probation_n)
 {
-	struct siobpf_sticky_key *keys = malloc(STICKY_BATCH * sizeof(*keys));
-	struct siobpf_sticky *values = malloc(STICKY_BATCH * sizeof(*values));
-	struct bpf_map_info info;
-	__u32 len = sizeof(info), seen = 0, batch, max;
-	/* The cursor is the kernel's (a bucket index for hash maps): room for a key. */
-	struct siobpf_sticky_key cursor;
-	void *in = NULL;
-	int err = 0;
-
-	memset(&info, 0, sizeof(info));
-	if (!keys || !values) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		err = -errno;
-		goto out;
-	}
-	max = info.max_entries;
-	/* Each call moves on by at least one bucket, and there are fewer
-	 * buckets than twice the entries: the pass ends whatever the traffic. */
-	for (__u64 calls = 0; calls <= 2ull * max + 1 && seen < 2 * max; calls++) {
-		__u32 n = STICKY_BATCH;
-		int end = bpf_map_lookup_batch(fd, in, &cursor, keys, values, &n, NULL);
-
-		if (end && errno != ENOENT) {
-			if (in == NULL && errno != ENOSPC) /* no batches here: walk instead */
-				err = sticky_count_walk(fd, max, backends, persist_sec, now, counts, entries);
-			else
-				err = -errno;
-			break;
-		}
-		for (batch = 0; counts && batch < n; batch++)
-			sticky_count_one(&keys[batch], &values[batch], backends, persist_sec, now, counts);
-		seen += n;
-		*entries += n;
-		in = &cursor;
-		if (end) /* ENOENT: the whole table was read */
-			break;
-	}
-out:
-	free(keys);
-	free(values);
-	return err;
-}
-
-/* Both tables: a client on probation is as much the backend's as one with
- * a protected entry (it goes there). */
-int dataplane_sticky_count_by_backend(struct dataplane *dp, const struct siobpf_backend *backends,
-				      const __u32 *persist_sec, __u64 now, __u32 *counts)
-{
-	__u64 entries = 0;
-	int err;
-
-	memset(counts, 0, SIOBPF_MAX_BACKENDS * sizeof(*counts));
-	err = sticky_count_table(dp->sticky_fd, backends, persist_sec, now, counts, &entries);
-	if (!err && dp->probation_fd >= 0)
-		err = sticky_count_table(dp->probation_fd, backends, persist_sec, now, counts, &entries);
-	return err;
-}
-
-int dataplane_sticky_sizes(struct dataplane *dp, __u64 *protected_n, __u64 *probation_n)
-{
-	int err;
-
-	*probation_n = 0;
-	err = 0;
-	if (protected_n) {
-		*protected_n = 0;
-		err = sticky_count_table(dp->sticky_fd, NULL, NULL, 0, NULL, protected_n);
-	}
-	if (!err)
-		err = sticky_count_table(dp->probation_fd, NULL, NULL, 0, NULL, probation_n);
-	return err;
+	if (!dp->sticky.buckets)
+		return -EBADF;
+	sticky_table_sizes(&dp->sticky, siobpf_time_units(now), protected_n, probation_n);
+	return 0;
 }
 
 int dataplane_array_write(int fd, const void *values, __u32 count)
@@ -851,8 +836,11 @@ int dataplane_prev_ring_forget(struct dataplane *dp, __u32 vip_id)
 
 int dataplane_rings_forget(struct dataplane *dp, __u32 vip_id)
 {
-	struct siobpf_vip_admit none = {0};
+	struct siobpf_vip_admit none = {0}, was;
 
+	/* The table epoch is the sticky table's, not the ring's: kept. */
+	if (!dataplane_vip_admit_get(dp, vip_id, &was))
+		none.table_epoch = was.table_epoch;
 	if (vip_id >= SIOBPF_MAX_VIPS)
 		return -ERANGE;
 	if (sio_map_delete(dp->rings_fd, &vip_id) && errno != ENOENT)

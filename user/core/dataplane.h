@@ -9,6 +9,7 @@
 #include <linux/types.h>
 
 #include "siobpf/abi.h"
+#include "sticky_table.h"
 
 struct siobpf_bpf;
 
@@ -19,9 +20,8 @@ struct dataplane {
 	int vip_index_fd;
 	int backends_fd;
 	int rings_fd;
-	int sticky_fd;    /* protected entries (siobpf/decide.h) */
+	int sticky_fd;    /* the sticky table (siobpf/table.h) */
 	int frags_fd;
-	int probation_fd; /* entries on probation */
 	int prev_rings_fd;
 	int vip_admit_fd;
 	int admit_stats_fd;
@@ -36,10 +36,13 @@ struct dataplane {
 	int egress_err_fd; /* sio_egress_err: redirect failures per interface */
 	int last_fd;       /* sio_last */
 	int ncpus;
+	struct sticky_table sticky; /* sio_sticky, mapped */
 };
 
 struct dataplane_opts {
-	__u32 sticky_entries; /* 0: SIOBPF_STICKY_ENTRIES; probation gets an eighth */
+	/* The sticky table's size, in clients (siobpf_table_buckets): 0 keeps
+	 * the size of the table pinned in pin_dir, or SIOBPF_CLIENTS. */
+	__u32 clients;
 	const char *pin_dir;  /* reuse the maps pinned here, or pin them here; NULL: none */
 };
 
@@ -88,31 +91,31 @@ int dataplane_backends_read(struct dataplane *dp, struct siobpf_backend *all);
 /* Swaps in table (SIOBPF_MAX_BACKENDS records, by id) whole: every change
  * it carries reaches packets at once. */
 int dataplane_backends_install(struct dataplane *dp, const struct siobpf_backend *table);
-/* A client's sticky entry; -ENOENT when it has none. */
-int dataplane_sticky_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
-			 struct siobpf_sticky *entry);
-int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *key,
-			 const struct siobpf_sticky *entry);
-/* A client's probation entry; -ENOENT when it has none. */
-int dataplane_probation_get(struct dataplane *dp, const struct siobpf_sticky_key *key,
-			    struct siobpf_sticky *entry);
+/* A client's live slot in the sticky table at now (dataplane_now()), as
+ * the program finds it (sticky_table_find); -ENOENT when it has none. */
+int dataplane_sticky_find(struct dataplane *dp, const struct siobpf_sticky_key *key, __u64 now,
+			  struct sticky_found_slot *found);
+/* Writes a client's slot (sticky_table_put) with kind and a deadline of
+ * the VIP's persistence after last_seen (ns, dataplane_now()'s clock). */
+int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *key, __u32 backend_id,
+			 __u32 kind, __u64 last_seen);
+/* Forgets every entry of a VIP at once: a new table epoch for it, so its
+ * old slots are found no more (they expire where they are). */
+int dataplane_sticky_forget(struct dataplane *dp, __u32 vip_id);
 /* A VIP's admission record (ring change time, settings); zeros if unset. */
 int dataplane_vip_admit_get(struct dataplane *dp, __u32 vip_id, struct siobpf_vip_admit *admit);
 int dataplane_vip_admit_put(struct dataplane *dp, __u32 vip_id, const struct siobpf_vip_admit *admit);
 /* A VIP's admission counters summed over CPUs. */
 int dataplane_admit_stats(struct dataplane *dp, __u32 vip_id, struct siobpf_admit_stats *sum);
-/* Entries in the sticky (protected) and probation tables, counted in one
- * bounded pass each; protected_n NULL: probation only (an eighth the work). */
-int dataplane_sticky_sizes(struct dataplane *dp, __u64 *protected_n, __u64 *probation_n);
+/* Held slots of the sticky table, protected and on probation, at now. */
+int dataplane_sticky_sizes(struct dataplane *dp, __u64 now, __u64 *protected_n, __u64 *probation_n);
 
 /* Counts the live sticky clients of every backend into counts (indexed by
- * backend id, SIOBPF_MAX_BACKENDS of them): entries that name the backend
- * and its generation, of the VIP it serves, younger than that VIP's
- * persistence (persist_sec, indexed by VIP id; 0 counts none) at now
- * (dataplane_now()). One pass over the table in batches, bounded by its
- * size: entries written during the pass may or may not be counted. */
+ * backend id, SIOBPF_MAX_BACKENDS of them): held slots that name the
+ * backend and its generation, not down, at now (dataplane_now()). One
+ * pass over the table: slots written during it may or may not be counted. */
 int dataplane_sticky_count_by_backend(struct dataplane *dp, const struct siobpf_backend *backends,
-				      const __u32 *persist_sec, __u64 now, __u32 *counts);
+				      __u64 now, __u32 *counts);
 
 /* Rebuilds a VIP's ring from the backend table and swaps it in at once. */
 int dataplane_ring_rebuild(struct dataplane *dp, const struct siobpf_vip *vip);

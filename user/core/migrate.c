@@ -21,6 +21,7 @@
 
 #include "map_write.h"
 #include "migrate.h"
+#include "migrate_sticky.h"
 #include "vip_table.h"
 
 struct map_shape {
@@ -67,7 +68,6 @@ static bool all_zero(const void *p, size_t n)
 /* How a value moves from one map to its successor. */
 enum copy_mode {
 	COPY_PUT,       /* write the old value (grown with zeros) over the new */
-	COPY_IF_NEWER,  /* sticky entries: add the missing, refresh the older */
 	COPY_ADD,       /* counters: add the old per-CPU values to the new */
 };
 
@@ -102,13 +102,6 @@ static int put_one(int fd, const struct map_shape *to, int ncpus, enum copy_mode
 		}
 		for (size_t w = 0; w < words; w++)
 			((__u64 *)(void *)val)[w] += ((__u64 *)(void *)cur)[w];
-	} else if (mode == COPY_IF_NEWER) {
-		const struct siobpf_sticky *old = (const void *)val, *now = (const void *)cur;
-
-		if (bpf_map_lookup_elem(fd, key, cur) == 0 &&
-		    (now->backend_id != old->backend_id || now->generation != old->generation ||
-		     now->last_seen >= old->last_seen))
-			return 0; /* the new program's own entry is as fresh */
 	}
 	if (sio_map_update(fd, key, val, BPF_ANY))
 		return errno == E2BIG ? 0 : -errno; /* E2BIG: past a smaller array's end */
@@ -322,14 +315,24 @@ static int swap_interfaces(struct dataplane *dp, migrate_swap_fn swap, void *ctx
 	return 0;
 }
 
-int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, void *ctx,
+/* The old sticky table's capacity in clients: a bucket table's, or an LRU
+ * table's entries. */
+static __u32 clients_of(const struct map_shape *s)
+{
+	if (s->value_size == sizeof(struct siobpf_bucket))
+		return s->max_entries * 4 > s->max_entries ? s->max_entries * 4 : SIOBPF_MAX_CLIENTS;
+	return s->max_entries;
+}
+
+int migrate_pins(struct dataplane *dp, const char *dir, __u32 clients, migrate_swap_fn swap, void *ctx,
 		 struct migrate_report *report)
 {
 	struct dataplane old;
 	struct map_shape sticky;
 	size_t n = dataplane_map_count(), rebuilt;
+	char path[PATH_MAX];
 	bool rebuild = false;
-	int err, layout;
+	int err, layout, old_probation_fd = -1;
 
 	memset(report, 0, sizeof(*report));
 	if (n > sizeof(report->entries) / sizeof(report->entries[0]))
@@ -352,10 +355,14 @@ int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, vo
 		err = -ENOENT;
 		goto out;
 	}
-	/* Keep the sticky table's capacity (siobpf load --clients, later). */
+	/* Layout 3's probation table, which this layout folds into sio_sticky. */
+	if ((err = pin_name(path, sizeof(path), dir, "", "sio_probation")))
+		goto out;
+	old_probation_fd = bpf_obj_get(path);
+	/* The sticky table's capacity: as asked, else as it was. */
 	if ((err = shape_of(old.sticky_fd, &sticky)))
 		goto out;
-	err = dataplane_load(dp, &(struct dataplane_opts){.sticky_entries = sticky.max_entries});
+	err = dataplane_load(dp, &(struct dataplane_opts){.clients = clients ? clients : clients_of(&sticky)});
 	if (err)
 		goto out;
 
@@ -367,8 +374,8 @@ int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, vo
 		/* The index is published below, from the VIP table; sio_last is
 		 * each CPU's scratch; sio_egress follows the backend table. */
 		if (from < 0 || to == dp->meta_fd || to == dp->vip_index_fd || to == dp->last_fd ||
-		    to == dp->egress_fd)
-			continue;
+		    to == dp->egress_fd || to == dp->sticky_fd)
+			continue; /* sio_sticky: below, once the VIPs and backends are in */
 		if ((err = shape_of(from, &s)))
 			goto fail;
 		if (per_cpu(s.type))
@@ -390,9 +397,14 @@ int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, vo
 			goto fail;
 		}
 	}
+	err = migrate_sticky(old.sticky_fd, old_probation_fd, dp, false, &report->sticky, &report->sticky_lost);
+	if (err) {
+		fprintf(stderr, "siobpf: copying the sticky entries failed: %s\n", strerror(-err));
+		goto fail;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (*dataplane_map_fd(dp, i) == dp->sticky_fd)
-			report->sticky = report->entries[i];
+			report->entries[i] = report->sticky;
 	if (rebuild && (err = rings_rebuild(dp, &rebuilt)))
 		goto fail;
 	if ((err = dataplane_vips_publish(dp)))
@@ -405,15 +417,11 @@ int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, vo
 
 	/* 3. What the old program wrote since step 1. Nothing fails from here
 	 * on without saying so: the interfaces already run the new program. */
-	err = copy_map(old.sticky_fd, dp->sticky_fd, dp->ncpus, COPY_IF_NEWER, &report->late_sticky);
-	/* Layout 3 on: entries on probation stay on probation. Before it, every
-	 * entry was in sio_sticky, and is carried into it (protected): clients
-	 * the old program knew are established ones. */
-	if (!err && old.probation_fd >= 0) {
-		size_t late = 0;
+	{
+		size_t lost = 0;
 
-		err = copy_map(old.probation_fd, dp->probation_fd, dp->ncpus, COPY_IF_NEWER, &late);
-		report->late_sticky += late;
+		err = migrate_sticky(old.sticky_fd, old_probation_fd, dp, true, &report->late_sticky, &lost);
+		report->sticky_lost += lost;
 	}
 	for (size_t i = 0; !err && i < n; i++) {
 		int from = *dataplane_map_fd(&old, i);
@@ -439,6 +447,8 @@ int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, vo
 fail:
 	dataplane_close(dp);
 out:
+	if (old_probation_fd >= 0)
+		close(old_probation_fd);
 	dataplane_close(&old);
 	return err;
 }

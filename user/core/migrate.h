@@ -19,20 +19,22 @@ struct migrate_report {
 	int from_layout;
 	size_t entries[24];    /* copied, by map index (dataplane_map_name) */
 	size_t sticky;         /* sticky entries copied before the swap */
+	size_t sticky_lost;    /* entries that found no room in the new table */
 	size_t late_sticky;    /* sticky entries made or refreshed during the swap */
 	unsigned interfaces;   /* interfaces swapped to the new program */
 };
 
 /* With the pin lock held: loads this siobpf's program with new, unpinned
  * maps; copies every entry of the pinned maps into them (a value that grew
- * keeps the old bytes, the rest zero; a ring is reused as it is, or rebuilt
+ * keeps the old bytes, the rest zero; the sticky table is carried into one
+ * sized for clients, 0: as large as the old one; a ring is reused as it is, or rebuilt
  * from the backend table when its layout changed); swaps the program on
  * every interface in sio_ifaces (swap); copies the sticky entries that the
  * old program made or refreshed meanwhile, and the old counters; then pins
  * the new maps in place of the old, sio_meta last. On success dp holds the
  * new program and maps. A failure before the swap changes nothing; after
  * it, the message says what was left, and re-running finishes the job. */
-int migrate_pins(struct dataplane *dp, const char *dir, migrate_swap_fn swap, void *ctx,
+int migrate_pins(struct dataplane *dp, const char *dir, __u32 clients, migrate_swap_fn swap, void *ctx,
 		 struct migrate_report *report);
 
 #endif /* SIOBPF_MIGRATE_H */

@@ -1,16 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* The user-space model of bpf/siobpf.bpf.c's choice: protected entry first,
- * then the probation entry, else the ring (or the previous ring), with the
- * shared rules of siobpf/decide.h. */
+/* The user-space model of bpf/siobpf.bpf.c's choice: the key's live slot
+ * (protected or on probation), else the ring (or the previous ring), with
+ * the shared rules of siobpf/decide.h. */
 #include "siobpf/decide.h"
 #include "siobpf/hash.h"
 #include "model.h"
-
-static int entry_live(const struct model_state *state, const struct siobpf_sticky *entry)
-{
-	return entry && entry->backend_id < SIOBPF_MAX_BACKENDS &&
-	       siobpf_sticky_live(state->vip, entry, &state->backends[entry->backend_id], state->now);
-}
 
 struct model_choice model_decide(const struct model_state *state,
 				 const struct siobpf_sticky_key *key)
@@ -24,18 +18,20 @@ struct model_choice model_decide(const struct model_state *state,
 	int start = !state->not_start && state->proto != 17 /* IPPROTO_UDP */;
 	__u32 id;
 
-	if (vip->persist_sec && entry_live(state, state->entry)) {
-		choice.source = MODEL_STICKY;
-		choice.backend_id = state->entry->backend_id;
-		choice.age_ns = state->now - state->entry->last_seen;
-		choice.refresh = siobpf_sticky_refresh_due(vip, state->entry, state->now);
-		return choice;
-	}
-	if (vip->persist_sec && entry_live(state, state->probation)) {
-		choice.source = MODEL_PROBATION;
-		choice.backend_id = state->probation->backend_id;
-		choice.age_ns = state->now - state->probation->last_seen;
-		choice.promote = siobpf_probation_due(vip, state->admit, state->probation, state->now);
+	if (vip->persist_sec && state->slot) {
+		__u64 slot = *state->slot;
+		__u32 now_u = siobpf_time_units(state->now);
+
+		choice.backend_id = siobpf_slot_backend(slot);
+		choice.age_ns = (__u64)siobpf_slot_age(slot, now_u, siobpf_persist_units(vip->persist_sec))
+				<< SIOBPF_TIME_UNIT_SHIFT;
+		if (siobpf_slot_kind(slot) == SIOBPF_SLOT_PROTECTED) {
+			choice.source = MODEL_STICKY;
+			choice.refresh = siobpf_slot_refresh_due(vip, slot, now_u);
+		} else {
+			choice.source = MODEL_PROBATION;
+			choice.promote = siobpf_probation_due(vip, state->admit, slot, now_u);
+		}
 		return choice;
 	}
 	if (!start && state->prev_ring && siobpf_prev_ring_active(state->admit, state->now)) {

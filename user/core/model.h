@@ -9,10 +9,10 @@
 #include "siobpf/abi.h"
 
 enum model_source {
-	MODEL_STICKY,     /* a live protected sticky entry names the backend */
+	MODEL_STICKY,     /* a live protected slot names the backend */
 	MODEL_RING,       /* no live entry: the ring slot names it */
 	MODEL_NO_BACKEND, /* the ring has nothing in service: the packet is dropped */
-	MODEL_PROBATION,  /* a live entry on probation names it */
+	MODEL_PROBATION,  /* a live slot on probation names it */
 	MODEL_PREV_RING,  /* no live entry, not a connection start, inside the
 			   * window after a ring change: the previous ring's slot */
 };
@@ -21,10 +21,10 @@ struct model_choice {
 	enum model_source source;
 	__u32 backend_id; /* SIOBPF_NO_BACKEND with MODEL_NO_BACKEND */
 	__u32 slot;       /* the ring slot of the key (whatever the source) */
-	__u64 age_ns;     /* the entry's age with MODEL_STICKY / MODEL_PROBATION */
-	int refresh;      /* with MODEL_STICKY: the packet rewrites the entry's last seen */
+	__u64 age_ns;     /* the slot's age with MODEL_STICKY / MODEL_PROBATION (time units' worth) */
+	int refresh;      /* with MODEL_STICKY: the packet renews the slot's deadline */
 	int promote;      /* with MODEL_PROBATION: the packet promotes the entry */
-	int create;       /* with MODEL_RING / MODEL_PREV_RING: it makes a probation entry */
+	int create;       /* with MODEL_RING / MODEL_PREV_RING: it makes a probation slot (if one is free) */
 };
 
 /* The state the decision reads. */
@@ -32,9 +32,8 @@ struct model_state {
 	const struct siobpf_vip *vip;
 	const struct siobpf_backend *backends; /* the whole table, indexed by id */
 	const __u32 *ring;                     /* SIOBPF_RING_SIZE ids, or NULL: no ring */
-	const struct siobpf_sticky *entry;     /* the key's protected entry, or NULL */
+	const __u64 *slot;                     /* the key's live slot (sticky_table_find), or NULL */
 	__u64 now;                             /* dataplane_now() */
-	const struct siobpf_sticky *probation; /* the key's probation entry, or NULL */
 	const struct siobpf_vip_admit *admit;  /* the VIP's admission record, or NULL */
 	const __u32 *prev_ring;                /* the previous ring, or NULL */
 	__u8 proto;                            /* the packet's: IPPROTO_TCP (0 too) or _UDP */

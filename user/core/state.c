@@ -462,27 +462,9 @@ int state_backend_del(struct dataplane *dp, const struct vip_entry *vip,
 	return backend_write(dp, vip, entry->id, &freed, &entry->b);
 }
 
-static void table_forget(int fd, __u32 vip_id)
-{
-	struct siobpf_sticky_key key, next;
-	bool have = false;
-
-	/* Deleting the current key would end the walk; step first, then delete. */
-	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
-		if (have && key.vip_id == vip_id)
-			sio_map_delete(fd, &key);
-		key = next;
-		have = true;
-	}
-	if (have && key.vip_id == vip_id)
-		sio_map_delete(fd, &key);
-}
-
-/* Protected and probation entries alike. */
+/* Protected and probation slots alike, without a scan: the VIP's table
+ * epoch is renewed (dataplane_sticky_forget). */
 int state_sticky_forget(struct dataplane *dp, __u32 vip_id)
 {
-	table_forget(dp->sticky_fd, vip_id);
-	if (dp->probation_fd >= 0)
-		table_forget(dp->probation_fd, vip_id);
-	return 0;
+	return dataplane_sticky_forget(dp, vip_id);
 }

@@ -377,9 +377,8 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 			created += admit[v].created;
 			admitted += admit[v].admitted;
 		}
-		/* Probation only: a batched pass over at most an eighth of
-		 * the sticky table (`siobpf stats` counts the protected one too). */
-		have_probation = dataplane_sticky_sizes(&d->dp, NULL, &probation_n) == 0;
+		/* One pass over the mapped table: 2 M slots in a few ms. */
+		have_probation = dataplane_sticky_sizes(&d->dp, dataplane_now(), NULL, &probation_n) == 0;
 		for (size_t i = 0; i < d->nids; i++)
 			if (dataplane_traffic(&d->dp, true, d->ids[i], &by_id[i]))
 				memset(&by_id[i], 0, sizeof(by_id[i]));

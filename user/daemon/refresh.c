@@ -262,7 +262,6 @@ static __u32 refresh_targets(struct run *r, __u64 now)
  * Returns the counts, or NULL when they were not read this time. */
 static const __u32 *drain_clients(struct run *r, __u64 now)
 {
-	__u32 persist[SIOBPF_MAX_VIPS] = {0};
 	bool draining = false;
 	int err;
 
@@ -271,10 +270,7 @@ static const __u32 *drain_clients(struct run *r, __u64 now)
 	if (!draining || now < r->count_due)
 		return NULL;
 	r->count_due = now + DRAIN_COUNT_MS * NS_PER_MS;
-	for (__u32 v = 0; v < SIOBPF_MAX_VIPS; v++)
-		if (r->d.vip_present[v])
-			persist[v] = r->d.vips[v].vip.persist_sec;
-	err = dataplane_sticky_count_by_backend(&r->d.dp, r->table, persist, dataplane_now(), r->clients);
+	err = dataplane_sticky_count_by_backend(&r->d.dp, r->table, dataplane_now(), r->clients);
 	if (err) {
 		pr_warn("counting the sticky clients of draining backends failed: %s; trying again",
 			strerror(-err));
