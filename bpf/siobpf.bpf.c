@@ -14,7 +14,12 @@
 #include "parse.h"
 #include "maps.h"
 #include "vip.h"
+/* The sticky table; a bench build swaps in the previous one (bench/). */
+#ifdef SIOBPF_STICKY_IMPL
+#include SIOBPF_STICKY_IMPL
+#else
 #include "sticky.h"
+#endif
 #include "ring.h"
 #include "forward.h"
 #include "stats.h"

@@ -628,7 +628,7 @@ int dataplane_backends_read(struct dataplane *dp, struct siobpf_backend *all)
 	return err;
 }
 
-static __u32 vip_epoch(struct dataplane *dp, __u32 vip_id)
+__u32 dataplane_vip_epoch(struct dataplane *dp, __u32 vip_id)
 {
 	struct siobpf_vip_admit admit;
 
@@ -664,7 +664,7 @@ int dataplane_sticky_find(struct dataplane *dp, const struct siobpf_sticky_key *
 		err = vip_by_id(dp, key->vip_id, &vip);
 	if (!err)
 		err = dataplane_backends_read(dp, all);
-	if (!err && !sticky_table_find(&dp->sticky, &vip, vip_epoch(dp, key->vip_id), all, key,
+	if (!err && !sticky_table_find(&dp->sticky, &vip, dataplane_vip_epoch(dp, key->vip_id), all, key,
 				       siobpf_time_units(now), found))
 		err = -ENOENT;
 	free(all);
@@ -685,12 +685,24 @@ int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *k
 	if (!err && backend_id >= SIOBPF_MAX_BACKENDS)
 		err = -EINVAL;
 	if (!err)
-		err = sticky_table_put(&dp->sticky, &vip, vip_epoch(dp, key->vip_id), all, key, backend_id,
+		err = sticky_table_put(&dp->sticky, &vip, dataplane_vip_epoch(dp, key->vip_id), all, key, backend_id,
 				       all[backend_id].generation, kind,
 				       siobpf_time_units(last_seen) + siobpf_persist_units(vip.persist_sec),
 				       siobpf_time_units(dataplane_now()), 0);
 	free(all);
 	return err;
+}
+
+int dataplane_sticky_slot(struct dataplane *dp, const struct siobpf_sticky_key *key,
+			  struct sticky_found_slot *found)
+{
+	return sticky_table_slot_of(&dp->sticky, key, dataplane_vip_epoch(dp, key->vip_id), found) ? 0
+												     : -ENOENT;
+}
+
+int dataplane_sticky_delete(struct dataplane *dp, const struct siobpf_sticky_key *key)
+{
+	return sticky_table_clear(&dp->sticky, key, dataplane_vip_epoch(dp, key->vip_id)) ? 0 : -ENOENT;
 }
 
 int dataplane_sticky_forget(struct dataplane *dp, __u32 vip_id)

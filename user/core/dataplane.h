@@ -99,6 +99,14 @@ int dataplane_sticky_find(struct dataplane *dp, const struct siobpf_sticky_key *
  * the VIP's persistence after last_seen (ns, dataplane_now()'s clock). */
 int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *key, __u32 backend_id,
 			 __u32 kind, __u64 last_seen);
+/* The key's slot whatever its state (sticky_table_slot_of), and
+ * emptying it (sticky_table_clear), with the VIP's table epoch. -ENOENT:
+ * no slot with the key's fingerprint. */
+int dataplane_sticky_slot(struct dataplane *dp, const struct siobpf_sticky_key *key,
+			  struct sticky_found_slot *found);
+int dataplane_sticky_delete(struct dataplane *dp, const struct siobpf_sticky_key *key);
+/* The table epoch a VIP's keys are hashed with (0 when it has none). */
+__u32 dataplane_vip_epoch(struct dataplane *dp, __u32 vip_id);
 /* Forgets every entry of a VIP at once: a new table epoch for it, so its
  * old slots are found no more (they expire where they are). */
 int dataplane_sticky_forget(struct dataplane *dp, __u32 vip_id);

@@ -104,6 +104,49 @@ int sticky_table_find(const struct sticky_table *t, const struct siobpf_vip *vip
 	return 0;
 }
 
+int sticky_table_slot_of(const struct sticky_table *t, const struct siobpf_sticky_key *key, __u32 epoch,
+			 struct sticky_found_slot *found)
+{
+	struct sticky_place p;
+
+	sticky_table_place(t, key, epoch, &p);
+	for (int which = 0; which < 2; which++) {
+		__u32 bucket = which ? p.other : p.home;
+
+		for (int i = 0; i < SIOBPF_BUCKET_SLOTS; i++) {
+			__u64 s = slot_load(t, bucket, i);
+
+			if (siobpf_slot_kind(s) != SIOBPF_SLOT_EMPTY && siobpf_slot_fp(s) == p.fp) {
+				found->slot = s;
+				found->bucket = bucket;
+				found->index = i;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+int sticky_table_clear(struct sticky_table *t, const struct siobpf_sticky_key *key, __u32 epoch)
+{
+	struct sticky_place p;
+	int n = 0;
+
+	sticky_table_place(t, key, epoch, &p);
+	for (int which = 0; which < 2; which++) {
+		__u32 bucket = which ? p.other : p.home;
+
+		for (int i = 0; i < SIOBPF_BUCKET_SLOTS; i++) {
+			__u64 s = slot_load(t, bucket, i);
+
+			if (siobpf_slot_kind(s) != SIOBPF_SLOT_EMPTY && siobpf_slot_fp(s) == p.fp &&
+			    slot_cas(t, bucket, i, s, 0))
+				n++;
+		}
+	}
+	return n;
+}
+
 /* Writes want into the key's two buckets at place: over the slot own_of
  * says is the key's own, else the victim's. */
 typedef bool (*own_fn)(__u64 s, const void *ctx);

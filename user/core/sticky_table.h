@@ -55,6 +55,15 @@ int sticky_table_find(const struct sticky_table *t, const struct siobpf_vip *vip
  * probation, else the later deadline): what the program wrote since wins. */
 #define STICKY_PUT_KEEP_FRESHER 0x1
 
+/* The key's slot whatever its state: the first slot of its buckets (home
+ * first) with its fingerprint, live or not (tests, repairs). 1 and *found,
+ * or 0. */
+int sticky_table_slot_of(const struct sticky_table *t, const struct siobpf_sticky_key *key, __u32 epoch,
+			 struct sticky_found_slot *found);
+/* Empties the slots of the key's buckets that have its fingerprint; the
+ * number emptied. */
+int sticky_table_clear(struct sticky_table *t, const struct siobpf_sticky_key *key, __u32 epoch);
+
 /* Writes a slot for key: made of backend_id, generation, kind and
  * deadline (time units), replacing the key's own slot if it has one (live
  * or not), else in the slot siobpf_table_victim picks. -ENOSPC: both
