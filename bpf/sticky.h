@@ -22,57 +22,34 @@ const volatile __u32 sticky_mask = SIOBPF_CLIENTS / 4 - 1;
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_ACK 0x10
 
-/* One bucket as a scan read it. */
-struct bucket_view {
-	__u64 seen[SIOBPF_BUCKET_SLOTS];
-	__u64 hit; /* the live slot, when the scan found one */
-};
-
-/* The two buckets of a key as a lookup read them: the insert's snapshot. */
-struct sticky_view {
-	struct bucket_view bucket[2]; /* home, alternative */
-};
-
-/* Each CPU's copy of the two buckets its last lookup read: on the stack
- * it would take the program past its 512 bytes. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sticky_view);
-} sio_scratch SEC(".maps");
-
-/* What a lookup found of a key in its two buckets. */
-struct sticky_found {
-	struct sticky_view *view; /* this CPU's sio_scratch */
-	__u32 bucket[2];  /* home and alternative bucket indices */
-	__u64 slot;       /* the live slot found */
-	__u32 backend_id; /* its backend */
-	int index;        /* its index, 0-7 home, 8-15 alternative; -1: none */
-	int own;          /* the key's own slot that is not live, or -1 */
-	__u32 fp;
+/* One bucket's scan, as bucket_scan leaves it. */
+struct bucket_seen {
+	__u64 hit;      /* the live slot, when the scan found one */
+	__u64 own_old;  /* the key's own dead slot, when it has one here */
 };
 
 /* bucket_scan's answer: the live slot's index + 1 in bits 0-3 (0: none),
- * the key's own dead slot's index + 1 in bits 4-7 (0: none). */
+ * the key's own dead slot's index + 1 in bits 4-7 (0: none), and the mask
+ * of free slots (siobpf_bucket_free_mask) in bits 8-15 (complete only when
+ * no live slot was found: the scan stops there). */
 #define SCAN_LIVE(r) ((int)((r) & 0xf) - 1)
 #define SCAN_OWN(r) ((int)(((r) >> 4) & 0xf) - 1)
+#define SCAN_FREE(r) (((r) >> 8) & 0xff)
 
 /* One bucket's part of the lookup: the first slot with the key's
  * fingerprint that is live for this VIP. A slot with the fingerprint that
  * is not live is the key's own (to be reused by its insert) unless it is
- * another VIP's live client, whose fingerprint this key merely shares. The
- * bucket's slots are copied into *view as read.
+ * another VIP's live client, whose fingerprint this key merely shares.
  *
  * A global function, verified once on its own: its eight slots' branches
  * inlined into the caller twice would multiply the caller's paths. */
 __noinline __u32 bucket_scan(const struct siobpf_vip *vip, __u32 bucket, __u32 fp, __u32 now_u,
-			     struct bucket_view *view)
+			     struct bucket_seen *seen)
 {
 	struct siobpf_bucket *b;
-	__u32 own = 0;
+	__u32 own = 0, free = 0;
 
-	if (!vip || !view)
+	if (!vip || !seen)
 		return 0;
 	b = bpf_map_lookup_elem(&sio_sticky, &bucket);
 	if (!b)
@@ -82,76 +59,120 @@ __noinline __u32 bucket_scan(const struct siobpf_vip *vip, __u32 bucket, __u32 f
 		struct siobpf_backend *backend;
 		__u32 id;
 
-		view->seen[i] = s;
+		free |= (siobpf_slot_held_bit(s, now_u) ^ 1) << i;
 		if (siobpf_slot_kind(s) == SIOBPF_SLOT_EMPTY || siobpf_slot_fp(s) != fp)
 			continue;
 		id = siobpf_slot_backend(s);
 		backend = backend_lookup(&id);
 		if (backend && siobpf_slot_live(vip, s, backend, now_u)) {
-			view->hit = s;
-			return (__u32)(i + 1) | own << 4;
+			seen->hit = s;
+			return (__u32)(i + 1) | own << 4 | free << 8;
 		}
 		if (!own && !(backend && siobpf_slot_held(s, now_u) && backend->in_use &&
 			      backend->state != SIOBPF_BACKEND_DOWN && backend->vip_id != vip->id &&
-			      (backend->generation & SIOBPF_GEN_MASK) == siobpf_slot_gen(s)))
+			      (backend->generation & SIOBPF_GEN_MASK) == siobpf_slot_gen(s))) {
+			seen->own_old = s;
 			own = i + 1;
+		}
 	}
-	return own << 4;
+	return own << 4 | free << 8;
 }
 
-/* The slot an insert takes of the snapshot (siobpf_table_victim), or -1;
- * *old: its value as read. Global for the same reason as bucket_scan: its
- * loops would otherwise be explored once for every way the caller got
- * here. */
-__noinline int sticky_victim(const struct sticky_view *view, __u32 now_u, int own, __u64 *old)
+/* What a lookup found of a key in its two buckets. */
+struct sticky_found {
+	struct bucket_seen seen; /* the last scan's */
+	__u64 own_old;    /* the key's own dead slot's value, when own >= 0 */
+	__u32 bucket[2];  /* home and alternative bucket indices */
+	__u32 free;       /* free masks: home's in bits 0-7, the other's in 8-15 (complete on a miss) */
+	int index;        /* the live slot's index, 0-7 home, 8-15 alternative; -1: none */
+	int own;          /* the key's own slot that is not live, or -1 */
+	__u32 fp;
+};
+
+/* A full pair of buckets as read at once (sticky_victim_full). */
+struct sticky_pair {
+	__u64 slot[2 * SIOBPF_BUCKET_SLOTS];
+};
+
+/* Each CPU's working memory for one packet's table work: on the stack it
+ * would take the program, with its other frames, past its 512 bytes. */
+struct sticky_scratch {
+	struct sticky_found found;
+	struct sticky_pair pair;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sticky_scratch);
+} sio_scratch SEC(".maps");
+
+static __always_inline struct sticky_scratch *scratch(void)
 {
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sio_scratch, &zero);
+}
+
+/* The victim when neither bucket has a free slot: the probation slot
+ * nearest its deadline (siobpf_table_nearest_probation), of a copy of the
+ * two buckets read now; *old is its value in the copy. -1: none. Global, so
+ * that its sixteen slots are verified once. */
+__noinline int sticky_victim_full(__u32 home, __u32 other, __u32 now_u, __u64 *old)
+{
+	struct siobpf_bucket *h = bpf_map_lookup_elem(&sio_sticky, &home);
+	struct siobpf_bucket *o = bpf_map_lookup_elem(&sio_sticky, &other);
+	struct sticky_scratch *work = scratch();
+	struct sticky_pair *copy;
 	int victim;
 
-	if (!view || !old)
+	if (!h || !o || !work || !old)
 		return -1;
-	victim = siobpf_table_victim(view->bucket[0].seen, view->bucket[1].seen, now_u, own);
+	copy = &work->pair;
+	for (int i = 0; i < SIOBPF_BUCKET_SLOTS; i++) {
+		copy->slot[i] = *(volatile __u64 *)&h->slot[i];
+		copy->slot[SIOBPF_BUCKET_SLOTS + i] = *(volatile __u64 *)&o->slot[i];
+	}
+	victim = siobpf_table_nearest_probation(copy->slot, copy->slot + SIOBPF_BUCKET_SLOTS, now_u);
 	if (victim < 0)
 		return -1;
-	victim &= 2 * SIOBPF_BUCKET_SLOTS - 1;
-	*old = victim < SIOBPF_BUCKET_SLOTS ? view->bucket[0].seen[victim & 7]
-					    : view->bucket[1].seen[victim & 7];
+	*old = copy->slot[victim & (2 * SIOBPF_BUCKET_SLOTS - 1)];
 	return victim;
 }
 
 /* The key's live slot, looked for in its home bucket, then (only when not
- * there) in its alternative one. Returns whether one was found. */
+ * there) in its alternative one. Returns whether one was found; the slot
+ * is then f->seen.hit. */
 static __always_inline int sticky_find(const struct siobpf_vip *vip, const struct siobpf_sticky_key *key,
 				       __u32 epoch, __u32 now_u, struct sticky_found *f)
 {
 	__u64 h = siobpf_table_hash(key, epoch);
-	__u32 mask = sticky_mask, r, zero = 0;
+	__u32 mask = sticky_mask, r;
 	int live;
 
 	f->fp = siobpf_table_fp(h);
 	f->bucket[0] = siobpf_table_home(h, mask);
 	f->bucket[1] = siobpf_table_other(f->bucket[0], f->fp, mask);
 	f->index = -1;
-	f->own = -1;
-	f->view = bpf_map_lookup_elem(&sio_scratch, &zero);
-	if (!f->view) /* never */
-		return 0;
-	r = bucket_scan(vip, f->bucket[0], f->fp, now_u, &f->view->bucket[0]);
+	r = bucket_scan(vip, f->bucket[0], f->fp, now_u, &f->seen);
 	f->own = SCAN_OWN(r);
+	f->own_old = f->seen.own_old;
+	f->free = SCAN_FREE(r);
 	live = SCAN_LIVE(r);
-	if (live >= 0) {
-		f->slot = f->view->bucket[0].hit;
-	} else {
-		r = bucket_scan(vip, f->bucket[1], f->fp, now_u, &f->view->bucket[1]);
-		if (f->own < 0 && SCAN_OWN(r) >= 0)
+	if (live < 0) {
+		r = bucket_scan(vip, f->bucket[1], f->fp, now_u, &f->seen);
+		if (f->own < 0 && SCAN_OWN(r) >= 0) {
 			f->own = SCAN_OWN(r) + SIOBPF_BUCKET_SLOTS;
+			f->own_old = f->seen.own_old;
+		}
+		f->free |= SCAN_FREE(r) << 8;
 		live = SCAN_LIVE(r);
 		if (live < 0)
 			return 0;
 		live += SIOBPF_BUCKET_SLOTS;
-		f->slot = f->view->bucket[1].hit;
 	}
 	f->index = live;
-	f->backend_id = siobpf_slot_backend(f->slot);
 	return 1;
 }
 
@@ -166,49 +187,100 @@ static __always_inline int slot_swap(const struct sticky_found *f, int index, __
 	return b && __sync_val_compare_and_swap(&b->slot[index & 7], old, want) == old;
 }
 
+static __always_inline struct siobpf_admit_stats *admit_stats(__u32 vip_id)
+{
+	return bpf_map_lookup_elem(&sio_admit_stats, &vip_id);
+}
+
 /* A hit by the client's own packet: a protected slot is renewed when due;
- * a probation slot old enough is promoted in place, else left. */
+ * a probation slot old enough is promoted in place, else left. The
+ * counters are looked up only when one moves: a protected hit moves none. */
 static __always_inline void sticky_touch(const struct siobpf_vip *vip, struct sticky_found *f,
-					 const struct siobpf_vip_admit *admit,
-					 struct siobpf_admit_stats *stats, __u32 now_u)
+					 const struct siobpf_vip_admit *admit, __u32 now_u)
 {
 	__u32 deadline = (now_u + siobpf_persist_units(vip->persist_sec)) & SIOBPF_TIME_MASK;
+	struct siobpf_admit_stats *stats;
+	int promote;
 
-	if (siobpf_slot_kind(f->slot) == SIOBPF_SLOT_PROTECTED) {
-		if (siobpf_slot_refresh_due(vip, f->slot, now_u) &&
-		    !slot_swap(f, f->index, f->slot, siobpf_slot_renew(f->slot, SIOBPF_SLOT_PROTECTED, deadline)) &&
-		    stats)
+	if (siobpf_slot_kind(f->seen.hit) == SIOBPF_SLOT_PROTECTED) {
+		if (siobpf_slot_refresh_due(vip, f->seen.hit, now_u) &&
+		    !slot_swap(f, f->index, f->seen.hit, siobpf_slot_renew(f->seen.hit, SIOBPF_SLOT_PROTECTED, deadline)) &&
+		    (stats = admit_stats(vip->id)))
 			stats->raced += 1;
 		return;
 	}
-	if (!stats)
-		return;
-	if (!siobpf_probation_due(vip, admit, f->slot, now_u)) {
-		stats->deferred += 1;
-		return;
-	}
+	promote = siobpf_probation_due(vip, admit, f->seen.hit, now_u);
 	/* A lost race leaves the client on probation, to be promoted by its
 	 * next packet. */
-	if (slot_swap(f, f->index, f->slot, siobpf_slot_renew(f->slot, SIOBPF_SLOT_PROTECTED, deadline)))
+	if (promote)
+		promote = slot_swap(f, f->index, f->seen.hit,
+				    siobpf_slot_renew(f->seen.hit, SIOBPF_SLOT_PROTECTED, deadline)) ? 1 : -1;
+	stats = admit_stats(vip->id);
+	if (!stats)
+		return;
+	if (promote > 0)
 		stats->admitted += 1;
-	else
+	else if (promote < 0)
 		stats->raced += 1;
+	else
+		stats->deferred += 1;
 }
 
-/* A new probation slot for the key, naming backend: in the slot
- * siobpf_table_victim picks of the two buckets as the lookup read them.
- * Returns whether it was written. */
+/* A free slot's value, read again for the compare-and-exchange: the scan
+ * kept only which slots were free. A slot another CPU has taken since is
+ * no longer free: *old is then left 0 and the insert counts a race. */
+static __always_inline int free_slot_read(const struct sticky_found *f, int index, __u32 now_u, __u64 *old)
+{
+	__u32 home = f->bucket[0], other = f->bucket[1];
+	__u32 bucket = index < SIOBPF_BUCKET_SLOTS ? home : other;
+	struct siobpf_bucket *b = bpf_map_lookup_elem(&sio_sticky, &bucket);
+	__u64 s;
+
+	if (!b)
+		return -1;
+	s = *(volatile __u64 *)&b->slot[index & 7];
+	if (siobpf_slot_held_bit(s, now_u))
+		return -2;
+	*old = s;
+	return index;
+}
+
+/* The slot an insert takes (siobpf_table_victim's rule, from what the
+ * scans saw), or -1 (none: the pair is full), or -2 (another CPU took it
+ * meanwhile); *old: the value it holds. */
+static __always_inline int sticky_victim(const struct sticky_found *f, __u32 now_u, __u64 *old)
+{
+	__u32 home_free = f->free & 0xff, other_free = f->free >> 8;
+
+	if (f->own >= 0) {
+		*old = f->own_old;
+		return f->own;
+	}
+	if (siobpf_table_use_home(home_free, other_free))
+		return free_slot_read(f, (int)siobpf_lowest_bit(home_free), now_u, old);
+	if (other_free)
+		return free_slot_read(f, (int)siobpf_lowest_bit(other_free) + SIOBPF_BUCKET_SLOTS, now_u, old);
+	return sticky_victim_full(f->bucket[0], f->bucket[1], now_u, old);
+}
+
+/* A new probation slot for the key, naming backend. Returns whether it was
+ * written. */
 static __always_inline int sticky_insert(const struct siobpf_vip *vip, struct sticky_found *f,
 					 const struct siobpf_backend *backend, __u32 backend_id,
 					 struct siobpf_admit_stats *stats, __u32 now_u)
 {
 	__u64 old = 0;
-	int victim = f->view ? sticky_victim(f->view, now_u, f->own, &old) : -1;
+	int victim = sticky_victim(f, now_u, &old);
 
+	if (victim == -2) {
+		stats->raced += 1;
+		return 0;
+	}
 	if (victim < 0) {
 		stats->full += 1;
 		return 0;
 	}
+	victim &= 2 * SIOBPF_BUCKET_SLOTS - 1;
 	if (!slot_swap(f, victim, old,
 		       siobpf_slot_make(f->fp, backend_id, backend->generation,
 					victim >= SIOBPF_BUCKET_SLOTS, SIOBPF_SLOT_PROBATION,
@@ -244,7 +316,8 @@ __noinline __u32 sticky_admission(const struct siobpf_vip *vip, const struct sio
 	struct siobpf_admit_stats *stats;
 	struct siobpf_vip_admit *admit;
 	struct siobpf_backend *backend = NULL;
-	struct sticky_found f = {.view = NULL};
+	struct sticky_scratch *work = scratch();
+	struct sticky_found *f;
 	__u32 vip_id, slot, now_u, persist, backend_id = SIOBPF_NO_BACKEND;
 	__u8 proto = packet & 0xff;
 	/* A connection start: a TCP SYN without ACK. */
@@ -257,14 +330,17 @@ __noinline __u32 sticky_admission(const struct siobpf_vip *vip, const struct sio
 	persist = vip->persist_sec;
 	now_u = siobpf_time_units(now);
 	admit = bpf_map_lookup_elem(&sio_vip_admit, &vip_id);
-	stats = bpf_map_lookup_elem(&sio_admit_stats, &vip_id);
-	/* Never NULL for a VIP's id. */
-	if (!admit || !stats)
+	/* Never NULL for a VIP's id, nor the scratch. */
+	if (!admit || !work)
 		return ring_backend(vip, key, &backend_id) ? backend_id : SIOBPF_NO_BACKEND;
-	if (persist && sticky_find(vip, key, admit->table_epoch, now_u, &f)) {
-		sticky_touch(vip, &f, admit, stats, now_u);
-		return f.backend_id;
+	f = &work->found;
+	if (persist && sticky_find(vip, key, admit->table_epoch, now_u, f)) {
+		sticky_touch(vip, f, admit, now_u);
+		return siobpf_slot_backend(f->seen.hit);
 	}
+	stats = admit_stats(vip_id);
+	if (!stats) /* never */
+		return ring_backend(vip, key, &backend_id) ? backend_id : SIOBPF_NO_BACKEND;
 	stats->misses += 1;
 	slot = siobpf_ring_slot(key, vip->hash_seed);
 	if (!start && siobpf_prev_ring_active(admit, now)) {
@@ -283,7 +359,7 @@ __noinline __u32 sticky_admission(const struct siobpf_vip *vip, const struct sio
 		stats->refused += 1;
 		return backend_id;
 	}
-	if (sticky_insert(vip, &f, backend, backend_id, stats, now_u)) {
+	if (sticky_insert(vip, f, backend, backend_id, stats, now_u)) {
 		stats->created += 1;
 		*created = 1;
 	}
@@ -296,17 +372,17 @@ __noinline __u32 sticky_admission(const struct siobpf_vip *vip, const struct sio
  * same reason as sticky_admission. */
 __noinline __u32 sticky_peek(const struct siobpf_vip *vip, const struct siobpf_sticky_key *key, __u64 now)
 {
+	struct sticky_scratch *work = scratch();
 	struct siobpf_vip_admit *admit;
-	struct sticky_found f;
 	__u32 vip_id;
 
-	if (!vip || !key || !vip->persist_sec)
+	if (!vip || !key || !vip->persist_sec || !work)
 		return SIOBPF_NO_BACKEND;
 	vip_id = vip->id;
 	admit = bpf_map_lookup_elem(&sio_vip_admit, &vip_id);
-	if (!sticky_find(vip, key, vip_epoch(admit), siobpf_time_units(now), &f))
+	if (!sticky_find(vip, key, vip_epoch(admit), siobpf_time_units(now), &work->found))
 		return SIOBPF_NO_BACKEND;
-	return f.backend_id;
+	return siobpf_slot_backend(work->found.seen.hit);
 }
 
 #endif /* SIOBPF_BPF_STICKY_H */

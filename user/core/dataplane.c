@@ -705,6 +705,17 @@ int dataplane_sticky_delete(struct dataplane *dp, const struct siobpf_sticky_key
 	return sticky_table_clear(&dp->sticky, key, dataplane_vip_epoch(dp, key->vip_id)) ? 0 : -ENOENT;
 }
 
+int dataplane_sticky_reclaim(struct dataplane *dp, __u32 vip_id)
+{
+	struct siobpf_backend *all = malloc(SIOBPF_MAX_BACKENDS * sizeof(*all));
+	int err = all ? dataplane_backends_read(dp, all) : -ENOMEM;
+
+	if (!err && dp->sticky.buckets)
+		sticky_table_reclaim(&dp->sticky, all, vip_id, siobpf_time_units(dataplane_now()));
+	free(all);
+	return err;
+}
+
 int dataplane_sticky_forget(struct dataplane *dp, __u32 vip_id)
 {
 	struct siobpf_vip_admit admit;

@@ -107,6 +107,9 @@ int dataplane_sticky_slot(struct dataplane *dp, const struct siobpf_sticky_key *
 int dataplane_sticky_delete(struct dataplane *dp, const struct siobpf_sticky_key *key);
 /* The table epoch a VIP's keys are hashed with (0 when it has none). */
 __u32 dataplane_vip_epoch(struct dataplane *dp, __u32 vip_id);
+/* Empties the slots dead for everyone, and with vip_id (not
+ * SIOBPF_NO_VIP) those of the VIP's backends (sticky_table_reclaim). */
+int dataplane_sticky_reclaim(struct dataplane *dp, __u32 vip_id);
 /* Forgets every entry of a VIP at once: a new table epoch for it, so its
  * old slots are found no more (they expire where they are). */
 int dataplane_sticky_forget(struct dataplane *dp, __u32 vip_id);

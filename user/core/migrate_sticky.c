@@ -71,6 +71,11 @@ static int carry_one(struct carry *c, const struct siobpf_sticky_key *key, const
 		c->lost++;
 		return 0;
 	}
+	/* A live slot with the key's fingerprint serves it already, as the
+	 * program would have it (a fingerprint collision, or the new
+	 * program's own slot for the key). */
+	if (err == -EEXIST)
+		return 0;
 	if (!err)
 		c->copied++;
 	return err;

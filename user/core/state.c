@@ -379,6 +379,12 @@ static bool leaves_ring(const struct siobpf_backend *prev, const struct siobpf_b
 	return takes_new_clients(prev) && !takes_new_clients(next);
 }
 
+/* After backends were freed: their slots are dead for everyone; emptied. */
+static int sticky_room_after_removal(struct dataplane *dp)
+{
+	return dataplane_sticky_reclaim(dp, SIOBPF_NO_VIP);
+}
+
 /*
  * backend_write for several backends of one VIP, with one ring rebuild in
  * all: the records of backends that stay in or join the ring are swapped in
@@ -438,6 +444,11 @@ int state_backends_update_batch(struct dataplane *dp, const struct vip_entry *vi
 		dataplane_backends_install(dp, table);
 		dataplane_ring_rebuild(dp, &vip->vip);
 	}
+	for (size_t i = 0; !err && i < n; i++)
+		if (prev[i].in_use && !entries[i].b.in_use) {
+			err = sticky_room_after_removal(dp);
+			break;
+		}
 out:
 	free(table);
 	free(prev);
@@ -458,13 +469,21 @@ int state_backend_del(struct dataplane *dp, const struct vip_entry *vip,
 		      const struct backend_entry *entry)
 {
 	struct siobpf_backend freed = state_backend_freed(&entry->b);
+	int err = backend_write(dp, vip, entry->id, &freed, &entry->b);
 
-	return backend_write(dp, vip, entry->id, &freed, &entry->b);
+	return err ? err : sticky_room_after_removal(dp);
 }
 
-/* Protected and probation slots alike, without a scan: the VIP's table
- * epoch is renewed (dataplane_sticky_forget). */
+/* Protected and probation slots alike, at once: the VIP's table epoch is
+ * renewed (dataplane_sticky_forget), so no packet finds them again. Then
+ * the room: the VIP's slots, and those dead for everyone, are emptied
+ * (otherwise they would stay held until their deadline, and inserts never
+ * take a held protected slot). A slot a client made in between under the
+ * new epoch may go too: that client makes it again with its next packet. */
 int state_sticky_forget(struct dataplane *dp, __u32 vip_id)
 {
-	return dataplane_sticky_forget(dp, vip_id);
+	int err = dataplane_sticky_forget(dp, vip_id);
+
+	return err ? err : dataplane_sticky_reclaim(dp, vip_id);
 }
+

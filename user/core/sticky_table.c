@@ -205,6 +205,25 @@ static bool key_own(__u64 s, const void *ctx)
 	return !foreign_live(k->vip, backend_of(k->backends, s), s, k->now_u);
 }
 
+/* A live slot of the key's own VIP with its fingerprint naming another
+ * backend than want: the program would send the key there (it cannot tell
+ * the key from another client with its fingerprint), so a put leaves it. */
+static bool serves_key_elsewhere(const struct sticky_table *t, const struct sticky_place *p,
+				 const struct key_own *k, __u32 backend_id)
+{
+	for (int i = 0; i < 2 * SIOBPF_BUCKET_SLOTS; i++) {
+		__u64 s = slot_load(t, i < 8 ? p->home : p->other, i & 7);
+		const struct siobpf_backend *b;
+
+		if (siobpf_slot_kind(s) == SIOBPF_SLOT_EMPTY || siobpf_slot_fp(s) != p->fp)
+			continue;
+		b = backend_of(k->backends, s);
+		if (b && siobpf_slot_live(k->vip, s, b, k->now_u))
+			return siobpf_slot_backend(s) != backend_id;
+	}
+	return false;
+}
+
 int sticky_table_put(struct sticky_table *t, const struct siobpf_vip *vip, __u32 epoch,
 		     const struct siobpf_backend *backends, const struct siobpf_sticky_key *key,
 		     __u32 backend_id, __u32 generation, __u32 kind, __u32 deadline, __u32 now_u,
@@ -216,6 +235,8 @@ int sticky_table_put(struct sticky_table *t, const struct siobpf_vip *vip, __u32
 	if (backend_id >= SIOBPF_MAX_BACKENDS || kind == SIOBPF_SLOT_EMPTY || kind > SIOBPF_SLOT_PROTECTED)
 		return -EINVAL;
 	sticky_table_place(t, key, epoch, &p);
+	if (serves_key_elsewhere(t, &p, &ctx, backend_id))
+		return -EEXIST;
 	return put_at(t, &p, siobpf_slot_make(p.fp, backend_id, generation, 0, kind, deadline), now_u,
 		      key_own, &ctx, flags);
 }
@@ -267,6 +288,26 @@ void sticky_table_count_by_backend(const struct sticky_table *t, const struct si
 			    (be->generation & SIOBPF_GEN_MASK) == siobpf_slot_gen(s))
 				counts[siobpf_slot_backend(s)]++;
 		}
+}
+
+int sticky_table_reclaim(struct sticky_table *t, const struct siobpf_backend *backends, __u32 vip_id,
+			 __u32 now_u)
+{
+	int n = 0;
+
+	for (__u32 b = 0; b < t->nbuckets; b++)
+		for (int i = 0; i < SIOBPF_BUCKET_SLOTS; i++) {
+			__u64 s = slot_load(t, b, i);
+			const struct siobpf_backend *be = backend_of(backends, s);
+
+			if (!siobpf_slot_held(s, now_u) || !be)
+				continue;
+			if (be->in_use && (be->generation & SIOBPF_GEN_MASK) == siobpf_slot_gen(s) &&
+			    be->vip_id != vip_id)
+				continue;
+			n += slot_cas(t, b, i, s, 0);
+		}
+	return n;
 }
 
 /* A copy's own slot in the new table: the same client's, already copied

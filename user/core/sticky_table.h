@@ -66,9 +66,11 @@ int sticky_table_clear(struct sticky_table *t, const struct siobpf_sticky_key *k
 
 /* Writes a slot for key: made of backend_id, generation, kind and
  * deadline (time units), replacing the key's own slot if it has one (live
- * or not), else in the slot siobpf_table_victim picks. -ENOSPC: both
- * buckets are full of held protected slots; -EAGAIN: the program kept
- * writing the buckets (after a few tries). */
+ * or not), else in the slot siobpf_table_victim picks. -EEXIST: a live
+ * slot of the VIP with the key's fingerprint names another backend (the
+ * key is served by it, as the program would; another client's, or the
+ * key's own); -ENOSPC: both buckets are full of held protected slots;
+ * -EAGAIN: the program kept writing the buckets (after a few tries). */
 int sticky_table_put(struct sticky_table *t, const struct siobpf_vip *vip, __u32 epoch,
 		     const struct siobpf_backend *backends, const struct siobpf_sticky_key *key,
 		     __u32 backend_id, __u32 generation, __u32 kind, __u32 deadline, __u32 now_u,
@@ -79,6 +81,14 @@ int sticky_table_put(struct sticky_table *t, const struct siobpf_vip *vip, __u32
  * seen. fn returns nonzero to stop the pass, which then returns that. */
 typedef int (*sticky_slot_fn)(__u64 slot, __u32 bucket, void *ctx);
 int sticky_table_walk(const struct sticky_table *t, __u32 now_u, sticky_slot_fn fn, void *ctx);
+
+/* Empties the held slots that are dead for every client (their backend
+ * record is free or of another generation) and, with a VIP id, those of
+ * the VIP's backends: the room an epoch change or a backend's removal
+ * leaves, which inserts would otherwise see held until its deadline (they
+ * never take a held protected slot). The number emptied. */
+int sticky_table_reclaim(struct sticky_table *t, const struct siobpf_backend *backends, __u32 vip_id,
+			 __u32 now_u);
 
 /* Held slots by kind. */
 void sticky_table_sizes(const struct sticky_table *t, __u32 now_u, __u64 *protected_n,
