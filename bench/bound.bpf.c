@@ -36,18 +36,18 @@ struct {
 /* The sticky table the design prescribes: shared by all CPUs, LRU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SIOBPF_STICKY_ENTRIES);
+	__uint(max_entries, PREV_STICKY_ENTRIES);
 	__type(key, struct siobpf_sticky_key);
-	__type(value, struct siobpf_sticky);
+	__type(value, struct prev_sticky);
 } bound_sticky SEC(".maps");
 
 /* The same design, empty when loaded: each repetition of bound_lru_insert
  * adds a client to it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SIOBPF_STICKY_ENTRIES);
+	__uint(max_entries, PREV_STICKY_ENTRIES);
 	__type(key, struct siobpf_sticky_key);
-	__type(value, struct siobpf_sticky);
+	__type(value, struct prev_sticky);
 } bound_new SEC(".maps");
 
 /* The least any sticky table can do: one slot, no LRU, no chain. */
@@ -138,7 +138,7 @@ SEC("xdp.frags")
 int bound_lru_hit(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = {};
-	struct siobpf_sticky *s;
+	struct prev_sticky *s;
 	struct bound_pkt pkt;
 	struct bound_vip *v = vip_find(ctx, &pkt);
 
@@ -171,7 +171,7 @@ int bound_design_hit(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = {};
 	__u32 reason = SIOBPF_R_TX, bytes = ctx->data_end - ctx->data;
-	struct siobpf_sticky *s;
+	struct prev_sticky *s;
 	struct bound_pkt pkt;
 	struct bound_vip *v = vip_find(ctx, &pkt);
 	__u64 *count;
@@ -255,7 +255,7 @@ SEC("xdp.frags")
 int bound_lru_insert(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = {};
-	struct siobpf_sticky entry = {};
+	struct prev_sticky entry = {};
 	__u64 *n = counter(BOUND_COUNT_INSERT);
 	struct bound_pkt pkt;
 	struct bound_vip *v;
