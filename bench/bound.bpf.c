@@ -247,6 +247,79 @@ int bound_cold_read(struct xdp_md *ctx)
 	return swap_macs_tx(ctx);
 }
 
+/* bound_cold_read with a locked add to the (hot, per-CPU) counter after
+ * the read: a full barrier, as the table's compare-and-exchange is, so the
+ * CPU cannot overlap one repetition's miss with the next's. One cold line
+ * at its whole latency, as a packet that comes alone pays it. */
+SEC("xdp.frags")
+int bound_cold_read_fenced(struct xdp_md *ctx)
+{
+	__u64 *n = counter(BOUND_COUNT_PROBE);
+	struct bound_line *line;
+	__u32 i;
+
+	if (!n)
+		return XDP_ABORTED;
+	i = (__u32)(*n * 0x9e3779b97f4a7c15ull >> (64 - BOUND_LINE_BITS));
+	line = bpf_map_lookup_elem(&bound_lines, &i);
+	if (!line || line->word[0])
+		return XDP_ABORTED;
+	__sync_fetch_and_add(n, 1);
+	return swap_macs_tx(ctx);
+}
+
+/* The second line of a pair: the first's index XOR an odd spread of it,
+ * as the sticky table's alternative bucket is found from the home one. */
+static __always_inline __u32 other_line(__u32 i)
+{
+	return (i ^ ((i * 0x9e3779b1u) >> 7 | 1)) & ((1u << BOUND_LINE_BITS) - 1);
+}
+
+/* bound_counter plus two reads of random lines, both waited for: what a
+ * miss in the sticky table reads (a key's home and alternative buckets). */
+SEC("xdp.frags")
+int bound_two_lines(struct xdp_md *ctx)
+{
+	__u64 *n = counter(BOUND_COUNT_PROBE);
+	struct bound_line *a, *b;
+	__u32 i, j;
+
+	if (!n)
+		return XDP_ABORTED;
+	i = (__u32)((*n)++ * 0x9e3779b97f4a7c15ull >> (64 - BOUND_LINE_BITS));
+	j = other_line(i);
+	a = bpf_map_lookup_elem(&bound_lines, &i);
+	b = bpf_map_lookup_elem(&bound_lines, &j);
+	if (!a || !b || a->word[0] || b->word[0])
+		return XDP_ABORTED;
+	return swap_macs_tx(ctx);
+}
+
+/* bound_two_lines plus a compare-and-exchange of one word of the first
+ * line: the least a new client's insert into the sticky table touches
+ * (two buckets read, one slot written). word[0] stays zero. */
+SEC("xdp.frags")
+int bound_two_lines_cas(struct xdp_md *ctx)
+{
+	__u64 *n = counter(BOUND_COUNT_PROBE);
+	struct bound_line *a, *b;
+	__u64 old;
+	__u32 i, j;
+
+	if (!n)
+		return XDP_ABORTED;
+	i = (__u32)((*n)++ * 0x9e3779b97f4a7c15ull >> (64 - BOUND_LINE_BITS));
+	j = other_line(i);
+	a = bpf_map_lookup_elem(&bound_lines, &i);
+	b = bpf_map_lookup_elem(&bound_lines, &j);
+	if (!a || !b || a->word[0] || b->word[0])
+		return XDP_ABORTED;
+	old = a->word[1];
+	if (__sync_val_compare_and_swap(&a->word[1], old, old + 1) != old)
+		return XDP_ABORTED;
+	return swap_macs_tx(ctx);
+}
+
 /* A new client each repetition: the parse and VIP of bound_lru_hit, then
  * one insert into the empty bound_new. The client is the count of inserts
  * made so far, so every key is new and user space can check that every

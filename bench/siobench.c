@@ -116,7 +116,7 @@ static void json_num(const char *key, double v)
 {
 	json_sep(key);
 	if (isfinite(v))
-		printf("%.6g", v);
+		printf("%.10g", v);
 	else
 		printf("null");
 }
@@ -1336,7 +1336,7 @@ static void json_rounds(const double *v, int n)
 static int cmd_table(const struct opts *o)
 {
 	static double ns[TB_COUNT][I_COUNT][64], share[TB_COUNT][I_COUNT][4][64];
-	double fl[64], dfl[64], cnt[64], cold[64];
+	double fl[64], dfl[64], cnt[64], cold[64], fenced[64], two[64], twocas[64];
 	__u64 present[I_COUNT] = {0};
 	long long mem_new = -1, mem_prev = -1, mem_prob = -1;
 	__u32 ent_new = 0, ent_prev = 0, ent_prob = 0, buckets = 0;
@@ -1385,6 +1385,19 @@ static int cmd_table(const struct opts *o)
 		if (s.action != XDP_TX)
 			die("cold_read: not forwarded", EINVAL);
 		cold[round] = s.ns;
+		check(test_run(bpf_program__fd(b->progs.bound_cold_read_fenced), &p, o->repeat, &s),
+		      "cold_read_fenced");
+		if (s.action != XDP_TX)
+			die("cold_read_fenced: not forwarded", EINVAL);
+		fenced[round] = s.ns;
+		check(test_run(bpf_program__fd(b->progs.bound_two_lines), &p, o->repeat, &s), "two_lines");
+		if (s.action != XDP_TX)
+			die("two_lines: not forwarded", EINVAL);
+		two[round] = s.ns;
+		check(test_run(bpf_program__fd(b->progs.bound_two_lines_cas), &p, o->repeat, &s), "two_lines_cas");
+		if (s.action != XDP_TX)
+			die("two_lines_cas: not forwarded", EINVAL);
+		twocas[round] = s.ns;
 
 		/* The hot client is the first of the 1k, and of the 1M. */
 		{
@@ -1472,6 +1485,7 @@ static int cmd_table(const struct opts *o)
 		double base = floor + line;
 		double net[TB_COUNT][I_COUNT];
 
+		json_num("clients", n1m);
 		json_num("floor_ns", floor);
 		json_num("floor_ns_median", median(fl, o->rounds));
 		json_num("driver_overhead_ns", overhead);
@@ -1479,6 +1493,20 @@ static int cmd_table(const struct opts *o)
 		json_num("cold_read_ns", minimum(cold, o->rounds));
 		json_num("cold_line_ns", line);
 		json_num("floor_plus_cold_line_ns", base);
+		/* What a miss and an insert of the table touch at least, on top
+		 * of the floor (net of the counter, as cold_read). */
+		json_open("bounds");
+		json_str("what", "bound.bpf.c, net of its counter, on top of the floor: cold_line one random "
+				 "line of 64 MB read; cold_line_fenced the same followed by a locked add (a "
+				 "full barrier, as a compare-and-exchange is: no overlap of one repetition's "
+				 "miss with the next, the latency a lone packet pays); two_lines two such lines (a miss reads the key's two "
+				 "buckets); two_lines_cas the two read and a compare-and-exchange in one (the "
+				 "least a new client's insert touches)");
+		json_num("floor_plus_cold_line_ns", base);
+		json_num("floor_plus_cold_line_fenced_ns", floor + minimum(fenced, o->rounds) - minimum(cnt, o->rounds));
+		json_num("floor_plus_two_lines_ns", floor + minimum(two, o->rounds) - minimum(cnt, o->rounds));
+		json_num("floor_plus_two_lines_cas_ns", floor + minimum(twocas, o->rounds) - minimum(cnt, o->rounds));
+		json_close();
 		json_open("cases");
 		for (int t = 0; t < TB_COUNT; t++) {
 			json_open(tbl_cases[t].name);
@@ -1521,7 +1549,8 @@ static int cmd_table(const struct opts *o)
 	json_num("memlock_bytes", (double)mem_new);
 	json_num("rated_clients", (double)sticky_table_rated(buckets));
 	json_num("bytes_per_rated_client", (double)mem_new / (double)sticky_table_rated(buckets));
-	json_num("protected_present_of_1m", (double)present[I_NEW]);
+	json_num("clients_written", n1m + 1.0); /* the hot client and the cycle's */
+	json_num("protected_present", (double)present[I_NEW]);
 	json_close();
 	json_open("prev");
 	json_num("max_entries", ent_prev);
@@ -1531,7 +1560,8 @@ static int cmd_table(const struct opts *o)
 	json_num("probation_memlock_bytes", (double)mem_prob);
 	json_num("bytes_per_entry_with_probation", (double)(mem_prev + mem_prob) / ent_prev);
 	json_num("payload_bytes_per_entry", sizeof(struct siobpf_sticky_key) + sizeof(struct prev_sticky));
-	json_num("protected_present_of_1m", (double)present[I_PREV]);
+	json_num("clients_written", n1m + 1.0);
+	json_num("protected_present", (double)present[I_PREV]);
 	json_close();
 	json_close();
 	json_open("rated");
