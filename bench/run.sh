@@ -3,7 +3,7 @@
 # Runs every benchmark (bench/README.md) and writes bench/results/: a JSON
 # file per section, summary.md and PNG charts. `make bench` (under 15
 # minutes here) or `make bench-quick` (--quick: fewer rounds, shorter runs,
-# under 2 minutes). Run as root: it builds namespaces and loads XDP.
+# about 3 minutes). Run as root: it builds namespaces and loads XDP.
 #
 # Settings (environment): BENCH_OUT (bench/results), BENCH_WORK (raw data,
 # /tmp/siobench-work), CLIENT_NS (8 wrk client namespaces).
