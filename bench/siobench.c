@@ -291,6 +291,8 @@ static void prev_load(struct rig *r)
 		real = bpf_object__find_map_by_name(r->dp.skel->obj, bpf_map__name(m));
 		if (real)
 			check(bpf_map__reuse_fd(m, bpf_map__fd(real)), bpf_map__name(m));
+		else if (strcmp(bpf_map__name(m), "sio_sticky_lru") && strcmp(bpf_map__name(m), "sio_probation"))
+			die(bpf_map__name(m), ENOENT); /* a map the real program lacks: not the same program */
 	}
 	/* The tracing programs stay the real program's alone. */
 	bpf_object__for_each_program(prog, p->obj)
