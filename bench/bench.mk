@@ -23,7 +23,7 @@ $(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(BENCH_DIR)/siobench: bench/siobench.c bench/pkt.c bench/pkt.h bench/bench.h $(BENCH_SKELS) \
+$(BENCH_DIR)/siobench: bench/siobench.c bench/pkt.c bench/pkt.h bench/bench.h $(BENCH_SKELS) $(SKEL) \
 		       $(LIB_OBJ) $(USER_HDRS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) bench/siobench.c bench/pkt.c $(LIB_OBJ) -o $@ $(LIBS)
