@@ -422,9 +422,9 @@ static const struct {
 	[T_NEW4] = {"new_client_v4", "siobpf: a new IPv4 client each repetition: sticky miss + ring + insert", XDP_TX, 1, 1},
 	[T_NEW6] = {"new_client_v6", "siobpf: a new IPv6 client each repetition: sticky miss + ring + insert", XDP_TX, 1, 1},
 	[T_NEW_PORT] = {"new_connection_ip_port", "siobpf: ip-port VIP, a new connection each repetition: miss + ring + insert", XDP_TX, 1, 1},
-	/* Floods of spoofed sources against admission: both tables missed. */
-	[T_FLOOD_SYN] = {"flood_syn", "siobpf: SYN flood, a new source each frame: two misses + ring + probation insert", XDP_TX, 1, 1},
-	[T_FLOOD_ACK] = {"flood_ack", "siobpf: ACK flood, a new source each frame: two misses + ring, no insert", XDP_TX, 1, 0},
+	/* Floods of spoofed sources against admission: the key's two buckets missed. */
+	[T_FLOOD_SYN] = {"flood_syn", "siobpf: SYN flood, a new source each frame: both buckets missed + ring + probation slot", XDP_TX, 1, 1},
+	[T_FLOOD_ACK] = {"flood_ack", "siobpf: ACK flood, a new source each frame: both buckets missed + ring, no insert", XDP_TX, 1, 0},
 	[T_FLOOD_PAIR] = {"flood_syn_then_ack", "siobpf: SYN-then-ACK pairs, a new source each pair: per frame, half a SYN's cost and half a probation hit", XDP_TX, 1, 0},
 };
 
