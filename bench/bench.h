@@ -13,6 +13,18 @@
 
 #define FWD_MAX_BACKENDS 16
 
+/* The previous sticky table (bench/sticky_prev.h), kept as a baseline: two
+ * LRU hashes of the sticky key, a protected table of 2^20 entries and a
+ * probation table an eighth of its size, of this 16-byte entry. */
+struct prev_sticky {
+	__u32 backend_id;
+	__u32 generation; /* the backend's generation when the entry was made */
+	__u64 last_seen;  /* CLOCK_MONOTONIC_COARSE, nanoseconds */
+};
+_Static_assert(sizeof(struct prev_sticky) == 16, "prev_sticky layout");
+#define PREV_STICKY_ENTRIES (1u << 20)
+#define PREV_PROBATION_ENTRIES (PREV_STICKY_ENTRIES / 8)
+
 /* floor_fwd's settings (one entry of fwd_cfg). */
 struct fwd_config {
 	__be32 vip;        /* IPv4 VIP, network order */
@@ -53,7 +65,7 @@ _Static_assert(sizeof(struct drv_config) == 32, "drv_config layout");
  * there is compared to the key. User space puts entries where the program
  * looks, with the same functions. */
 #define BOUND_VIP_BITS 9        /* 512 slots: 2 x SIOBPF_MAX_VIPS */
-#define BOUND_SLOT_BITS 20      /* sticky slots, as many as SIOBPF_STICKY_ENTRIES */
+#define BOUND_SLOT_BITS 20      /* sticky slots, as many as PREV_STICKY_ENTRIES */
 #define BOUND_LINE_BITS 20      /* 2^20 cache lines: 64 MB, the sticky table's order */
 #define BOUND_BACKENDS 10       /* backends a new client is spread over */
 
@@ -78,7 +90,7 @@ _Static_assert(sizeof(struct bound_vip) == 52, "bound_vip layout");
 /* A sticky entry in a plain array slot: the key it belongs to and the entry. */
 struct bound_slot {
 	struct siobpf_sticky_key key;
-	struct siobpf_sticky sticky;
+	struct prev_sticky sticky;
 };
 _Static_assert(sizeof(struct bound_slot) == 40, "bound_slot layout");
 

@@ -4,18 +4,26 @@
 # which installs what it needs and builds through `make bench-build`.
 
 BENCH_DIR   := $(BUILD)/bench
-BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BENCH_DIR)/%.skel.h,$(wildcard bench/*.bpf.c))
+BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BENCH_DIR)/%.skel.h,$(wildcard bench/*.bpf.c)) \
+	       $(BENCH_DIR)/siobpf_prev.skel.h
 
 $(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bench/bench.h bench/swap.bpf.h $(wildcard include/siobpf/*.h) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(call bpf_cc,$<,$@,-Ibench)
 
+# The previous sticky table as a baseline: siobpf's own program with
+# bench/sticky_prev.h in place of bpf/sticky.h (bpf/siobpf.bpf.c's hook).
+$(BENCH_DIR)/siobpf_prev.bpf.o: $(BPF_SRC) $(BPF_HDRS) bench/sticky_prev.h bench/bench.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(call bpf_cc,$<,$@,-Ibpf -Ibench -DSIOBPF_STICKY_IMPL='"sticky_prev.h"')
+
 $(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(BENCH_DIR)/siobench: bench/siobench.c bench/pkt.c bench/pkt.h bench/bench.h $(BENCH_SKELS) \
+$(BENCH_DIR)/siobench: bench/siobench.c bench/pkt.c bench/pkt.h bench/bench.h $(BENCH_SKELS) $(SKEL) \
 		       $(LIB_OBJ) $(USER_HDRS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibench -I$(BENCH_DIR) bench/siobench.c bench/pkt.c $(LIB_OBJ) -o $@ $(LIBS)

@@ -36,18 +36,18 @@ struct {
 /* The sticky table the design prescribes: shared by all CPUs, LRU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SIOBPF_STICKY_ENTRIES);
+	__uint(max_entries, PREV_STICKY_ENTRIES);
 	__type(key, struct siobpf_sticky_key);
-	__type(value, struct siobpf_sticky);
+	__type(value, struct prev_sticky);
 } bound_sticky SEC(".maps");
 
 /* The same design, empty when loaded: each repetition of bound_lru_insert
  * adds a client to it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SIOBPF_STICKY_ENTRIES);
+	__uint(max_entries, PREV_STICKY_ENTRIES);
 	__type(key, struct siobpf_sticky_key);
-	__type(value, struct siobpf_sticky);
+	__type(value, struct prev_sticky);
 } bound_new SEC(".maps");
 
 /* The least any sticky table can do: one slot, no LRU, no chain. */
@@ -138,7 +138,7 @@ SEC("xdp.frags")
 int bound_lru_hit(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = {};
-	struct siobpf_sticky *s;
+	struct prev_sticky *s;
 	struct bound_pkt pkt;
 	struct bound_vip *v = vip_find(ctx, &pkt);
 
@@ -171,7 +171,7 @@ int bound_design_hit(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = {};
 	__u32 reason = SIOBPF_R_TX, bytes = ctx->data_end - ctx->data;
-	struct siobpf_sticky *s;
+	struct prev_sticky *s;
 	struct bound_pkt pkt;
 	struct bound_vip *v = vip_find(ctx, &pkt);
 	__u64 *count;
@@ -247,6 +247,79 @@ int bound_cold_read(struct xdp_md *ctx)
 	return swap_macs_tx(ctx);
 }
 
+/* bound_cold_read with a locked add to the (hot, per-CPU) counter after
+ * the read: a full barrier, as the table's compare-and-exchange is, so the
+ * CPU cannot overlap one repetition's miss with the next's. One cold line
+ * at its whole latency, as a packet that comes alone pays it. */
+SEC("xdp.frags")
+int bound_cold_read_fenced(struct xdp_md *ctx)
+{
+	__u64 *n = counter(BOUND_COUNT_PROBE);
+	struct bound_line *line;
+	__u32 i;
+
+	if (!n)
+		return XDP_ABORTED;
+	i = (__u32)(*n * 0x9e3779b97f4a7c15ull >> (64 - BOUND_LINE_BITS));
+	line = bpf_map_lookup_elem(&bound_lines, &i);
+	if (!line || line->word[0])
+		return XDP_ABORTED;
+	__sync_fetch_and_add(n, 1);
+	return swap_macs_tx(ctx);
+}
+
+/* The second line of a pair: the first's index XOR an odd spread of it,
+ * as the sticky table's alternative bucket is found from the home one. */
+static __always_inline __u32 other_line(__u32 i)
+{
+	return (i ^ ((i * 0x9e3779b1u) >> 7 | 1)) & ((1u << BOUND_LINE_BITS) - 1);
+}
+
+/* bound_counter plus two reads of random lines, both waited for: what a
+ * miss in the sticky table reads (a key's home and alternative buckets). */
+SEC("xdp.frags")
+int bound_two_lines(struct xdp_md *ctx)
+{
+	__u64 *n = counter(BOUND_COUNT_PROBE);
+	struct bound_line *a, *b;
+	__u32 i, j;
+
+	if (!n)
+		return XDP_ABORTED;
+	i = (__u32)((*n)++ * 0x9e3779b97f4a7c15ull >> (64 - BOUND_LINE_BITS));
+	j = other_line(i);
+	a = bpf_map_lookup_elem(&bound_lines, &i);
+	b = bpf_map_lookup_elem(&bound_lines, &j);
+	if (!a || !b || a->word[0] || b->word[0])
+		return XDP_ABORTED;
+	return swap_macs_tx(ctx);
+}
+
+/* bound_two_lines plus a compare-and-exchange of one word of the first
+ * line: the least a new client's insert into the sticky table touches
+ * (two buckets read, one slot written). word[0] stays zero. */
+SEC("xdp.frags")
+int bound_two_lines_cas(struct xdp_md *ctx)
+{
+	__u64 *n = counter(BOUND_COUNT_PROBE);
+	struct bound_line *a, *b;
+	__u64 old;
+	__u32 i, j;
+
+	if (!n)
+		return XDP_ABORTED;
+	i = (__u32)((*n)++ * 0x9e3779b97f4a7c15ull >> (64 - BOUND_LINE_BITS));
+	j = other_line(i);
+	a = bpf_map_lookup_elem(&bound_lines, &i);
+	b = bpf_map_lookup_elem(&bound_lines, &j);
+	if (!a || !b || a->word[0] || b->word[0])
+		return XDP_ABORTED;
+	old = a->word[1];
+	if (__sync_val_compare_and_swap(&a->word[1], old, old + 1) != old)
+		return XDP_ABORTED;
+	return swap_macs_tx(ctx);
+}
+
 /* A new client each repetition: the parse and VIP of bound_lru_hit, then
  * one insert into the empty bound_new. The client is the count of inserts
  * made so far, so every key is new and user space can check that every
@@ -255,7 +328,7 @@ SEC("xdp.frags")
 int bound_lru_insert(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = {};
-	struct siobpf_sticky entry = {};
+	struct prev_sticky entry = {};
 	__u64 *n = counter(BOUND_COUNT_INSERT);
 	struct bound_pkt pkt;
 	struct bound_vip *v;

@@ -8,6 +8,7 @@
 
 #include "siobpf/abi.h"
 #include "siobpf/hash.h"
+#include "siobpf/table.h"
 #include "swap.bpf.h"
 
 /* The VIP index as siobpf's: one inner array of slots behind an outer
@@ -29,12 +30,14 @@ struct {
 	.values = {&cost_vip_slots},
 };
 
+/* The sticky table as siobpf's: 64-byte buckets, the default size. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SIOBPF_STICKY_ENTRIES);
-	__type(key, struct siobpf_sticky_key);
-	__type(value, struct siobpf_sticky);
-} cost_sticky SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SIOBPF_CLIENTS / 4);
+	__type(key, __u32);
+	__type(value, struct siobpf_bucket);
+} cost_buckets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -69,12 +72,22 @@ int cost_vip_lookup(struct xdp_md *ctx)
 	return swap_macs_tx(ctx);
 }
 
+/* The key's home bucket read and its eight slots compared with the key's
+ * fingerprint: the new table's lookup when the client is at home. */
 SEC("xdp.frags")
-int cost_sticky_lookup(struct xdp_md *ctx)
+int cost_bucket_lookup(struct xdp_md *ctx)
 {
 	struct siobpf_sticky_key key = sticky_key;
+	__u64 h = siobpf_table_hash(&key, 0);
+	__u32 bucket = siobpf_table_home(h, SIOBPF_CLIENTS / 4 - 1), fp = siobpf_table_fp(h);
+	struct siobpf_bucket *b = bpf_map_lookup_elem(&cost_buckets, &bucket);
+	int found = 0;
 
-	if (!bpf_map_lookup_elem(&cost_sticky, &key))
+	if (!b)
+		return XDP_ABORTED;
+	for (int i = 0; i < SIOBPF_BUCKET_SLOTS; i++)
+		found |= siobpf_slot_fp(b->slot[i]) == fp && siobpf_slot_kind(b->slot[i]) != SIOBPF_SLOT_EMPTY;
+	if (!found)
 		return XDP_ABORTED;
 	return swap_macs_tx(ctx);
 }

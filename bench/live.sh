@@ -21,7 +21,7 @@ bench_live() {
 		for mode in native generic; do
 			log "live frames through the topology, $mode, round $r: siobpf, then floor_fwd"
 			siobpf_up "$mode" "$VIP4:9/udp" "$E2E_BACKENDS"
-			# The product's sticky table as bpftool sees it (section 4 cross-check).
+			# The product's sticky table as bpftool sees it (section 1b cross-check).
 			[ -e "$1/bpftool-sticky.json" ] ||
 				bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_sticky" >"$1/bpftool-sticky.json" || true
 			in_ns c "$BUILD/bench/siobench" gen --peer-ns "$P-sw" --peer-dev c --sink-ns "$sinks" \

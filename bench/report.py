@@ -22,6 +22,23 @@ TARGETS = {
     "e2e_forwarder": 0.95,      # x the trivial XDP forwarder's requests/s
 }
 
+# The sticky table against the previous one (siobench table), ratios in the
+# same run: (case, implementation, measure, target, what).
+TABLE_TARGETS = [
+    ("hits_1m", "ratio_to_floor_plus_cold_line", 2.0,
+     "hits over 1M clients <= 2x (floor + one cold cache line)"),
+    ("hits_1m", "ratio_new_to_prev", 0.5, "hits over 1M clients <= 0.5x the previous table"),
+    ("new_client_fresh", "ratio_to_floor_plus_cold_line", 3.0,
+     "new client, fresh table <= 3x (floor + one cold cache line)"),
+    ("new_client_fresh", "ratio_new_to_prev", 0.4, "new client, fresh table <= 0.4x the previous table"),
+    ("new_client_reused", "ratio_to_floor_plus_cold_line", 3.0,
+     "new client, reused table <= 3x (floor + one cold cache line)"),
+    ("new_client_reused", "ratio_new_to_prev", 0.4, "new client, reused table <= 0.4x the previous table"),
+    ("hot_hit", "ratio_new_to_prev", 1.0, "hot hit (one client) no slower than the previous table"),
+    ("hot_hit", "ratio_new_to_prev", 0.7, "hot hit: aim 0.7x the previous table"),
+    ("reused_to_fresh", "new", 1.1, "new client: a reused table within 10% of a fresh one"),
+]
+
 E2E_LABELS = {
     "ceiling": "no balancer (ceiling)",
     "xdp-fwd-native": "trivial XDP forwarder, native",
@@ -92,13 +109,56 @@ def collect_testrun(work):
         "own cost (driver_floor minus floor, same round) is subtracted: net_ns. "
         "new_client_ring uses a VIP with --persist 0: a miss and a ring lookup per packet "
         "but no insert. Insert cases start from an empty table of the product's size "
-        "(2^20 entries) and fill it to about 95% with repeat = 1,000,000. "
+        "(rated for 2^20 clients: 2^18 buckets of 8 slots) and fill it to its rated size "
+        "(half its slots) with repeat = 1,000,000. "
         "The flood cases send a spoofed source per frame (flood_syn: a SYN each; flood_ack: "
         "an ACK each; flood_syn_then_ack: a SYN and then an ACK from each source) against "
-        "admission: the protected table and probation both missed, then the ring, and for a "
-        "SYN a probation insert (an LRU an eighth of the table's size); ratio_to_sticky_hit "
-        "sets each against sticky_hit_v4 of the same run."
+        "admission: the key's two buckets missed, then the ring, and for a SYN a probation "
+        "slot; ratio_to_sticky_hit sets each against sticky_hit_v4 of the same run."
     )
+    return d
+
+
+def collect_table(work):
+    d = load(os.path.join(work, "table.json"))
+    checks = []
+    for case, measure, target, what in TABLE_TARGETS:
+        if case == "reused_to_fresh":
+            r = d["reused_to_fresh"][measure]
+        elif measure == "ratio_new_to_prev":
+            r = d["cases"][case]["ratio_new_to_prev"]
+        else:
+            r = d["cases"][case]["new"][measure]
+        checks.append({"case": case, "measure": measure, "what": what, "ratio": r,
+                       "target": target, "met": r is not None and r <= target})
+    rated = d["rated"]
+    checks.append({"case": "rated", "measure": "first_full_at", "what":
+                   "the rated size (buckets x 4 clients) holds: no insert refused below it",
+                   "ratio": rated["first_full_at"] / rated["rated_clients"], "target": 1.0,
+                   "met": rated["first_full_at"] >= rated["rated_clients"], "higher": True})
+    checks.append({"case": "rated", "measure": "bytes_per_client_at_rated", "what":
+                   "memory at the rated size <= 16 bytes per client",
+                   "ratio": rated["bytes_per_client_at_rated"], "target": 16.0,
+                   "met": rated["bytes_per_client_at_rated"] <= 16.0 * 1.001, "unit": "bytes"})
+    d["targets"] = checks
+    d["method"] = (
+        "The real program (new: the bucket table) and the same program built with "
+        "bench/sticky_prev.h in place of bpf/sticky.h (prev: the previous table, two LRU hashes "
+        "of the full key, 2^20 protected entries and 2^17 on probation) are loaded side by side "
+        "sharing every other map (VIPs, backends, rings, counters), and run on the same frames "
+        "in the same rounds, alternating which goes first. hot_hit: one client over and over "
+        "(repeat of one frame); hits_1k, hits_1m: bench/driver.bpf.c cycles the source over "
+        "1,000 or 1,000,000 clients whose protected entries were written from user space into "
+        "both tables, after a warm-up pass; new_client_fresh: 1,000,000 never-seen clients' "
+        "first SYN each into freshly loaded tables; new_client_reused: after that, 2,000,000 more "
+        "new clients go through the same tables (the bucket table evicts over a million "
+        "newcomers' probation slots; the previous probation LRU evicts ~3M), then 1,000,000 "
+        "never-seen clients are measured. Driver cases are net of the driver (driver_overhead_ns, "
+        "the driver in front of the floor). The floor plus one cold cache line is floor_swap "
+        "plus (cold_read - counter) of bench/bound.bpf.c, same rounds. The best round is the "
+        "estimate. The rated size: distinct random clients written as protected slots, with the "
+        "insert rule the program uses, into a default-size table until the first finds no room; "
+        "the previous table's memory is its LRU's memlock over its entries, as before.")
     return d
 
 
@@ -388,9 +448,12 @@ def collect(work, out):
     dump(collect_testrun(work), os.path.join(out, "testrun.json"))
     scale = load(os.path.join(work, "scale.json"))
     bt = os.path.join(work, "bpftool-sticky.json")
-    if os.path.exists(bt) and os.path.getsize(bt):
-        scale["sticky_table"]["bpftool_map_show"] = load(bt)
     dump(scale, os.path.join(out, "scale.json"))
+    if os.path.exists(os.path.join(work, "table.json")):
+        table = collect_table(work)
+        if os.path.exists(bt) and os.path.getsize(bt):
+            table["memory"]["new"]["bpftool_map_show"] = load(bt)
+        dump(table, os.path.join(out, "table.json"))
     if os.path.exists(os.path.join(work, "live", "lb.json")):
         dump(collect_live(work), os.path.join(out, "live.json"))
     dump(collect_e2e(work, meta), os.path.join(out, "e2e.json"))
@@ -449,13 +512,13 @@ def least_possible(case, target, bounds):
         lru, arr = bounds["lru_hit"]["ratio_to_floor"], bounds["array_hit"]["ratio_to_floor"]
         if "design_hit" in bounds:
             whole = bounds["design_hit"]["ratio_to_floor"]
-            text = ("%s doing a hit's whole job with the design's LRU hash (its lookup alone: %s; "
+            text = ("%s doing a hit's whole job with the previous table's LRU hash (its lookup alone: %s; "
                     "an array slot instead: %s)" % (x(whole), x(lru), x(arr)))
-            text += verdict(whole, "a hit's whole job with the design's table, and nothing more,")
+            text += verdict(whole, "a hit's whole job with the previous table, and nothing more,")
         else:
             whole = lru
-            text = "%s with the design's LRU hash (array slot: %s)" % (x(lru), x(arr))
-            text += verdict(lru, "the design's LRU lookup, in a path stripped of all else,")
+            text = "%s with the previous table's LRU hash (array slot: %s)" % (x(lru), x(arr))
+            text += verdict(lru, "the previous table's LRU lookup, in a path stripped of all else,")
         if whole > target:
             text += "; %s" % ("even a plain array slot costs %s" % x(arr) if arr > target else
                               "only a table without the LRU (%s) fits" % x(arr))
@@ -464,12 +527,99 @@ def least_possible(case, target, bounds):
         # No insert here, and a miss need not touch a line that has left the cache.
         return "no insert, so no bound; for scale, one cold cache line adds %s" % x(cold)
     ins = bounds["lru_insert"]["ratio_to_floor"]
-    text = "%s with the design's LRU hash; one cold cache line adds %s" % (x(ins), x(cold))
-    text += verdict(ins, "the design's LRU insert, in a path stripped of all else,")
+    text = "%s with the previous table's LRU hash; one cold cache line adds %s" % (x(ins), x(cold))
+    text += verdict(ins, "the previous table's LRU insert, in a path stripped of all else,")
     if 1 + cold > target:
         text += "%s the floor plus one cold cache line costs %s, whatever 2^20-entry table holds the entry" % (
             ", and" if ins > target else ": **below the least possible here**:", x(1 + cold))
     return text
+
+
+def table_bound(t, table):
+    """The least-possible cell of a table target: the memory the path must
+    touch at least, from bench/bound.bpf.c in the same rounds."""
+    b = table["bounds"]
+    base = b["floor_plus_cold_line_ns"]
+    c = table["cases"]
+    if t["case"] == "hits_1m" and t["measure"] != "ratio_new_to_prev":
+        return "floor + one cold line = %.1f ns (fenced: %.1f): one line read is the least a hit on a cold entry costs" % (
+            base, b["floor_plus_cold_line_fenced_ns"])
+    if t["case"].startswith("new_client") and t["measure"] != "ratio_new_to_prev":
+        least = b["floor_plus_two_lines_cas_ns"] / base
+        return ("floor + two cold lines and a compare-and-exchange (a miss reads both buckets): "
+                "%.1f ns, %s (floor + one cold line)" % (b["floor_plus_two_lines_cas_ns"], x(least)))
+    if t["measure"] == "ratio_new_to_prev" and t["case"] in c:
+        v = c[t["case"]]
+        return "new %.1f ns, previous %.1f ns" % (v["new"].get("net_ns", v["new"]["ns"]),
+                                                 v["prev"].get("net_ns", v["prev"]["ns"]))
+    if t["case"] == "reused_to_fresh":
+        return "fresh %.1f ns, reused %.1f ns" % (c["new_client_fresh"]["new"]["net_ns"],
+                                                 c["new_client_reused"]["new"]["net_ns"])
+    if t["case"] == "rated":
+        r = table["rated"]
+        return "first insert refused at %d clients; rated %d (%d buckets x 4); %.1f bytes/client there" % (
+            r["first_full_at"], r["rated_clients"], r["buckets"], r["bytes_per_client_at_first_full"])
+    return ""
+
+
+def render_table(w, table):
+    w("## 1b. The sticky table against the previous one (siobench table, best of %s rounds)" % (
+        table["rounds"] if table else "?"))
+    w("")
+    if not table:
+        w("Not in this run (its raw data predates `siobench table`).")
+        w("")
+        return
+    b = table["bounds"]
+    w("Floor %.1f ns; one cold cache line %.1f ns (bound.bpf.c cold_read over its counter), so floor + "
+      "one cold line = **%.1f ns**; with a full barrier after the read %.1f ns; floor + two cold lines "
+      "%.1f ns, + a compare-and-exchange %.1f ns. The driver's own cost (%.1f ns) is taken off the "
+      "cases it drives." % (table["floor_ns"], table["cold_line_ns"], b["floor_plus_cold_line_ns"],
+                             b["floor_plus_cold_line_fenced_ns"], b["floor_plus_two_lines_ns"],
+                             b["floor_plus_two_lines_cas_ns"], table["driver_overhead_ns"]))
+    w("")
+    w("| case | new ns | prev ns | new / prev | new x floor | new x (floor + cold line) | prev x (floor + cold line) | misses new / prev | new entries/packet new / prev |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for k, v in table["cases"].items():
+        n, p = v["new"], v["prev"]
+        w("| %s: %s | %.1f | %.1f | %s | %s | %s | %s | %s / %s | %s |" % (
+            k, v["what"], n.get("net_ns", n["ns"]), p.get("net_ns", p["ns"]), x(v["ratio_new_to_prev"]),
+            x(n["ratio_to_floor"]), x(n["ratio_to_floor_plus_cold_line"]), x(p["ratio_to_floor_plus_cold_line"]),
+            pct(n.get("miss_share")), pct(p.get("miss_share")),
+            ("%s / %s" % (f(n.get("new_entries_per_packet"), 4), f(p.get("new_entries_per_packet"), 4)))
+            if "new_entries_per_packet" in n else ""))
+    w("")
+    rf = table["reused_to_fresh"]
+    w("Reused against fresh (new client): new table %s, previous %s." % (x(rf["new"]), x(rf["prev"])))
+    ev = table["cases"]["new_client_reused"]["new"].get("evicted_per_packet")
+    if ev is not None:
+        w("In the reused run the bucket table displaced a newcomer's probation slot on %s of inserts "
+          "(full: %s)." % (pct(ev), pct(table["cases"]["new_client_reused"]["new"].get("full_per_packet"))))
+    w("")
+    m, r = table["memory"], table["rated"]
+    bt = m["new"].get("bpftool_map_show", {})
+    w("- Memory, new: %d buckets of 64 bytes, %.1f MB memlock, rated for %d clients (buckets x 4): "
+      "**%.2f bytes per client at the rated size**%s." % (
+          m["new"]["buckets"], m["new"]["memlock_bytes"] / 1e6, m["new"]["rated_clients"],
+          m["new"]["bytes_per_rated_client"],
+          ("; `bpftool map show` on the loaded siobpf: %s, %d entries, bytes_memlock %d" % (
+              bt.get("name"), bt.get("max_entries", 0), bt.get("bytes_memlock", 0))) if bt else ""))
+    w("- Rated size, measured: distinct random clients written as protected slots into a default-size "
+      "table: the first insert that found no room came at **%d clients** (%s the rated %d; %d protected "
+      "slots held then), %.2f bytes per client there; refused below the rated size: %d." % (
+          r["first_full_at"], x(r["first_full_at"] / r["rated_clients"]), r["rated_clients"], r["held_at_first_full"],
+          r["bytes_per_client_at_first_full"], r["refused_within_rated"]))
+    w("- Memory, previous: the protected LRU of %d entries, %.1f MB memlock: **%.0f bytes per entry** "
+      "(%.0f with its probation LRU of %d), for a %d-byte key and value." % (
+          m["prev"]["max_entries"], m["prev"]["memlock_bytes"] / 1e6, m["prev"]["bytes_per_entry"],
+          m["prev"]["bytes_per_entry_with_probation"], m["prev"]["probation_max_entries"],
+          m["prev"]["payload_bytes_per_entry"]))
+    w("- Protected clients present after writing %d for the hits over 1M: new %d (a client whose "
+      "fingerprint matches a slot of its buckets shares that slot), previous %d." % (
+          m["new"]["clients_written"], m["new"]["protected_present"], m["prev"]["protected_present"]))
+    w("")
+    w(table["method"])
+    w("")
 
 
 def hop_bound(e2e, t):
@@ -602,6 +752,7 @@ def render(out):
     meta = load(os.path.join(out, "meta.json"))
     testrun = load(os.path.join(out, "testrun.json"))
     scale = load(os.path.join(out, "scale.json"))
+    table = load(os.path.join(out, "table.json")) if os.path.exists(os.path.join(out, "table.json")) else None
     live = load(os.path.join(out, "live.json")) if os.path.exists(os.path.join(out, "live.json")) else None
     e2e = load(os.path.join(out, "e2e.json"))
     disruption = load(os.path.join(out, "disruption.json"))
@@ -636,6 +787,11 @@ def render(out):
         w("| %s <= %.1fx floor (BPF_PROG_TEST_RUN) | %s | %s | %s | |" % (
             t["case"], t["target"], x(t["ratio"]), met(t["met"]),
             least_possible(t["case"], t["target"], bounds)))
+    if table:
+        for t in table["targets"]:
+            shown = "%.2f bytes" % t["ratio"] if t.get("unit") == "bytes" else x(t["ratio"])
+            w("| %s (siobench table) | %s | %s | %s | |" % (
+                t["what"], shown, met(t["met"]), table_bound(t, table)))
     for t in e2e["targets"]:
         base = "ceiling" if t["measure"] == "ratio_rps_to_ceiling" else "trivial forwarder"
         rounds = [r for r in t.get("rounds") or [] if r is not None]
@@ -684,8 +840,8 @@ def render(out):
           "same sticky table. "
           "Their ratios are to a floor measured right beside them in each round, since they are "
           "only a few ns above it. "
-          "lru_hit uses the table the design prescribes (a shared LRU hash of 2^20 entries); "
-          "design_hit adds the rest of a hit's job in the design (the entry's age against the "
+          "lru_hit uses the previous sticky table (a shared LRU hash of 2^20 entries); "
+          "design_hit adds the rest of a hit's job in that design (the entry's age against the "
           "VIP's persistence, read from the clock, and the per-VIP, per-backend and per-reason "
           "counters), so it is the least a complete sticky hit can cost with that table; "
           "array_hit puts the entry in one slot of a plain array instead, the least any sticky "
@@ -728,6 +884,7 @@ def render(out):
     w("")
     w("![per-packet cost](testrun.png)")
     w("")
+    render_table(w, table)
 
     w("## 2. Packet rate with live frames")
     w("")
@@ -787,18 +944,7 @@ def render(out):
 
     w("## 4. Scale")
     w("")
-    st = scale["sticky_table"]
-    bt = st.get("bpftool_map_show", {})
-    w("- Sticky table of %d entries: %.1f MB memlock, %.0f bytes per entry (%.1fx the %d-byte key and value)%s." % (
-        st["max_entries"], st["memlock_bytes"] / 1e6, st["bytes_per_entry"], st["ratio_to_payload"],
-        st["payload_bytes_per_entry"],
-        ("; `bpftool map show` on the loaded siobpf: %s, %d entries, bytes_memlock %d" % (
-            bt.get("name"), bt.get("max_entries", 0), bt.get("bytes_memlock", 0))) if bt else ""))
-    w("- Sticky hits cycling over %d present entries: %.1f ns net (%s floor) against %.1f ns over 1,000 "
-      "(%s floor): **%s the 1k cost**; misses %s / %s." % (
-          st["hits_full"]["entries_present"], st["hits_full"]["net_ns"], x(st["hits_full"]["ratio_to_floor"]),
-          st["hits_1k"]["net_ns"], x(st["hits_1k"]["ratio_to_floor"]), x(st["hits_full"]["ratio_to_1k"]),
-          pct(st["hits_full"]["miss_share"]), pct(st["hits_1k"]["miss_share"])))
+    w("- The sticky table at 1M clients (memory, hits, inserts): section 1b.")
     rb = scale["ring_build"]
     w("- Ring build, 1,000 backends at M=%d: %.2f ms (%s the 3-backend build, %.2f ms; %s the Maglev "
       "paper's 1.8 ms, on other hardware)." % (rb["ring_size"], rb["backends_1000_ms"], x(rb["ratio_1000_to_3"]),

@@ -3,7 +3,7 @@
 # Runs every benchmark (bench/README.md) and writes bench/results/: a JSON
 # file per section, summary.md and PNG charts. `make bench` (under 15
 # minutes here) or `make bench-quick` (--quick: fewer rounds, shorter runs,
-# under 2 minutes). Run as root: it builds namespaces and loads XDP.
+# about 3 minutes). Run as root: it builds namespaces and loads XDP.
 #
 # Settings (environment): BENCH_OUT (bench/results), BENCH_WORK (raw data,
 # /tmp/siobench-work), CLIENT_NS (8 wrk client namespaces).
@@ -35,10 +35,10 @@ OUT=${BENCH_OUT:-$ROOT/bench/results}
 WORK=${BENCH_WORK:-/tmp/siobench-work}
 
 if [ "$QUICK" = 1 ]; then
-	TR_ROUNDS=1 SCALE_ROUNDS=1 LIVE_ROUNDS=1 LIVE_SECONDS=1 LIVE_REPEAT=1000000
+	TR_ROUNDS=1 TABLE_ROUNDS=1 SCALE_ROUNDS=1 LIVE_ROUNDS=1 LIVE_SECONDS=1 LIVE_REPEAT=1000000
 	E2E_ROUNDS=1 E2E_SECONDS=2 FAILOVER=subsecond
 else
-	TR_ROUNDS=7 SCALE_ROUNDS=4 LIVE_ROUNDS=3 LIVE_SECONDS=2 LIVE_REPEAT=2000000
+	TR_ROUNDS=7 TABLE_ROUNDS=5 SCALE_ROUNDS=4 LIVE_ROUNDS=3 LIVE_SECONDS=2 LIVE_REPEAT=2000000
 	E2E_ROUNDS=8 E2E_SECONDS=3 FAILOVER=all
 fi
 E2E_CONNS=8 # per client namespace
@@ -69,14 +69,16 @@ start=$(date +%s)
 	echo "loadavg_start $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "cpu_busy_before_pct $(cpu_busy 3)"
 	echo "other_namespaces $(ip netns list | awk '{print $1}' | grep -v "^$P-" | sed 's/-.*//' | sort -u | paste -sd, -)"
-	echo "settings testrun_rounds=$TR_ROUNDS scale_rounds=$SCALE_ROUNDS live_rounds=$LIVE_ROUNDS" \
+	echo "settings testrun_rounds=$TR_ROUNDS table_rounds=$TABLE_ROUNDS scale_rounds=$SCALE_ROUNDS live_rounds=$LIVE_ROUNDS" \
 		"live_seconds=$LIVE_SECONDS e2e_rounds=$E2E_ROUNDS e2e_seconds=$E2E_SECONDS" \
 		"client_ns=$CLIENT_NS conns_per_ns=$E2E_CONNS"
 } >"$WORK/meta.txt"
 
 log "1. per-packet cost under BPF_PROG_TEST_RUN ($TR_ROUNDS rounds, repeat $REPEAT)"
 siobench testrun --repeat "$REPEAT" --rounds "$TR_ROUNDS" >"$WORK/testrun.json"
-log "4. scale: 1M sticky entries, ring build and swap, 64 VIPs ($SCALE_ROUNDS rounds)"
+log "1b. the sticky table against the previous one: hits over 1k and 1M clients, new clients fresh and reused, rated size ($TABLE_ROUNDS rounds)"
+siobench table --repeat "$REPEAT" --rounds "$TABLE_ROUNDS" >"$WORK/table.json"
+log "4. scale: ring build and swap, 64 VIPs ($SCALE_ROUNDS rounds)"
 siobench scale --repeat "$REPEAT" --rounds "$SCALE_ROUNDS" >"$WORK/scale.json"
 
 log "topology: $CLIENT_NS wrk client namespaces, $SURVEY_CLIENTS survey clients, $ALL_BACKENDS nginx backends"

@@ -6,7 +6,8 @@
  * drives them and bench/report.py reads what they print.
  *
  *   siobench testrun  [--repeat N] [--rounds K]
- *   siobench scale    [--repeat N] [--rounds K] [--entries N]
+ *   siobench scale    [--repeat N] [--rounds K]
+ *   siobench table    [--repeat N] [--rounds K] [--entries N]
  *   siobench live-lb  --peer-ns NS --peer-dev DEV [--dev DEV] [--repeat N] [--rounds K]
  *   siobench gen      --peer-ns NS --peer-dev DEV --sink-ns NS[,NS...] --src ADDR
  *                     --vip ADDR --dst-mac MAC [--dev DEV] [--seconds S]
@@ -46,6 +47,8 @@
 #include "live.skel.h"
 #include "cost.skel.h"
 #include "bound.skel.h"
+#include "siobpf.skel.h"
+#include "siobpf_prev.skel.h"
 
 static const __u8 client_mac[6] = {0x02, 0xc1, 0x00, 0x00, 0x00, 0x01};
 static const __u8 lb_mac[6] = {0x02, 0x1b, 0x00, 0x00, 0x00, 0x01};
@@ -113,7 +116,7 @@ static void json_num(const char *key, double v)
 {
 	json_sep(key);
 	if (isfinite(v))
-		printf("%.6g", v);
+		printf("%.10g", v);
 	else
 		printf("null");
 }
@@ -196,7 +199,8 @@ struct rig {
 	struct dataplane dp;
 	struct floor_bpf *floor;
 	struct driver_bpf *drv;
-	__u32 sticky_entries; /* 0: the product's default */
+	struct siobpf_prev_bpf *prev; /* the previous table's program, when loaded */
+	__u32 clients;        /* the sticky table's size; 0: the product's default */
 	__u32 ifindex;        /* backends' egress: 1 (lo) for TEST_RUN, XDP_TX */
 };
 
@@ -261,9 +265,56 @@ static struct siobpf_vip vip_setup(struct rig *r, const char *addr, __u16 port, 
 
 static void sio_load(struct rig *r)
 {
-	struct dataplane_opts opts = {.sticky_entries = r->sticky_entries};
+	struct dataplane_opts opts = {.clients = r->clients};
 
 	check(dataplane_load(&r->dp, &opts), "loading siobpf (run as root)");
+}
+
+/* The previous table's program (bench/sticky_prev.h in siobpf's program),
+ * loaded beside the real one once that is set up: every map the two have
+ * in common (all but the previous table's two LRU hashes; sio_sticky too,
+ * which it does not use) is the real program's, so both see the same VIPs,
+ * backends, rings and counters, and only their sticky tables differ. */
+static void prev_load(struct rig *r)
+{
+	struct siobpf_prev_bpf *p = siobpf_prev_bpf__open();
+	struct bpf_program *prog;
+	struct bpf_map *m;
+
+	if (!p)
+		die("opening siobpf_prev.bpf.o", errno);
+	bpf_object__for_each_map(m, p->obj) {
+		struct bpf_map *real;
+
+		if (bpf_map__is_internal(m))
+			continue;
+		real = bpf_object__find_map_by_name(r->dp.skel->obj, bpf_map__name(m));
+		if (real)
+			check(bpf_map__reuse_fd(m, bpf_map__fd(real)), bpf_map__name(m));
+		else if (strcmp(bpf_map__name(m), "sio_sticky_lru") && strcmp(bpf_map__name(m), "sio_probation"))
+			die(bpf_map__name(m), ENOENT); /* a map the real program lacks: not the same program */
+	}
+	/* The tracing programs stay the real program's alone. */
+	bpf_object__for_each_program(prog, p->obj)
+		if (bpf_program__type(prog) != BPF_PROG_TYPE_XDP)
+			bpf_program__set_autoload(prog, false);
+	p->rodata->egress_netns_ino = r->dp.skel->rodata->egress_netns_ino;
+	check(siobpf_prev_bpf__load(p), "loading siobpf_prev.bpf.o");
+	r->prev = p;
+}
+
+static int prev_fd(struct rig *r)
+{
+	return bpf_program__fd(r->prev->progs.siobpf_xdp);
+}
+
+/* The real program's maps, and the previous one's if loaded. */
+static void rig_close(struct rig *r)
+{
+	if (r->prev)
+		siobpf_prev_bpf__destroy(r->prev);
+	r->prev = NULL;
+	dataplane_close(&r->dp);
 }
 
 static void bench_objs_load(struct rig *r)
@@ -327,19 +378,22 @@ static __u64 vip_packets(struct rig *r, __u32 vip_id)
 	return t.packets;
 }
 
-/* Every entry on probation moved to the protected table, as if each
- * client had come back a second later. */
+/* Every slot on probation promoted in place, as if each client had come
+ * back a second later (the program's promotion: kind protected, same
+ * deadline). */
 static void promote_all(struct rig *r)
 {
-	struct siobpf_sticky_key key, next;
-	struct siobpf_sticky e;
+	__u32 now_u = siobpf_time_units(dataplane_now());
 
-	while (!bpf_map_get_next_key(r->dp.probation_fd, NULL, &next)) {
-		key = next;
-		if (!bpf_map_lookup_elem(r->dp.probation_fd, &key, &e))
-			check(dataplane_sticky_put(&r->dp, &key, &e), "promote");
-		check(bpf_map_delete_elem(r->dp.probation_fd, &key) ? -errno : 0, "promote");
-	}
+	for (__u32 b = 0; b < r->dp.sticky.nbuckets; b++)
+		for (int i = 0; i < SIOBPF_BUCKET_SLOTS; i++) {
+			__u64 *slot = &r->dp.sticky.buckets[b].slot[i], s = *(volatile __u64 *)slot;
+
+			if (siobpf_slot_kind(s) == SIOBPF_SLOT_PROBATION && siobpf_slot_held(s, now_u))
+				__sync_val_compare_and_swap(slot, s,
+							    siobpf_slot_renew(s, SIOBPF_SLOT_PROTECTED,
+									      siobpf_slot_deadline(s)));
+		}
 }
 
 /* ---- testrun: per-packet cost of each path against the floor ---- */
@@ -368,9 +422,9 @@ static const struct {
 	[T_NEW4] = {"new_client_v4", "siobpf: a new IPv4 client each repetition: sticky miss + ring + insert", XDP_TX, 1, 1},
 	[T_NEW6] = {"new_client_v6", "siobpf: a new IPv6 client each repetition: sticky miss + ring + insert", XDP_TX, 1, 1},
 	[T_NEW_PORT] = {"new_connection_ip_port", "siobpf: ip-port VIP, a new connection each repetition: miss + ring + insert", XDP_TX, 1, 1},
-	/* Floods of spoofed sources against admission: both tables missed. */
-	[T_FLOOD_SYN] = {"flood_syn", "siobpf: SYN flood, a new source each frame: two misses + ring + probation insert", XDP_TX, 1, 1},
-	[T_FLOOD_ACK] = {"flood_ack", "siobpf: ACK flood, a new source each frame: two misses + ring, no insert", XDP_TX, 1, 0},
+	/* Floods of spoofed sources against admission: the key's two buckets missed. */
+	[T_FLOOD_SYN] = {"flood_syn", "siobpf: SYN flood, a new source each frame: both buckets missed + ring + probation slot", XDP_TX, 1, 1},
+	[T_FLOOD_ACK] = {"flood_ack", "siobpf: ACK flood, a new source each frame: both buckets missed + ring, no insert", XDP_TX, 1, 0},
 	[T_FLOOD_PAIR] = {"flood_syn_then_ack", "siobpf: SYN-then-ACK pairs, a new source each pair: per frame, half a SYN's cost and half a probation hit", XDP_TX, 1, 0},
 };
 
@@ -442,7 +496,7 @@ static struct sample testrun_case(struct rig *r, enum tcase t, __u32 repeat, int
 	case T_FLOOD_ACK:
 	case T_FLOOD_PAIR:
 		/* A fresh, empty table for each: every repetition inserts. */
-		dataplane_close(&r->dp);
+		rig_close(r);
 		testrun_setup(r);
 		if (t >= T_FLOOD_SYN) {
 			p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
@@ -507,7 +561,8 @@ static const struct {
 	const char *name, *what;
 } steps[] = {
 	{"vip_lookup", "VIP index probe (outer array of maps, inner array slot, key compare)"},
-	{"sticky_lookup", "LRU hash lookup of the sticky key (24-byte key, 2^20-entry table)"},
+	{"sticky_lookup", "sticky table lookup: the key's hash, its home bucket (one 64-byte line of "
+			  "2^18) read and its eight slots compared with the fingerprint"},
 	{"counters", "three per-CPU counter updates (VIP, backend, reason)"},
 	{"clock", "bpf_ktime_get_coarse_ns"},
 };
@@ -516,7 +571,7 @@ static const struct {
 static void step_costs(int rounds, __u32 repeat, double out[][64], double *floor_ns)
 {
 	struct bench_pkt p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
-	struct siobpf_sticky entry = {.backend_id = 1, .generation = 1};
+	struct siobpf_bucket bucket = {0};
 	struct siobpf_vip vip = {0};
 	struct cost_bpf *cost = cost_bpf__open_and_load();
 	struct floor_bpf *floor = floor_bpf__open_and_load();
@@ -535,10 +590,22 @@ static void step_costs(int rounds, __u32 repeat, double out[][64], double *floor
 		check(bpf_map_update_elem(bpf_map__fd(cost->maps.cost_vip_slots), &home, &slot, 0) ? -errno : 0,
 		      "cost vip");
 	}
-	check(bpf_map_update_elem(bpf_map__fd(cost->maps.cost_sticky), (void *)&cost->bss->sticky_key,
-				  &entry, 0) ? -errno : 0, "cost sticky");
+	{
+		struct siobpf_sticky_key key;
+		__u64 h;
+		__u32 home;
+
+		memcpy(&key, (const void *)&cost->bss->sticky_key, sizeof(key));
+		h = siobpf_table_hash(&key, 0);
+		home = siobpf_table_home(h, SIOBPF_CLIENTS / 4 - 1);
+		/* The key's slot last of the eight: every slot is compared. */
+		bucket.slot[SIOBPF_BUCKET_SLOTS - 1] =
+			siobpf_slot_make(siobpf_table_fp(h), 1, 1, 0, SIOBPF_SLOT_PROTECTED, 1);
+		check(bpf_map_update_elem(bpf_map__fd(cost->maps.cost_buckets), &home, &bucket, 0) ? -errno : 0,
+		      "cost sticky");
+	}
 	fds[0] = bpf_program__fd(cost->progs.cost_vip_lookup);
-	fds[1] = bpf_program__fd(cost->progs.cost_sticky_lookup);
+	fds[1] = bpf_program__fd(cost->progs.cost_bucket_lookup);
 	fds[2] = bpf_program__fd(cost->progs.cost_counters);
 	fds[3] = bpf_program__fd(cost->progs.cost_clock);
 	for (int r = 0; r < rounds; r++) {
@@ -615,7 +682,7 @@ static void bounds_round(int floor_fd, __u32 repeat, double ns[B_COUNT])
 	}
 	slot.key.vip_id = v.vip.id;
 	put_addr(CLIENT4, slot.key.addr, NULL);
-	slot.sticky = (struct siobpf_sticky){.backend_id = 3, .generation = 1, .last_seen = dataplane_now()};
+	slot.sticky = (struct prev_sticky){.backend_id = 3, .generation = 1, .last_seen = dataplane_now()};
 	check(bpf_map_update_elem(bpf_map__fd(b->maps.bound_sticky), &slot.key, &slot.sticky, 0) ? -errno : 0,
 	      "bound sticky");
 	at = bound_hash(slot.key.addr[0], BOUND_SLOT_BITS);
@@ -697,7 +764,7 @@ static int cmd_testrun(const struct opts *o)
 			ns[t][round] = s.ns;
 			kns[t][round] = s.kernel_ns;
 		}
-		dataplane_close(&r.dp);
+		rig_close(&r);
 		bounds_round(bpf_program__fd(r.floor->progs.floor_swap), o->repeat, bound_ns[round]);
 	}
 	/* The steps are a few ns each: more rounds to find their best. */
@@ -815,86 +882,6 @@ static long long map_memlock(int fd)
 	return v;
 }
 
-/* n sticky entries for clients 10.64.0.0 + i of VIP 0, in batches. */
-static double sticky_fill(struct rig *r, __u32 n, __u32 backends)
-{
-	enum { BATCH = 8192 };
-	static struct siobpf_sticky_key keys[BATCH];
-	static struct siobpf_sticky vals[BATCH];
-	__u32 base = ip4("10.64.0.0");
-	__u64 now = dataplane_now();
-	double t0 = clock_ns(CLOCK_MONOTONIC);
-
-	for (__u32 i = 0; i < n; i += BATCH) {
-		__u32 count = n - i < BATCH ? n - i : BATCH;
-
-		for (__u32 j = 0; j < count; j++) {
-			memset(&keys[j], 0, sizeof(keys[j]));
-			keys[j].vip_id = 0;
-			keys[j].addr[0] = htonl(base + i + j);
-			vals[j] = (struct siobpf_sticky){
-				.backend_id = (i + j) % backends, .generation = 1, .last_seen = now};
-		}
-		check(bpf_map_update_batch(r->dp.sticky_fd, keys, vals, &count, NULL) ? -errno : 0,
-		      "filling the sticky table");
-	}
-	return (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6;
-}
-
-static __u64 sticky_entries_count(struct rig *r)
-{
-	struct siobpf_sticky_key key, next, *prev = NULL;
-	__u64 n = 0;
-
-	while (!bpf_map_get_next_key(r->dp.sticky_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
-/* Hits cycling through all n filled clients. A warm-up pass first, so that
- * the once-a-second last_seen refresh does not land in the measured pass. */
-static double sticky_cycle(struct rig *r, __u32 n, __u32 repeat, double *misses)
-{
-	struct bench_pkt p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
-	struct drv_config cfg = {.src_base = ip4("10.64.0.0"), .src_count = n};
-	struct sample s;
-	__u64 before;
-
-	drv_set(r, r->dp.prog_fd, &cfg);
-	check(test_run(drv_fd(r), &p, n, &s), "warm-up");
-	cfg.counter = 0;
-	drv_set(r, r->dp.prog_fd, &cfg);
-	before = new_sticky(r, 0);
-	check(test_run(drv_fd(r), &p, repeat, &s), "sticky cycle");
-	if (s.action != XDP_TX)
-		die("sticky cycle: not forwarded", EINVAL);
-	*misses = (double)(new_sticky(r, 0) - before) / repeat;
-	return s.ns;
-}
-
-static double driver_floor_ns(struct rig *r, __u32 repeat)
-{
-	struct bench_pkt p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
-	struct drv_config cfg = {.src_base = ip4("10.64.0.0"), .src_count = repeat};
-	struct sample s;
-
-	drv_set(r, bpf_program__fd(r->floor->progs.floor_swap), &cfg);
-	check(test_run(drv_fd(r), &p, repeat, &s), "driver floor");
-	return s.ns;
-}
-
-static double floor_ns(struct rig *r, __u32 repeat)
-{
-	struct bench_pkt p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
-	struct sample s;
-
-	check(test_run(bpf_program__fd(r->floor->progs.floor_swap), &p, repeat, &s), "floor");
-	return s.ns;
-}
-
 static void maglev_members(struct maglev_backend *m, __u32 n)
 {
 	for (__u32 i = 0; i < n; i++) {
@@ -930,12 +917,7 @@ static double ring_build_ms(__u32 n, int runs, __u32 *ring)
 static int cmd_scale(const struct opts *o)
 {
 	struct rig r = {.ifindex = 1};
-	__u32 sizes[2] = {1000, o->entries};
-	double hit_ns[2][64], miss[2][64], fl[64], dfl[64];
-	double fill_ms[2] = {0};
-	long long sticky_mem = -1, ring_mem = -1;
-	__u64 filled[2] = {0};
-	__u32 max_entries = 0;
+	long long ring_mem = -1;
 	int runs = o->rounds * 4 > 64 ? 64 : o->rounds * 4;
 	__u32 *ring = malloc(SIOBPF_RING_SIZE * sizeof(*ring));
 
@@ -943,63 +925,9 @@ static int cmd_scale(const struct opts *o)
 		die("ring", ENOMEM);
 	bench_objs_load(&r);
 
-	/* Sticky table: 1k entries, then o->entries, in the product's table. */
-	for (int k = 0; k < 2; k++) {
-		sio_load(&r);
-		vip_setup(&r, VIP4, 80, IPPROTO_TCP, 0, SIOBPF_STICKY_IP, 600, 0, BACKENDS_PER_VIP);
-		fill_ms[k] = sticky_fill(&r, sizes[k], BACKENDS_PER_VIP);
-		filled[k] = sticky_entries_count(&r);
-		if (k == 1) {
-			struct bpf_map_info info = {0};
-			__u32 len = sizeof(info);
-
-			sticky_mem = map_memlock(r.dp.sticky_fd);
-			if (!bpf_obj_get_info_by_fd(r.dp.sticky_fd, &info, &len))
-				max_entries = info.max_entries;
-		}
-		for (int i = 0; i < o->rounds; i++) {
-			fl[i] = floor_ns(&r, o->repeat);
-			dfl[i] = driver_floor_ns(&r, o->repeat);
-			hit_ns[k][i] = sticky_cycle(&r, sizes[k], o->repeat, &miss[k][i]);
-		}
-		dataplane_close(&r.dp);
-	}
-
 	json_open(NULL);
-	json_str("what", "scale: sticky table size, ring build and swap, 64 VIPs");
+	json_str("what", "scale: ring build and swap, 64 VIPs (the sticky table at scale: siobench table)");
 	meta(o, TIMING_CPU);
-	json_open("sticky_table");
-	json_num("max_entries", max_entries);
-	json_num("memlock_bytes", (double)sticky_mem);
-	json_num("bytes_per_entry", (double)sticky_mem / max_entries);
-	json_num("payload_bytes_per_entry",
-		 sizeof(struct siobpf_sticky_key) + sizeof(struct siobpf_sticky));
-	json_num("ratio_to_payload", (double)sticky_mem / max_entries /
-					     (sizeof(struct siobpf_sticky_key) + sizeof(struct siobpf_sticky)));
-	{
-		double floor = minimum(fl, o->rounds), overhead = minimum(dfl, o->rounds) - floor;
-		double net1k = minimum(hit_ns[0], o->rounds) - overhead;
-
-		for (int k = 0; k < 2; k++) {
-			double net = minimum(hit_ns[k], o->rounds) - overhead;
-
-			json_open(k == 0 ? "hits_1k" : "hits_full");
-			json_num("entries_written", sizes[k]);
-			json_num("entries_present", (double)filled[k]);
-			json_num("fill_ms_from_user_space", fill_ms[k]);
-			json_num("ns", minimum(hit_ns[k], o->rounds));
-			json_num("ns_median", median(hit_ns[k], o->rounds));
-			json_num("net_ns", net);
-			json_num("ratio_to_floor", net / floor);
-			json_num("ratio_to_1k", net / net1k);
-			json_num("miss_share", median(miss[k], o->rounds));
-			json_close();
-		}
-		json_num("floor_ns", floor);
-		json_num("driver_overhead_ns", overhead);
-	}
-	json_close();
-
 	/* Ring build: 1,000 backends at M = SIOBPF_RING_SIZE, against 3. */
 	{
 		double big = ring_build_ms(1000, runs, ring);
@@ -1025,7 +953,7 @@ static int cmd_scale(const struct opts *o)
 
 		if (!keys)
 			die("ring swap", ENOMEM);
-		r.sticky_entries = 65536;
+		r.clients = 65536;
 		sio_load(&r);
 		inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench_ring", 4, 4, SIOBPF_RING_SIZE, NULL);
 		if (inner < 0)
@@ -1045,7 +973,7 @@ static int cmd_scale(const struct opts *o)
 		}
 		close(inner);
 		free(keys);
-		dataplane_close(&r.dp);
+		rig_close(&r);
 		json_open("ring_swap");
 		json_num("install_us", minimum(swap, runs));
 		json_num("install_us_median", median(swap, runs));
@@ -1064,7 +992,7 @@ static int cmd_scale(const struct opts *o)
 		for (int k = 0; k < 2; k++) {
 			double t0;
 
-			r.sticky_entries = 65536;
+			r.clients = 65536;
 			sio_load(&r);
 			t0 = clock_ns(CLOCK_MONOTONIC);
 			for (__u32 v = 0; v < nvips[k]; v++) {
@@ -1105,7 +1033,7 @@ static int cmd_scale(const struct opts *o)
 					die("64 VIPs ring: not forwarded", EINVAL);
 				ringnew[k][i] = s.ns;
 			}
-			dataplane_close(&r.dp);
+			rig_close(&r);
 		}
 		json_open("vips_64");
 		json_num("setup_ms_64", setup_ms[1]);
@@ -1123,6 +1051,536 @@ static int cmd_scale(const struct opts *o)
 	}
 	json_close();
 	free(ring);
+	return 0;
+}
+
+/* ---- table: the sticky table against the previous one and the bounds ---- */
+
+/* Client i of a fill or a cycle: 10.64.0.0 + i under VIP 0 (ip stickiness),
+ * as the driver makes them from src_base 10.64.0.0. */
+static struct siobpf_sticky_key client_key(__u32 base, __u32 i)
+{
+	struct siobpf_sticky_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.vip_id = 0;
+	k.addr[0] = htonl(base + i);
+	return k;
+}
+
+/* What sticky_table_put needs of the VIP and the backends, read once: a
+ * fill of a million slots goes straight to the mapped table. */
+struct table_ctx {
+	struct siobpf_vip vip;
+	__u32 epoch;
+	struct siobpf_backend *backends;
+};
+
+static void table_ctx_read(struct rig *r, const struct siobpf_vip *vip, struct table_ctx *c)
+{
+	c->vip = *vip;
+	c->epoch = dataplane_vip_epoch(&r->dp, vip->id);
+	c->backends = calloc(SIOBPF_MAX_BACKENDS, sizeof(*c->backends));
+	if (!c->backends)
+		die("backends", ENOMEM);
+	check(dataplane_backends_read(&r->dp, c->backends), "reading backends");
+}
+
+/* n protected slots for clients base + i (backend i % backends of the
+ * VIP's first), seen now. Returns how many found room. */
+static __u32 table_fill(struct rig *r, const struct table_ctx *c, __u32 base, __u32 n, __u32 first,
+			__u32 backends)
+{
+	__u32 now_u = siobpf_time_units(dataplane_now()), ok = 0;
+
+	for (__u32 i = 0; i < n; i++) {
+		struct siobpf_sticky_key k = client_key(base, i);
+		__u32 id = first + i % backends;
+		int err = sticky_table_put(&r->dp.sticky, &c->vip, c->epoch, c->backends, &k, id,
+					   c->backends[id].generation, SIOBPF_SLOT_PROTECTED,
+					   now_u + siobpf_persist_units(c->vip.persist_sec), now_u, 0);
+
+		if (err && err != -ENOSPC)
+			die("filling the sticky table", err);
+		ok += !err;
+	}
+	return ok;
+}
+
+/* The same clients in the previous table's protected LRU, in batches. */
+static void prev_fill(struct rig *r, __u32 base, __u32 n, __u32 first, __u32 backends)
+{
+	enum { BATCH = 8192 };
+	static struct siobpf_sticky_key keys[BATCH];
+	static struct prev_sticky vals[BATCH];
+	__u64 now = dataplane_now();
+	int fd = bpf_map__fd(r->prev->maps.sio_sticky_lru);
+
+	for (__u32 i = 0; i < n; i += BATCH) {
+		__u32 count = n - i < BATCH ? n - i : BATCH;
+
+		for (__u32 j = 0; j < count; j++) {
+			keys[j] = client_key(base, i + j);
+			vals[j] = (struct prev_sticky){
+				.backend_id = first + (i + j) % backends, .generation = 1, .last_seen = now};
+		}
+		check(bpf_map_update_batch(fd, keys, vals, &count, NULL) ? -errno : 0,
+		      "filling the previous sticky table");
+	}
+}
+
+static __u64 prev_count(struct rig *r)
+{
+	struct siobpf_sticky_key key, next, *prev = NULL;
+	int fd = bpf_map__fd(r->prev->maps.sio_sticky_lru);
+	__u64 n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+static void admit_read(struct rig *r, __u32 vip_id, struct siobpf_admit_stats *s)
+{
+	check(dataplane_admit_stats(&r->dp, vip_id, s), "admission counters");
+}
+
+/* What one measured run did, from the VIP's admission counters: shares of
+ * its repetitions. */
+struct run_result {
+	double ns;
+	double misses, created, evicted, full;
+};
+
+static void run_counts(struct rig *r, const struct siobpf_admit_stats *a, __u32 repeat,
+		       struct run_result *out)
+{
+	struct siobpf_admit_stats b;
+
+	admit_read(r, 0, &b);
+	out->misses = (double)(b.misses - a->misses) / repeat;
+	out->created = (double)(b.created - a->created) / repeat;
+	out->evicted = (double)(b.evicted - a->evicted) / repeat;
+	out->full = (double)(b.full - a->full) / repeat;
+}
+
+/* One client, over and over (no driver): the hot hit. */
+static struct run_result hot_hit(struct rig *r, int prog, __u32 repeat)
+{
+	struct bench_pkt p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
+	struct siobpf_admit_stats a;
+	struct run_result res;
+	struct sample s;
+
+	check(test_run(prog, &p, 1, &s), "hot hit warm-up");
+	admit_read(r, 0, &a);
+	check(test_run(prog, &p, repeat, &s), "hot hit");
+	if (s.action != XDP_TX)
+		die("hot hit: not forwarded", EINVAL);
+	res.ns = s.ns;
+	run_counts(r, &a, repeat, &res);
+	return res;
+}
+
+/* Hits cycling through the n clients from 10.64.0.0. A warm-up pass
+ * first, so that the once-a-second refresh does not land in the measured
+ * pass. */
+static struct run_result cycle_hits(struct rig *r, int prog, __u32 n, __u32 repeat)
+{
+	struct bench_pkt p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
+	struct drv_config cfg = {.src_base = ip4("10.64.0.0"), .src_count = n};
+	struct siobpf_admit_stats a;
+	struct run_result res;
+	struct sample s;
+
+	drv_set(r, prog, &cfg);
+	check(test_run(drv_fd(r), &p, n, &s), "warm-up");
+	drv_set(r, prog, &cfg); /* the counter back to 0 */
+	admit_read(r, 0, &a);
+	check(test_run(drv_fd(r), &p, repeat, &s), "sticky cycle");
+	if (s.action != XDP_TX)
+		die("sticky cycle: not forwarded", EINVAL);
+	res.ns = s.ns;
+	run_counts(r, &a, repeat, &res);
+	return res;
+}
+
+/* count never-seen clients from base, each one SYN: a miss, the ring, and
+ * the probation entry each first packet makes. */
+static struct run_result new_clients(struct rig *r, int prog, __u32 base, __u32 count)
+{
+	struct bench_pkt p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
+	struct drv_config cfg = {.src_base = base, .src_count = count};
+	struct siobpf_admit_stats a;
+	struct run_result res;
+	struct sample s;
+
+	drv_set(r, prog, &cfg);
+	admit_read(r, 0, &a);
+	check(test_run(drv_fd(r), &p, count, &s), "new clients");
+	if (s.action != XDP_TX)
+		die("new clients: not forwarded", EINVAL);
+	res.ns = s.ns;
+	run_counts(r, &a, count, &res);
+	return res;
+}
+
+enum impl { I_NEW, I_PREV, I_COUNT };
+static const char *const impl_name[I_COUNT] = {"new", "prev"};
+
+enum tbl_case { TB_HOT, TB_HITS_1K, TB_HITS_1M, TB_NEW_FRESH, TB_NEW_REUSED, TB_COUNT };
+static const struct {
+	const char *name, *what;
+	int driver; /* 1: a client per repetition, net of the driver's cost */
+} tbl_cases[TB_COUNT] = {
+	[TB_HOT] = {"hot_hit", "one client over and over (its entry protected): the hot hit", 0},
+	[TB_HITS_1K] = {"hits_1k", "hits cycling over 1,000 clients, each with a protected entry", 1},
+	[TB_HITS_1M] = {"hits_1m", "hits cycling over 1,000,000 clients, each with a protected entry", 1},
+	[TB_NEW_FRESH] = {"new_client_fresh", "a never-seen client's first packet (a SYN: miss, ring, "
+					      "probation insert), 1,000,000 of them into an empty table", 1},
+	[TB_NEW_REUSED] = {"new_client_reused", "the same into a reused table: after the fresh run "
+						"2,000,000 more new clients came and went (the table has "
+						"evicted over a million newcomers), then 1,000,000 measured", 1},
+};
+
+/* The bytes of a map's memory (memlock, from fdinfo) and its entries. */
+static void map_size(int fd, long long *memlock, __u32 *max_entries)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+
+	*memlock = map_memlock(fd);
+	*max_entries = bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+static __u64 splitmix64(__u64 *x)
+{
+	__u64 z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The rated size, measured: distinct random clients written as protected
+ * (sticky_table_put: the slot siobpf_table_victim picks, as the program's
+ * insert) into a table of the default size until the first finds no room
+ * (both its buckets full of held protected slots: the program counts such
+ * a miss as `full`). */
+struct rated {
+	__u32 buckets;
+	__u64 rated_clients;    /* what the table is rated for: buckets x 4 */
+	__u64 first_full_at;    /* clients written when the first found no room */
+	__u64 refused_at_rated; /* of the first rated_clients, how many found none */
+	__u64 held;             /* protected slots held at the first refusal */
+	long long memlock;
+	double ms;
+};
+
+static struct rated measure_rated(struct rig *r, const struct siobpf_vip *vip)
+{
+	struct rated out = {0};
+	struct table_ctx c;
+	__u64 seed = 0x5eed5eedull, n = 0;
+	__u32 now_u = siobpf_time_units(dataplane_now()), entries;
+	double t0 = clock_ns(CLOCK_MONOTONIC);
+
+	table_ctx_read(r, vip, &c);
+	out.buckets = r->dp.sticky.nbuckets;
+	out.rated_clients = sticky_table_rated(out.buckets);
+	map_size(r->dp.sticky_fd, &out.memlock, &entries);
+	for (;;) {
+		struct siobpf_sticky_key k = {.vip_id = vip->id};
+		__u64 w0 = splitmix64(&seed), w1 = splitmix64(&seed);
+		__u32 id = n % BACKENDS_PER_VIP;
+		int err;
+
+		/* An IPv6-sized random address: distinct clients, in effect. */
+		memcpy(k.addr, &w0, 8);
+		memcpy(&k.addr[2], &w1, 8);
+		err = sticky_table_put(&r->dp.sticky, &c.vip, c.epoch, c.backends, &k, id,
+				       c.backends[id].generation, SIOBPF_SLOT_PROTECTED,
+				       now_u + siobpf_persist_units(c.vip.persist_sec), now_u, 0);
+		if (err && err != -ENOSPC)
+			die("rated size", err);
+		n++;
+		if (err && !out.first_full_at) {
+			out.first_full_at = n - 1;
+			sticky_table_sizes(&r->dp.sticky, now_u, &out.held, NULL);
+		}
+		if (err && n <= out.rated_clients)
+			out.refused_at_rated++;
+		if (out.first_full_at && n >= out.rated_clients)
+			break;
+		if (n >= (__u64)out.buckets * SIOBPF_BUCKET_SLOTS) /* never: every slot taken */
+			break;
+	}
+	out.ms = (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6;
+	free(c.backends);
+	return out;
+}
+
+static void json_rounds(const double *v, int n)
+{
+	json_open("rounds_ns");
+	for (int i = 0; i < n; i++) {
+		char k[16];
+
+		snprintf(k, sizeof(k), "%d", i + 1);
+		json_num(k, v[i]);
+	}
+	json_close();
+}
+
+static int cmd_table(const struct opts *o)
+{
+	static double ns[TB_COUNT][I_COUNT][64], share[TB_COUNT][I_COUNT][4][64];
+	double fl[64], dfl[64], cnt[64], cold[64], fenced[64], two[64], twocas[64];
+	__u64 present[I_COUNT] = {0};
+	long long mem_new = -1, mem_prev = -1, mem_prob = -1;
+	__u32 ent_new = 0, ent_prev = 0, ent_prob = 0, buckets = 0;
+	struct bench_pkt p = frame(CLIENT4, VIP4, 40000, 80, IPPROTO_TCP);
+	struct rig r = {.ifindex = 1};
+	struct bound_bpf *b;
+	struct rated rated;
+	__u32 n1m = o->entries, churn = 2 * o->entries;
+	__u32 fresh_base = ip4("10.64.0.0"), churn_base, reused_base;
+
+	/* Three disjoint ranges of never-seen clients: fresh, churn, reused. */
+	churn_base = fresh_base + n1m;
+	reused_base = churn_base + churn;
+	bench_objs_load(&r);
+	b = bound_bpf__open_and_load();
+	if (!b)
+		die("loading bound.bpf.o", errno);
+	for (int round = 0; round < o->rounds; round++) {
+		struct siobpf_vip vip;
+		struct table_ctx c;
+		struct sample s;
+
+		/* Hits: both tables filled with the same protected clients. */
+		sio_load(&r);
+		vip = vip_setup(&r, VIP4, 80, IPPROTO_TCP, 0, SIOBPF_STICKY_IP, 600, 0, BACKENDS_PER_VIP);
+		prev_load(&r);
+		if (round == 0) {
+			map_size(r.dp.sticky_fd, &mem_new, &ent_new);
+			map_size(bpf_map__fd(r.prev->maps.sio_sticky_lru), &mem_prev, &ent_prev);
+			map_size(bpf_map__fd(r.prev->maps.sio_probation), &mem_prob, &ent_prob);
+			buckets = r.dp.sticky.nbuckets;
+		}
+		table_ctx_read(&r, &vip, &c);
+		check(test_run(bpf_program__fd(r.floor->progs.floor_swap), &p, o->repeat, &s), "floor");
+		fl[round] = s.ns;
+		{
+			struct drv_config cfg = {.src_base = fresh_base, .src_count = o->repeat};
+
+			drv_set(&r, bpf_program__fd(r.floor->progs.floor_swap), &cfg);
+			check(test_run(drv_fd(&r), &p, o->repeat, &s), "driver floor");
+			dfl[round] = s.ns;
+		}
+		check(test_run(bpf_program__fd(b->progs.bound_counter), &p, o->repeat, &s), "counter");
+		cnt[round] = s.ns;
+		check(test_run(bpf_program__fd(b->progs.bound_cold_read), &p, o->repeat, &s), "cold_read");
+		if (s.action != XDP_TX)
+			die("cold_read: not forwarded", EINVAL);
+		cold[round] = s.ns;
+		check(test_run(bpf_program__fd(b->progs.bound_cold_read_fenced), &p, o->repeat, &s),
+		      "cold_read_fenced");
+		if (s.action != XDP_TX)
+			die("cold_read_fenced: not forwarded", EINVAL);
+		fenced[round] = s.ns;
+		check(test_run(bpf_program__fd(b->progs.bound_two_lines), &p, o->repeat, &s), "two_lines");
+		if (s.action != XDP_TX)
+			die("two_lines: not forwarded", EINVAL);
+		two[round] = s.ns;
+		check(test_run(bpf_program__fd(b->progs.bound_two_lines_cas), &p, o->repeat, &s), "two_lines_cas");
+		if (s.action != XDP_TX)
+			die("two_lines_cas: not forwarded", EINVAL);
+		twocas[round] = s.ns;
+
+		/* The hot client is the first of the 1k, and of the 1M. */
+		{
+			struct siobpf_sticky_key hot = client_key(ip4(CLIENT4), 0);
+
+			check(dataplane_sticky_put(&r.dp, &hot, 0, SIOBPF_SLOT_PROTECTED, dataplane_now()),
+			      "hot client");
+			prev_fill(&r, ip4(CLIENT4), 1, 0, 1);
+		}
+		for (int k = 0; k < 2; k++) {
+			__u32 n = k == 0 ? 1000 : n1m;
+			enum tbl_case tc = k == 0 ? TB_HITS_1K : TB_HITS_1M;
+
+			if (table_fill(&r, &c, fresh_base, n, 0, BACKENDS_PER_VIP) != n && k == 1 && round == 0)
+				fprintf(stderr, "siobench: table: some of %u clients found no room\n", n);
+			prev_fill(&r, fresh_base, n, 0, BACKENDS_PER_VIP);
+			if (k == 1 && round == 0) {
+				sticky_table_sizes(&r.dp.sticky, siobpf_time_units(dataplane_now()), &present[I_NEW],
+						   NULL);
+				present[I_PREV] = prev_count(&r);
+			}
+			/* Alternate which table goes first, round by round. */
+			for (int j = 0; j < I_COUNT; j++) {
+				int im = (j + round) % I_COUNT;
+				int prog = im == I_NEW ? r.dp.prog_fd : prev_fd(&r);
+				struct run_result res;
+
+				if (k == 0) {
+					res = hot_hit(&r, prog, o->repeat);
+					ns[TB_HOT][im][round] = res.ns;
+					share[TB_HOT][im][0][round] = res.misses;
+				}
+				res = cycle_hits(&r, prog, n, o->repeat);
+				ns[tc][im][round] = res.ns;
+				share[tc][im][0][round] = res.misses;
+			}
+		}
+		free(c.backends);
+		rig_close(&r);
+
+		/* New clients: fresh tables, then the same tables reused. */
+		sio_load(&r);
+		vip_setup(&r, VIP4, 80, IPPROTO_TCP, 0, SIOBPF_STICKY_IP, 600, 0, BACKENDS_PER_VIP);
+		prev_load(&r);
+		for (int j = 0; j < I_COUNT; j++) {
+			int im = (j + round) % I_COUNT;
+			int prog = im == I_NEW ? r.dp.prog_fd : prev_fd(&r);
+			struct run_result res;
+
+			res = new_clients(&r, prog, fresh_base, n1m);
+			ns[TB_NEW_FRESH][im][round] = res.ns;
+			share[TB_NEW_FRESH][im][0][round] = res.misses;
+			share[TB_NEW_FRESH][im][1][round] = res.created;
+			share[TB_NEW_FRESH][im][2][round] = res.evicted;
+			share[TB_NEW_FRESH][im][3][round] = res.full;
+			new_clients(&r, prog, churn_base, churn);
+			res = new_clients(&r, prog, reused_base, n1m);
+			ns[TB_NEW_REUSED][im][round] = res.ns;
+			share[TB_NEW_REUSED][im][0][round] = res.misses;
+			share[TB_NEW_REUSED][im][1][round] = res.created;
+			share[TB_NEW_REUSED][im][2][round] = res.evicted;
+			share[TB_NEW_REUSED][im][3][round] = res.full;
+		}
+		rig_close(&r);
+	}
+	bound_bpf__destroy(b);
+
+	/* The rated size, on a table of the default size of its own. */
+	{
+		struct siobpf_vip vip;
+
+		sio_load(&r);
+		vip = vip_setup(&r, VIP4, 80, IPPROTO_TCP, 0, SIOBPF_STICKY_IP, 600, 0, BACKENDS_PER_VIP);
+		rated = measure_rated(&r, &vip);
+		rig_close(&r);
+	}
+
+	json_open(NULL);
+	json_str("what", "the sticky table (bucket table) against the previous one (two LRU hashes), "
+			 "the floor and one cold cache line, same frames, same rounds");
+	meta(o, TIMING_CPU);
+	{
+		double floor = minimum(fl, o->rounds), overhead = minimum(dfl, o->rounds) - floor;
+		double line = minimum(cold, o->rounds) - minimum(cnt, o->rounds);
+		double base = floor + line;
+		double net[TB_COUNT][I_COUNT];
+
+		json_num("clients", n1m);
+		json_num("floor_ns", floor);
+		json_num("floor_ns_median", median(fl, o->rounds));
+		json_num("driver_overhead_ns", overhead);
+		json_num("counter_ns", minimum(cnt, o->rounds));
+		json_num("cold_read_ns", minimum(cold, o->rounds));
+		json_num("cold_line_ns", line);
+		json_num("floor_plus_cold_line_ns", base);
+		/* What a miss and an insert of the table touch at least, on top
+		 * of the floor (net of the counter, as cold_read). */
+		json_open("bounds");
+		json_str("what", "bound.bpf.c, net of its counter, on top of the floor: cold_line one random "
+				 "line of 64 MB read; cold_line_fenced the same followed by a locked add (a "
+				 "full barrier, as a compare-and-exchange is: no overlap of one repetition's "
+				 "miss with the next, the latency a lone packet pays); two_lines two such lines (a miss reads the key's two "
+				 "buckets); two_lines_cas the two read and a compare-and-exchange in one (the "
+				 "least a new client's insert touches)");
+		json_num("floor_plus_cold_line_ns", base);
+		json_num("floor_plus_cold_line_fenced_ns", floor + minimum(fenced, o->rounds) - minimum(cnt, o->rounds));
+		json_num("floor_plus_two_lines_ns", floor + minimum(two, o->rounds) - minimum(cnt, o->rounds));
+		json_num("floor_plus_two_lines_cas_ns", floor + minimum(twocas, o->rounds) - minimum(cnt, o->rounds));
+		json_close();
+		json_open("cases");
+		for (int t = 0; t < TB_COUNT; t++) {
+			json_open(tbl_cases[t].name);
+			json_str("what", tbl_cases[t].what);
+			for (int im = 0; im < I_COUNT; im++) {
+				double best = minimum(ns[t][im], o->rounds);
+
+				net[t][im] = tbl_cases[t].driver ? best - overhead : best;
+				json_open(impl_name[im]);
+				json_num("ns", best);
+				json_num("ns_median", median(ns[t][im], o->rounds));
+				if (tbl_cases[t].driver)
+					json_num("net_ns", net[t][im]);
+				json_num("ratio_to_floor", net[t][im] / floor);
+				json_num("ratio_to_floor_plus_cold_line", net[t][im] / base);
+				json_num("miss_share", median(share[t][im][0], o->rounds));
+				if (t >= TB_NEW_FRESH) {
+					json_num("new_entries_per_packet", median(share[t][im][1], o->rounds));
+					if (im == I_NEW) {
+						json_num("evicted_per_packet", median(share[t][im][2], o->rounds));
+						json_num("full_per_packet", median(share[t][im][3], o->rounds));
+					}
+				}
+				json_rounds(ns[t][im], o->rounds);
+				json_close();
+			}
+			json_num("ratio_new_to_prev", net[t][I_NEW] / net[t][I_PREV]);
+			json_close();
+		}
+		json_close();
+		json_open("reused_to_fresh");
+		for (int im = 0; im < I_COUNT; im++)
+			json_num(impl_name[im], net[TB_NEW_REUSED][im] / net[TB_NEW_FRESH][im]);
+		json_close();
+	}
+	json_open("memory");
+	json_open("new");
+	json_num("buckets", buckets);
+	json_num("table_bytes", (double)buckets * sizeof(struct siobpf_bucket));
+	json_num("memlock_bytes", (double)mem_new);
+	json_num("rated_clients", (double)sticky_table_rated(buckets));
+	json_num("bytes_per_rated_client", (double)mem_new / (double)sticky_table_rated(buckets));
+	json_num("clients_written", n1m + 1.0); /* the hot client and the cycle's */
+	json_num("protected_present", (double)present[I_NEW]);
+	json_close();
+	json_open("prev");
+	json_num("max_entries", ent_prev);
+	json_num("memlock_bytes", (double)mem_prev);
+	json_num("bytes_per_entry", (double)mem_prev / ent_prev);
+	json_num("probation_max_entries", ent_prob);
+	json_num("probation_memlock_bytes", (double)mem_prob);
+	json_num("bytes_per_entry_with_probation", (double)(mem_prev + mem_prob) / ent_prev);
+	json_num("payload_bytes_per_entry", sizeof(struct siobpf_sticky_key) + sizeof(struct prev_sticky));
+	json_num("clients_written", n1m + 1.0);
+	json_num("protected_present", (double)present[I_PREV]);
+	json_close();
+	json_close();
+	json_open("rated");
+	json_str("how", "distinct random clients written as protected slots (sticky_table_put, the "
+			"insert rule the program uses) into a default-size table until the first finds "
+			"no room (both its buckets full of held protected slots)");
+	json_num("buckets", rated.buckets);
+	json_num("rated_clients", (double)rated.rated_clients);
+	json_num("first_full_at", (double)rated.first_full_at);
+	json_num("held_at_first_full", (double)rated.held);
+	json_num("refused_within_rated", (double)rated.refused_at_rated);
+	json_num("memlock_bytes", (double)rated.memlock);
+	json_num("bytes_per_client_at_first_full", (double)rated.memlock / (double)rated.first_full_at);
+	json_num("bytes_per_client_at_rated", (double)rated.memlock / (double)rated.rated_clients);
+	json_num("fill_ms", rated.ms);
+	json_close();
+	json_close();
 	return 0;
 }
 
@@ -1252,7 +1710,7 @@ static int if_mac(const char *dev, __u8 mac[6])
 static int cmd_live_lb(const struct opts *o)
 {
 	double sio[64], fl[64], sio_k[64], fl_k[64], lost = 0;
-	struct rig r = {.sticky_entries = 65536};
+	struct rig r = {.clients = 65536};
 	struct live_bpf *live;
 	struct attachment peer;
 	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -1412,7 +1870,7 @@ static int cmd_fwd_attach(const struct opts *o)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: siobench testrun|scale [--repeat N] [--rounds K] [--entries N]\n"
+		"usage: siobench testrun|scale|table [--repeat N] [--rounds K] [--entries N]\n"
 		"       siobench live-lb --peer-ns NS --peer-dev DEV [--dev DEV] [--repeat N] [--rounds K]\n"
 		"       siobench gen --peer-ns NS --peer-dev DEV --sink-ns NS,... --src ADDR --vip ADDR\n"
 		"                    --dst-mac MAC [--dev DEV] [--seconds S]\n"
@@ -1468,6 +1926,8 @@ int main(int argc, char **argv)
 		return cmd_testrun(&o);
 	if (!strcmp(cmd, "scale"))
 		return cmd_scale(&o);
+	if (!strcmp(cmd, "table"))
+		return cmd_table(&o);
 	if (!strcmp(cmd, "live-lb") && o.peer_ns && o.peer_dev)
 		return cmd_live_lb(&o);
 	if (!strcmp(cmd, "gen") && o.peer_ns && o.peer_dev && o.sink_ns && o.src && o.vip && o.dst_mac)
