@@ -1100,7 +1100,9 @@ static __u32 table_fill(struct rig *r, const struct table_ctx *c, __u32 base, __
 					   c->backends[id].generation, SIOBPF_SLOT_PROTECTED,
 					   now_u + siobpf_persist_units(c->vip.persist_sec), now_u, 0);
 
-		if (err && err != -ENOSPC)
+		/* -EEXIST: a fingerprint collision, the client served by the
+		 * slot of another with its fingerprint, as the program would. */
+		if (err && err != -ENOSPC && err != -EEXIST)
 			die("filling the sticky table", err);
 		ok += !err;
 	}
@@ -1304,6 +1306,10 @@ static struct rated measure_rated(struct rig *r, const struct siobpf_vip *vip)
 		err = sticky_table_put(&r->dp.sticky, &c.vip, c.epoch, c.backends, &k, id,
 				       c.backends[id].generation, SIOBPF_SLOT_PROTECTED,
 				       now_u + siobpf_persist_units(c.vip.persist_sec), now_u, 0);
+		if (err == -EEXIST) { /* a fingerprint collision: served, not refused */
+			n++;
+			continue;
+		}
 		if (err && err != -ENOSPC)
 			die("rated size", err);
 		n++;
@@ -1414,7 +1420,7 @@ static int cmd_table(const struct opts *o)
 			enum tbl_case tc = k == 0 ? TB_HITS_1K : TB_HITS_1M;
 
 			if (table_fill(&r, &c, fresh_base, n, 0, BACKENDS_PER_VIP) != n && k == 1 && round == 0)
-				fprintf(stderr, "siobench: table: some of %u clients found no room\n", n);
+				fprintf(stderr, "siobench: table: some of %u clients found no room or share a fingerprint\n", n);
 			prev_fill(&r, fresh_base, n, 0, BACKENDS_PER_VIP);
 			if (k == 1 && round == 0) {
 				sticky_table_sizes(&r.dp.sticky, siobpf_time_units(dataplane_now()), &present[I_NEW],
