@@ -393,6 +393,11 @@ static void warn_stored_problems(const struct show_state *s)
 		const struct vip_entry *e = &s->vips[v];
 
 		vip_format(&e->key, text, sizeof(text));
+		/* An older siobpf took persistences up to a year. */
+		if (e->vip.persist_sec > SIOBPF_PERSIST_MAX_SEC)
+			pr_warn("VIP %s: persistence %u s is above the maximum, %u s, which its entries get; "
+				"set it with `siobpf vip set %s --persist SECONDS`", text, e->vip.persist_sec,
+				SIOBPF_PERSIST_MAX_SEC, text);
 		if (probe_path_stored_check(e, NULL, why, sizeof(why)))
 			pr_warn("VIP %s: probe path %s; set one with `siobpf vip set %s --probe-path PATH`",
 				text, why, text);

@@ -7,7 +7,7 @@
 #define VIP_OPTIONS                                                                                \
 	{"sticky", "ip|ip-port", "sticky key: client address (default) or address and port"},      \
 	{"prefix", "N", "mask client addresses to N bits (default 32 for IPv4, 128 for IPv6)"},    \
-	{"persist", "SECONDS", "sticky entry lifetime since the client was last seen (default 600; 0 keeps no entries)"}, \
+	{"persist", "SECONDS", "sticky entry lifetime since the client was last seen, at most 1000000 (11.6 days; default 600; 0 keeps no entries)"}, \
 	{"forward", "dsr", "forwarding mode (default dsr: L2 direct server return)"},              \
 	{"seed", "N", "hash seed; nodes with equal seeds and backends choose alike (default 0)"},  \
 	{"probe", "tcp|http|socketio|none", "health probe of `siobpf run` (default tcp)"},          \
@@ -38,6 +38,7 @@
 			 "its buckets of four clients are rounded up to a power of two"}
 _Static_assert(SIOBPF_MAX_CLIENTS == 268435456u && SIOBPF_CLIENTS == 1048576u,
 	       "the help of --clients says the range and default");
+_Static_assert(SIOBPF_PERSIST_MAX_SEC == 1000000u, "the help of --persist says the maximum");
 
 const struct command commands[] = {
 	{"load", "IFACE", 1, 1, "attach siobpf to an interface",
