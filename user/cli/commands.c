@@ -145,8 +145,10 @@ const struct command commands[] = {
 	 cmd_stats},
 	{"lookup", "VIP CLIENT[:PORT]", 2, 2, "which backend a client gets, and why",
 	 "Computes the kernel's choice for a new connection from the pinned maps: the client's "
-	 "live sticky entry (protected, or on probation and whether its next packet promotes it) "
-	 "and its age, or its ring slot. Nothing is changed.",
+	 "live sticky entry (protected, or on probation and whether its next packet promotes it), "
+	 "its age, its slot and bucket in the sticky table (home or alternative) and the time it "
+	 "has left (bucket, index, alt and deadline_s in --json), or its ring slot. Nothing is "
+	 "changed.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_lookup},
