@@ -266,7 +266,7 @@ int cmd_load(struct cli_args *args)
 	struct dataplane dp;
 	struct xdp_program *prog = NULL;
 	struct attached at;
-	int ifindex, lock_fd = -1, err, rc = EXIT_FAIL;
+	int ifindex, lock_fd = -1, err, migrated, rc = EXIT_FAIL;
 	__u32 clients;
 
 	dataplane_init(&dp);
@@ -299,7 +299,8 @@ int cmd_load(struct cli_args *args)
 		       ifname, at.other, ifname);
 		goto out;
 	}
-	if (load_program(&dp, clients) < 0)
+	migrated = load_program(&dp, clients);
+	if (migrated < 0)
 		goto out;
 	prog = xdp_program__from_fd(dp.prog_fd);
 	err = (int)libxdp_get_error(prog);
@@ -312,8 +313,12 @@ int cmd_load(struct cli_args *args)
 		goto out;
 	}
 	err = iface_register(&dp, ifindex, mode);
-	if (!err)
-		err = links_pin(&dp);
+	/* A migration has pinned the new program's tracing links already. */
+	if (!err && !migrated && (err = links_pin(&dp))) {
+		__u32 key = (__u32)ifindex;
+
+		sio_map_delete(dp.ifaces_fd, &key);
+	}
 	if (err) {
 		xdp_program__detach(prog, ifindex, mode, 0);
 		pr_err("recording %s in %s failed: %s; detached again", ifname, globals.pin_dir, strerror(-err));
