@@ -171,9 +171,6 @@ static int migrate(struct dataplane *dp, int layout, __u32 clients, __u32 from_b
 		       (unsigned long long)sticky_table_rated(to_buckets), rep.interfaces,
 		       rep.interfaces == 1 ? "" : "s");
 	}
-	if (rep.late_sticky_lost)
-		pr_warn("%zu sticky entries made or refreshed by the old program during the swap found "
-			"no room in the new table", rep.late_sticky_lost);
 	return 0;
 }
 
