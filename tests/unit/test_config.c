@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <yaml.h>
 
+#include "siobpf/table.h"
 #include "config.h"
 #include "probe_settings.h"
 #include "settings.h"
@@ -177,7 +178,7 @@ static void test_bad_values_are_refused_at_the_value(void **state)
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    forward: nat\n", 3, 14,
 			"forward must be dsr, not 'nat'");
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    persist: -1\n", 3, 14,
-			"persist must be a number from 0 to 31536000, not '-1'");
+			"persist must be a number from 0 to 1000000, not '-1'");
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    seed: 4294967296\n", 3, 11,
 			"seed must be a number from 0 to 4294967295");
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    probe: {type: ping}\n", 3, 19,
@@ -200,6 +201,52 @@ static void test_bad_values_are_refused_at_the_value(void **state)
 	expect_error_at("vips:\n  - 10.0.0.1:80\n", 2, 5, "a VIP must be a mapping");
 	expect_error_at("vips:\n  - vip: 10.0.0.1:80\n    backends: {address: 10.0.0.2}\n", 3, 15,
 			"backends must be a list");
+}
+
+/* The sticky table keeps time in 2^26 ns units within half its 25-bit
+ * circle (siobpf/table.h): a persistence is at most SIOBPF_PERSIST_MAX_SEC,
+ * by the CLI's rule and the file's alike, and the message names it. */
+static void test_persist_is_capped_at_the_table_maximum(void **state)
+{
+	static const char *const accepted[] = {"0", "1", "999999", "1000000"};
+	static const char *const refused[] = {"1000001", "31536000", "4294967296", "-1"};
+	struct config_error err;
+	struct config cfg;
+	char text[160], why[200];
+
+	(void)state;
+	assert_int_equal(SIOBPF_PERSIST_MAX_SEC, 1000000);
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		struct vip_entry e;
+		const char *bad;
+
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(vip_parse("10.0.0.1:80", &e.key, &bad), 0);
+		state_vip_defaults(&e.key, &e.vip, &e.cfg);
+		if (vip_setting_parse(&e, "persist", accepted[i], why, sizeof(why)))
+			fail_msg("--persist %s refused: %s", accepted[i], why);
+		assert_int_equal(e.vip.persist_sec, strtoul(accepted[i], NULL, 10));
+		snprintf(text, sizeof(text), "vips:\n  - vip: 10.0.0.1:80\n    persist: %s\n", accepted[i]);
+		assert_int_equal(parse(text, &cfg, &err), 0);
+		assert_int_equal(cfg.vips[0].e.vip.persist_sec, strtoul(accepted[i], NULL, 10));
+		config_free(&cfg);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct vip_entry e;
+		const char *bad;
+		char want[96];
+
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(vip_parse("10.0.0.1:80", &e.key, &bad), 0);
+		state_vip_defaults(&e.key, &e.vip, &e.cfg);
+		assert_int_equal(vip_setting_parse(&e, "persist", refused[i], why, sizeof(why)), -EINVAL);
+		snprintf(want, sizeof(want), "must be a number from 0 to 1000000, not '%s'", refused[i]);
+		assert_string_equal(why, want);
+		assert_int_equal(e.vip.persist_sec, 600); /* left as it was */
+		snprintf(text, sizeof(text), "vips:\n  - vip: 10.0.0.1:80\n    persist: %s\n", refused[i]);
+		snprintf(want, sizeof(want), "persist must be a number from 0 to 1000000, not '%s'", refused[i]);
+		expect_error_at(text, 3, 14, want);
+	}
 }
 
 static void test_probe_timeout_above_interval_is_refused_at_the_timeout(void **state)
@@ -740,7 +787,7 @@ static void random_vip(struct config_vip *v, unsigned index)
 	set_vip(&v->e, "sticky", rnd(2) ? "ip" : "ip-port");
 	snprintf(text, sizeof(text), "%u", rnd(v6 ? 129 : 33));
 	set_vip(&v->e, "prefix", text);
-	snprintf(text, sizeof(text), "%u", rnd(31536001));
+	snprintf(text, sizeof(text), "%u", rnd(SIOBPF_PERSIST_MAX_SEC + 1));
 	set_vip(&v->e, "persist", text);
 	snprintf(text, sizeof(text), "%u", (unsigned)random());
 	set_vip(&v->e, "seed", text);
@@ -904,6 +951,7 @@ int main(void)
 		cmocka_unit_test(test_empty_list_of_vips_is_valid),
 		cmocka_unit_test(test_unknown_keys_are_refused_where_they_are),
 		cmocka_unit_test(test_bad_values_are_refused_at_the_value),
+		cmocka_unit_test(test_persist_is_capped_at_the_table_maximum),
 		cmocka_unit_test(test_probe_timeout_above_interval_is_refused_at_the_timeout),
 		cmocka_unit_test(test_duplicates_are_refused_with_the_first_place),
 		cmocka_unit_test(test_backend_of_the_other_family_is_refused),

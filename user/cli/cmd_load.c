@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* siobpf load, reload, unload: the program on an interface. */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,10 +12,12 @@
 #include <linux/if_link.h>
 #include <xdp/libxdp.h>
 
+#include "addr.h"
 #include "cli.h"
 #include "map_write.h"
 #include "migrate.h"
 #include "netlink.h"
+#include "output.h"
 #include "pins.h"
 #include "vip_table.h"
 
@@ -76,35 +79,110 @@ static const char *mode_name(enum xdp_attach_mode mode)
 
 static int swap_for_migration(int ifindex, __u8 mode, int prog_fd, void *ctx);
 
+/* --clients: the number of clients the sticky table is sized for (0 when
+ * the option is absent: the pinned table's size is kept). */
+static int clients_opt(const struct cli_args *args, __u32 *clients)
+{
+	const char *text = cli_opt(args, "clients");
+	long v;
+
+	*clients = 0;
+	if (!text)
+		return 0;
+	if (number_parse(text, 1, SIOBPF_MAX_CLIENTS, &v)) {
+		pr_err("--clients must be a number from 1 to %u, not '%s'", SIOBPF_MAX_CLIENTS, text);
+		return -EINVAL;
+	}
+	*clients = (__u32)v;
+	return 0;
+}
+
+/* The buckets of the sticky table pinned in the pin directory: 0 when none
+ * is pinned or it is not a bucket table (an older layout's LRU hash). */
+static __u32 pinned_buckets(void)
+{
+	struct bpf_map_info info;
+	char path[PATH_MAX];
+	__u32 buckets = 0;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/sio_sticky", globals.pin_dir) >= (int)sizeof(path))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!dataplane_map_info(fd, &info) && info.value_size == sizeof(struct siobpf_bucket))
+		buckets = info.max_entries;
+	close(fd);
+	return buckets;
+}
+
 /* Maps pinned by an older siobpf become maps of this one's layout, and
- * every interface that uses them gets this program (migrate.h). */
-static int migrate(struct dataplane *dp, int layout)
+ * every interface that uses them gets this program (migrate.h); from this
+ * layout (from_buckets set), the same with a sticky table of another size.
+ * clients: the new table's size, 0: the old one's. */
+static int migrate(struct dataplane *dp, int layout, __u32 clients, __u32 from_buckets)
 {
 	struct migrate_report rep;
-	int err = migrate_pins(dp, globals.pin_dir, 0, swap_for_migration, NULL, &rep);
+	char size[32];
+	__u32 to_buckets;
+	int err = migrate_pins(dp, globals.pin_dir, clients, swap_for_migration, NULL, &rep);
 
 	if (err) {
-		pr_err("migrating the maps in %s from layout %d to %d failed: %s", globals.pin_dir, layout,
-		       SIOBPF_LAYOUT, strerror(-err));
+		if (from_buckets)
+			pr_err("resizing the sticky table in %s to %u clients failed: %s", globals.pin_dir,
+			       clients, strerror(-err));
+		else
+			pr_err("migrating the maps in %s from layout %d to %d failed: %s", globals.pin_dir,
+			       layout, SIOBPF_LAYOUT, strerror(-err));
 		return err;
 	}
 	for (size_t i = 0; i < dataplane_map_count(); i++)
 		if (rep.entries[i])
 			pr_info("  %s: %zu entries", dataplane_map_name(i), rep.entries[i]);
-	printf("maps in %s migrated from layout %d to %d: %zu sticky entries, %zu more made during "
-	       "the swap; %u interface%s given the new program\n",
-	       globals.pin_dir, layout, SIOBPF_LAYOUT, rep.sticky, rep.late_sticky,
-	       rep.interfaces, rep.interfaces == 1 ? "" : "s");
+	to_buckets = dp->sticky.nbuckets;
+	bytes_format(dp->sticky.bytes, size, sizeof(size));
+	if (from_buckets && to_buckets > from_buckets) {
+		/* Each slot went into every bucket of the larger table it may
+		 * belong to: spread copies of one entry, the extra ones found by
+		 * nobody until they expire. */
+		size_t spread = to_buckets / from_buckets, held = (rep.sticky + rep.sticky_lost) / spread;
+
+		printf("sticky table in %s resized from %u to %u buckets (%llu to %llu rated clients, "
+		       "%s): %zu entries carried, as %zu copies (each in the %zu buckets it may "
+		       "belong to; the extra ones expire), %zu copies found no room; %u interface%s "
+		       "given the new program\n",
+		       globals.pin_dir, from_buckets, to_buckets,
+		       (unsigned long long)sticky_table_rated(from_buckets),
+		       (unsigned long long)sticky_table_rated(to_buckets), size, held, rep.sticky, spread, rep.sticky_lost, rep.interfaces,
+		       rep.interfaces == 1 ? "" : "s");
+	} else if (from_buckets) {
+		printf("sticky table in %s resized from %u to %u buckets (%llu to %llu rated clients, "
+		       "%s): %zu entries carried, %zu found no room; %u interface%s given the new "
+		       "program\n",
+		       globals.pin_dir, from_buckets, to_buckets,
+		       (unsigned long long)sticky_table_rated(from_buckets),
+		       (unsigned long long)sticky_table_rated(to_buckets), size, rep.sticky, rep.sticky_lost, rep.interfaces, rep.interfaces == 1 ? "" : "s");
+	} else {
+		printf("maps in %s migrated from layout %d to %d: %zu sticky entries carried, %zu found "
+		       "no room (sticky table of %u buckets, %llu rated clients); %u interface%s given "
+		       "the new program\n",
+		       globals.pin_dir, layout, SIOBPF_LAYOUT, rep.sticky, rep.sticky_lost, to_buckets,
+		       (unsigned long long)sticky_table_rated(to_buckets), rep.interfaces,
+		       rep.interfaces == 1 ? "" : "s");
+	}
 	return 0;
 }
 
 /* Loads this binary's program with the pinned maps: reused as they are
- * when they are of this layout, migrated when they are older. 0, 1 when it
- * migrated (every interface in the pin directory already runs the new
- * program), or -errno. */
-static int load_program(struct dataplane *dp)
+ * when they are of this layout and the sticky table is of the size asked
+ * (clients, 0: any), migrated when they are older or the table is of
+ * another size. 0, 1 when it migrated (every interface in the pin
+ * directory already runs the new program), or -errno. */
+static int load_program(struct dataplane *dp, __u32 clients)
 {
 	int layout = dataplane_pinned_layout(globals.pin_dir), err;
+	__u32 buckets;
 
 	if (layout < 0) {
 		pr_err("cannot read the layout of the maps in %s: %s", globals.pin_dir, strerror(-layout));
@@ -117,8 +195,11 @@ static int load_program(struct dataplane *dp)
 		return -EPROTONOSUPPORT;
 	}
 	if (layout && layout < SIOBPF_LAYOUT)
-		return migrate(dp, layout) ?: 1;
-	err = dataplane_load(dp, &(struct dataplane_opts){.pin_dir = globals.pin_dir});
+		return migrate(dp, layout, clients, 0) ?: 1;
+	buckets = layout ? pinned_buckets() : 0;
+	if (clients && buckets && buckets != siobpf_table_buckets(clients))
+		return migrate(dp, layout, clients, buckets) ?: 1;
+	err = dataplane_load(dp, &(struct dataplane_opts){.clients = clients, .pin_dir = globals.pin_dir});
 	if (err) {
 		pr_err("loading the BPF program failed: %s%s", strerror(-err),
 		       err == -EINVAL ? " (maps pinned by an incompatible siobpf version? "
@@ -182,13 +263,16 @@ int cmd_load(struct cli_args *args)
 	struct dataplane dp;
 	struct xdp_program *prog = NULL;
 	struct attached at;
-	int ifindex, lock_fd = -1, err, rc = EXIT_FAIL;
+	int ifindex, lock_fd = -1, err, migrated, rc = EXIT_FAIL;
+	__u32 clients;
 
 	dataplane_init(&dp);
 	if (mode_opt && !strcmp(mode_opt, "generic"))
 		mode = XDP_MODE_SKB;
 	else if (mode_opt && strcmp(mode_opt, "native"))
 		return usage_error(args->cmd, "--mode must be native or generic, not '%s'", mode_opt);
+	if (clients_opt(args, &clients))
+		return EXIT_FAIL;
 	if (geteuid() != 0) {
 		pr_err("siobpf needs root to load XDP programs: run it with sudo");
 		return EXIT_FAIL;
@@ -212,7 +296,8 @@ int cmd_load(struct cli_args *args)
 		       ifname, at.other, ifname);
 		goto out;
 	}
-	if (load_program(&dp) < 0)
+	migrated = load_program(&dp, clients);
+	if (migrated < 0)
 		goto out;
 	prog = xdp_program__from_fd(dp.prog_fd);
 	err = (int)libxdp_get_error(prog);
@@ -225,8 +310,12 @@ int cmd_load(struct cli_args *args)
 		goto out;
 	}
 	err = iface_register(&dp, ifindex, mode);
-	if (!err)
-		err = links_pin(&dp);
+	/* A migration has pinned the new program's tracing links already. */
+	if (!err && !migrated && (err = links_pin(&dp))) {
+		__u32 key = (__u32)ifindex;
+
+		sio_map_delete(dp.ifaces_fd, &key);
+	}
 	if (err) {
 		xdp_program__detach(prog, ifindex, mode, 0);
 		pr_err("recording %s in %s failed: %s; detached again", ifname, globals.pin_dir, strerror(-err));
@@ -280,7 +369,10 @@ int cmd_reload(struct cli_args *args)
 	struct dataplane dp;
 	struct attached at = {0};
 	int ifindex, lock_fd = -1, err, rc = EXIT_FAIL;
+	__u32 clients;
 
+	if (clients_opt(args, &clients))
+		return EXIT_FAIL;
 	/* Opening the pins first checks root and that siobpf is loaded. Maps
 	 * that an older siobpf did not pin are no error here: loading the
 	 * program creates and pins them. */
@@ -295,7 +387,7 @@ int cmd_reload(struct cli_args *args)
 		pr_err("siobpf is not attached to %s: use `siobpf load %s`", ifname, ifname);
 		goto out;
 	}
-	err = load_program(&dp);
+	err = load_program(&dp, clients);
 	if (err < 0)
 		goto out;
 	/* A migration has already swapped every interface of the pin directory

@@ -157,6 +157,38 @@ void show_free(struct show_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int table_info_read(struct dataplane *dp, struct table_info *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->buckets = dp->sticky.nbuckets;
+	t->bytes = dp->sticky.bytes;
+	t->rated = sticky_table_rated(dp->sticky.nbuckets);
+	return dataplane_sticky_sizes(dp, dataplane_now(), &t->protected_n, &t->probation_n);
+}
+
+json_object *table_info_json(const struct table_info *t)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "buckets", json_object_new_int64(t->buckets));
+	json_object_object_add(o, "bytes", json_object_new_int64((long long)t->bytes));
+	json_object_object_add(o, "rated_clients", json_object_new_int64((long long)t->rated));
+	json_object_object_add(o, "protected", json_object_new_int64((long long)t->protected_n));
+	json_object_object_add(o, "probation", json_object_new_int64((long long)t->probation_n));
+	return o;
+}
+
+void table_info_print(const struct table_info *t)
+{
+	char size[32];
+
+	bytes_format(t->bytes, size, sizeof(size));
+	printf("sticky table: %u buckets (%s, rated for %llu clients); held slots: %llu protected, "
+	       "%llu on probation\n",
+	       t->buckets, size, (unsigned long long)t->rated, (unsigned long long)t->protected_n,
+	       (unsigned long long)t->probation_n);
+}
+
 void ifname_of(__u32 ifindex, char *buf)
 {
 	if (!if_indextoname(ifindex, buf))
@@ -361,6 +393,11 @@ static void warn_stored_problems(const struct show_state *s)
 		const struct vip_entry *e = &s->vips[v];
 
 		vip_format(&e->key, text, sizeof(text));
+		/* An older siobpf took persistences up to a year. */
+		if (e->vip.persist_sec > SIOBPF_PERSIST_MAX_SEC)
+			pr_warn("VIP %s: persistence %u s is above the maximum, %u s, which its entries get; "
+				"set it with `siobpf vip set %s --persist SECONDS`", text, e->vip.persist_sec,
+				SIOBPF_PERSIST_MAX_SEC, text);
 		if (probe_path_stored_check(e, NULL, why, sizeof(why)))
 			pr_warn("VIP %s: probe path %s; set one with `siobpf vip set %s --probe-path PATH`",
 				text, why, text);
@@ -379,6 +416,7 @@ static void warn_stored_problems(const struct show_state *s)
 int cmd_status(struct cli_args *args)
 {
 	struct show_state s = {0};
+	struct table_info table;
 	struct dataplane dp;
 	json_object *ifaces;
 	int lock_fd, err;
@@ -388,6 +426,8 @@ int cmd_status(struct cli_args *args)
 	err = show_load(&dp, &s);
 	if (!err)
 		err = show_count(&dp, &s);
+	if (!err)
+		err = table_info_read(&dp, &table);
 	if (err) {
 		pr_err("reading the maps failed: %s", strerror(-err));
 		goto out;
@@ -403,6 +443,7 @@ int cmd_status(struct cli_args *args)
 							     s.deadline + s.first[v], s.first[v + 1] - s.first[v]));
 		json_object_object_add(root, "vips", vips);
 		json_object_object_add(root, "interfaces", ifaces);
+		json_object_object_add(root, "sticky_table", table_info_json(&table));
 		print_json(root);
 	} else {
 		printf("siobpf on");
@@ -415,6 +456,7 @@ int cmd_status(struct cli_args *args)
 		printf("%s, maps in %s\n", json_object_array_length(ifaces) ? "" : " no interface",
 		       globals.pin_dir);
 		json_object_put(ifaces);
+		table_info_print(&table);
 		if (!s.nvips)
 			printf("no VIPs: add one with `siobpf vip add ADDR:PORT`\n");
 		for (size_t v = 0; v < s.nvips; v++)
@@ -429,12 +471,12 @@ out:
 
 /* Reads what the decision needs for one key and asks the model. */
 static int lookup_choice(struct dataplane *dp, const struct vip_entry *vip,
-			 const struct siobpf_sticky_key *key, struct model_choice *choice)
+			 const struct siobpf_sticky_key *key, struct model_choice *choice,
+			 struct sticky_found_slot *found, __u64 *now_out)
 {
 	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
 	__u32 *ring = malloc(SIOBPF_RING_SIZE * sizeof(*ring));
 	__u32 *prev = malloc(SIOBPF_RING_SIZE * sizeof(*prev));
-	struct sticky_found_slot found;
 	struct siobpf_vip_admit admit;
 	__u64 now = dataplane_now();
 	bool has_slot, has_ring, has_prev, has_admit;
@@ -447,12 +489,13 @@ static int lookup_choice(struct dataplane *dp, const struct vip_entry *vip,
 		goto out;
 	has_ring = dataplane_ring_read(dp, vip->vip.id, ring) == 0;
 	has_prev = dataplane_prev_ring_read(dp, vip->vip.id, prev) == 0;
-	has_slot = dataplane_sticky_find(dp, key, now, &found) == 0;
+	has_slot = dataplane_sticky_find(dp, key, now, found) == 0;
+	*now_out = now;
 	has_admit = dataplane_vip_admit_get(dp, vip->vip.id, &admit) == 0;
 	/* The answer for a new connection: a SYN (or a UDP datagram). */
 	*choice = model_decide(&(struct model_state){.vip = &vip->vip, .backends = table,
 						     .ring = has_ring ? ring : NULL,
-						     .slot = has_slot ? &found.slot : NULL,
+						     .slot = has_slot ? &found->slot : NULL,
 						     .now = now,
 						     .admit = has_admit ? &admit : NULL,
 						     .prev_ring = has_prev ? prev : NULL,
@@ -465,17 +508,30 @@ out:
 	return err;
 }
 
+/* Nanoseconds from now until a held slot's deadline: it expires as the
+ * clock enters its deadline's time unit. */
+static __u64 slot_left_ns(__u64 slot, __u64 now)
+{
+	__u32 r = siobpf_slot_remaining(slot, siobpf_time_units(now));
+	__u64 into = now & ((1ull << SIOBPF_TIME_UNIT_SHIFT) - 1);
+
+	return r ? ((__u64)r << SIOBPF_TIME_UNIT_SHIFT) - into : 0;
+}
+
 int cmd_lookup(struct cli_args *args)
 {
 	struct siobpf_sticky_key key;
 	struct siobpf_vip_key vkey;
 	struct model_choice choice;
+	struct sticky_found_slot found;
 	struct vip_entry vip;
 	struct dataplane dp;
 	struct addr client;
 	char vtext[ADDR_TEXT_MAX], ctext[ADDR_TEXT_MAX], btext[ADDR_TEXT_MAX] = "";
 	const char *why = NULL;
 	__u16 port;
+	__u64 now = 0;
+	double left = 0;
 	int lock_fd, err, rc = EXIT_FAIL;
 
 	if (vip_parse(args->pos[0], &vkey, &why)) {
@@ -502,11 +558,13 @@ int cmd_lookup(struct cli_args *args)
 		goto out;
 	}
 	siobpf_sticky_key_make(&vip.vip, client.a, htons(port), &key);
-	err = lookup_choice(&dp, &vip, &key, &choice);
+	err = lookup_choice(&dp, &vip, &key, &choice, &found, &now);
 	if (err) {
 		pr_err("reading the maps failed: %s", strerror(-err));
 		goto out;
 	}
+	if (choice.source == MODEL_STICKY || choice.source == MODEL_PROBATION)
+		left = (double)slot_left_ns(found.slot, now) / 1e9;
 	addr_format(client.family, client.a, ctext, sizeof(ctext));
 	if (choice.source != MODEL_NO_BACKEND) {
 		struct siobpf_backend b;
@@ -533,19 +591,28 @@ int cmd_lookup(struct cli_args *args)
 			json_object_object_add(o, "entry", jstr(choice.source == MODEL_STICKY ? "protected"
 											 : "probation"));
 			json_object_object_add(o, "age", json_object_new_double((double)choice.age_ns / 1e9));
+			/* Where the slot is, and when it expires unless renewed. */
+			json_object_object_add(o, "bucket", jint(found.bucket));
+			json_object_object_add(o, "index", jint(found.index));
+			json_object_object_add(o, "alt", json_object_new_boolean(siobpf_slot_alt(found.slot)));
+			json_object_object_add(o, "deadline_s", json_object_new_double(left));
 		}
 		if (choice.source == MODEL_PROBATION)
 			json_object_object_add(o, "promote", json_object_new_boolean(choice.promote));
 		print_json(o);
 	} else if (choice.source == MODEL_STICKY) {
-		printf("%s -> %s: sticky entry, last seen %.1f s ago (ring slot %u)\n", ctext, btext,
-		       (double)choice.age_ns / 1e9, choice.slot);
+		printf("%s -> %s: sticky entry, last seen %.1f s ago, protected; expires in %.1f s unless "
+		       "the client comes back (slot %d of bucket %u, its %s bucket; ring slot %u)\n",
+		       ctext, btext, (double)choice.age_ns / 1e9, left, found.index, found.bucket,
+		       siobpf_slot_alt(found.slot) ? "alternative" : "home", choice.slot);
 	} else if (choice.source == MODEL_PROBATION) {
 		/* A probation entry was last seen when it was made. */
-		printf("%s -> %s: sticky entry, last seen %.1f s ago, on probation: %s (ring slot %u)\n",
+		printf("%s -> %s: sticky entry, last seen %.1f s ago, on probation: %s; expires in %.1f s "
+		       "(slot %d of bucket %u, its %s bucket; ring slot %u)\n",
 		       ctext, btext, (double)choice.age_ns / 1e9,
 		       choice.promote ? "the next packet makes it protected"
 				      : "protected once the client is seen again later",
+		       left, found.index, found.bucket, siobpf_slot_alt(found.slot) ? "alternative" : "home",
 		       choice.slot);
 	} else if (choice.source == MODEL_RING || choice.source == MODEL_PREV_RING) {
 		printf("%s -> %s: ring slot %u (no live sticky entry; %s)\n", ctext, btext, choice.slot,

@@ -27,6 +27,22 @@ int show_load(struct dataplane *dp, struct show_state *s);
 int show_count(struct dataplane *dp, struct show_state *s);
 void show_free(struct show_state *s);
 
+/* The sticky table (siobpf/table.h): its size and its held slots by kind. */
+struct table_info {
+	__u32 buckets;
+	__u64 bytes;
+	__u64 rated;       /* clients it is rated for: two slots each */
+	__u64 protected_n; /* held slots (in use, deadline not passed), protected */
+	__u64 probation_n; /* held slots on probation */
+};
+/* One pass over the table. */
+int table_info_read(struct dataplane *dp, struct table_info *t);
+/* {"buckets", "bytes", "rated_clients", "protected", "probation"} */
+json_object *table_info_json(const struct table_info *t);
+/* "sticky table: 262144 buckets (16 MiB, rated for 1048576 clients); held
+ * slots: 5 protected, 2 on probation" and a newline. */
+void table_info_print(const struct table_info *t);
+
 /* An interface's name into buf (IF_NAMESIZE), "ifN" when it is gone. */
 void ifname_of(__u32 ifindex, char *buf);
 

@@ -24,7 +24,7 @@ struct sample {
 	struct siobpf_traffic *vip;     /* by index in s.vips */
 	struct siobpf_traffic *backend; /* by index in s.backends */
 	struct siobpf_admit_stats *admit; /* by index in s.vips; [nvips]: their sum */
-	__u64 protected_n, probation_n;   /* entries in the two tables */
+	struct table_info table;          /* the sticky table's size and held slots */
 	__u64 reasons[SIOBPF_R_MAX];
 	struct egress_errors egress[EGRESS_LIST_MAX]; /* every egress interface, by ifindex */
 	size_t negress;
@@ -97,7 +97,7 @@ static int sample_take(struct dataplane *dp, struct sample *x)
 			sum[w] += one[w];
 	}
 	if (!err)
-		err = dataplane_sticky_sizes(dp, dataplane_now(), &x->protected_n, &x->probation_n);
+		err = table_info_read(dp, &x->table);
 	for (size_t b = 0; !err && b < x->s.nbackends; b++)
 		err = dataplane_traffic(dp, true, x->s.backends[b].id, &x->backend[b]);
 	if (!err)
@@ -129,16 +129,6 @@ static void traffic_json(json_object *o, const struct siobpf_traffic *t, const s
 	}
 }
 
-/* Probation entries made and neither promoted nor still there: evicted
- * by newcomers (or replaced when stale, or forgotten): an estimate. */
-static __u64 probation_evicted(const struct sample *x)
-{
-	const struct siobpf_admit_stats *a = &x->admit[x->s.nvips];
-	__u64 gone = a->admitted + x->probation_n;
-
-	return a->created > gone ? a->created - gone : 0;
-}
-
 static json_object *admit_json(const struct siobpf_admit_stats *a)
 {
 	json_object *o = json_object_new_object();
@@ -149,6 +139,9 @@ static json_object *admit_json(const struct siobpf_admit_stats *a)
 	json_object_object_add(o, "refused", json_object_new_int64((long long)a->refused));
 	json_object_object_add(o, "misses", json_object_new_int64((long long)a->misses));
 	json_object_object_add(o, "prev_ring", json_object_new_int64((long long)a->prev_ring));
+	json_object_object_add(o, "full", json_object_new_int64((long long)a->full));
+	json_object_object_add(o, "evicted", json_object_new_int64((long long)a->evicted));
+	json_object_object_add(o, "raced", json_object_new_int64((long long)a->raced));
 	return o;
 }
 
@@ -222,10 +215,13 @@ static void print_json_sample(const struct sample *x, const struct sample *prev)
 	{
 		json_object *a = admit_json(&x->admit[x->s.nvips]);
 
-		json_object_object_add(a, "protected_entries", json_object_new_int64((long long)x->protected_n));
-		json_object_object_add(a, "probation_entries", json_object_new_int64((long long)x->probation_n));
-		json_object_object_add(a, "probation_evicted", json_object_new_int64((long long)probation_evicted(x)));
+		/* Held slots by kind; probation_evicted: the evicted counter. */
+		json_object_object_add(a, "protected_entries", json_object_new_int64((long long)x->table.protected_n));
+		json_object_object_add(a, "probation_entries", json_object_new_int64((long long)x->table.probation_n));
+		json_object_object_add(a, "probation_evicted",
+				       json_object_new_int64((long long)x->admit[x->s.nvips].evicted));
 		json_object_object_add(root, "admission", a);
+		json_object_object_add(root, "sticky_table", table_info_json(&x->table));
 	}
 	if (rates)
 		json_object_object_add(root, "interval", json_object_new_double(dt));
@@ -243,13 +239,15 @@ static void print_text_line(const char *what, const struct siobpf_traffic *t,
 	printf("\n");
 }
 
-static void print_admit_line(const struct siobpf_admit_stats *a)
+static void print_admit_line(const char *what, const struct siobpf_admit_stats *a)
 {
-	printf("  admission: %llu created, %llu admitted, %llu deferred, %llu refused; "
-	       "%llu misses (%llu by the previous ring)\n",
-	       (unsigned long long)a->created, (unsigned long long)a->admitted,
+	printf("%s: %llu created, %llu admitted, %llu deferred, %llu refused, %llu full, "
+	       "%llu raced; %llu misses (%llu by the previous ring); %llu evicted from probation\n",
+	       what, (unsigned long long)a->created, (unsigned long long)a->admitted,
 	       (unsigned long long)a->deferred, (unsigned long long)a->refused,
-	       (unsigned long long)a->misses, (unsigned long long)a->prev_ring);
+	       (unsigned long long)a->full, (unsigned long long)a->raced,
+	       (unsigned long long)a->misses, (unsigned long long)a->prev_ring,
+	       (unsigned long long)a->evicted);
 }
 
 static void print_text_sample(const struct sample *x, const struct sample *prev)
@@ -263,7 +261,7 @@ static void print_text_sample(const struct sample *x, const struct sample *prev)
 		vip_format(&x->s.vips[v].key, text, sizeof(text));
 		snprintf(line, sizeof(line), "vip %s", text);
 		print_text_line(line, &x->vip[v], rates ? &prev->vip[v] : NULL, dt);
-		print_admit_line(&x->admit[v]);
+		print_admit_line("  admission", &x->admit[v]);
 		for (size_t b = x->s.first[v]; b < x->s.first[v + 1]; b++) {
 			const struct siobpf_backend *be = &x->s.backends[b].b;
 
@@ -272,9 +270,9 @@ static void print_text_sample(const struct sample *x, const struct sample *prev)
 			print_text_line(line, &x->backend[b], rates ? &prev->backend[b] : NULL, dt);
 		}
 	}
-	printf("sticky entries: %llu protected, %llu on probation, about %llu evicted from probation\n",
-	       (unsigned long long)x->protected_n, (unsigned long long)x->probation_n,
-	       (unsigned long long)probation_evicted(x));
+	table_info_print(&x->table);
+	if (x->s.nvips > 1)
+		print_admit_line("admission of all VIPs", &x->admit[x->s.nvips]);
 	/* Counters still at zero are left out here; --json lists them all. */
 	printf("packets by verdict:");
 	for (int r = 0; r < SIOBPF_R_MAX; r++) {

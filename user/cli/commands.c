@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Every command with its documentation: the single source of `siobpf help`,
  * the README's command reference, the man page and the bash completion. */
+#include "siobpf/table.h"
 #include "cli.h"
 
 #define VIP_OPTIONS                                                                                \
 	{"sticky", "ip|ip-port", "sticky key: client address (default) or address and port"},      \
 	{"prefix", "N", "mask client addresses to N bits (default 32 for IPv4, 128 for IPv6)"},    \
-	{"persist", "SECONDS", "sticky entry lifetime since the client was last seen (default 600; 0 keeps no entries)"}, \
+	{"persist", "SECONDS", "sticky entry lifetime since the client was last seen, at most 1000000 (11.6 days; default 600; 0 keeps no entries)"}, \
 	{"forward", "dsr", "forwarding mode (default dsr: L2 direct server return)"},              \
 	{"seed", "N", "hash seed; nodes with equal seeds and backends choose alike (default 0)"},  \
 	{"probe", "tcp|http|socketio|none", "health probe of `siobpf run` (default tcp)"},          \
@@ -31,22 +32,38 @@
 	{"rise", "N", "successes that bring the backend up"},                                      \
 	{"fall", "N", "failures that take the backend down"}
 
+/* The sticky table's size (siobpf/table.h): rated for N clients, two slots each. */
+#define CLIENTS_OPTION                                                                             \
+	{"clients", "N", "size the sticky table for N clients, 1 to 268435456 (default 1048576); "   \
+			 "its buckets of four clients are rounded up to a power of two"}
+_Static_assert(SIOBPF_MAX_CLIENTS == 268435456u && SIOBPF_CLIENTS == 1048576u,
+	       "the help of --clients says the range and default");
+_Static_assert(SIOBPF_PERSIST_MAX_SEC == 1000000u, "the help of --persist says the maximum");
+
 const struct command commands[] = {
 	{"load", "IFACE", 1, 1, "attach siobpf to an interface",
 	 "Mounts bpffs if it is missing, creates or reuses the maps pinned in the pin "
 	 "directory, and attaches the XDP program (native mode unless --mode generic). "
 	 "The program takes multi-buffer frames (xdp.frags), so native mode works at a jumbo "
 	 "MTU on drivers with multi-buffer XDP (veth among them). "
-	 "Refused when siobpf is already attached to IFACE; use reload to replace it.",
+	 "Refused when siobpf is already attached to IFACE; use reload to replace it. "
+	 "The sticky table is sized for --clients clients (16 bytes each: 16 MiB by default); "
+	 "without it, maps already pinned keep their table's size. When they are pinned with a "
+	 "table of another size, --clients resizes it: the entries are carried into a new table "
+	 "under traffic (the count that found no room is printed) and every interface that uses "
+	 "the maps gets the new program.",
 	 {{"mode", "native|generic", "XDP attach mode (default native)"},
+	  CLIENTS_OPTION,
 	  {"pin-dir", "DIR", "where the maps are pinned (default " SIOBPF_DEFAULT_PIN_DIR ")"}},
 	 cmd_load},
 	{"reload", "IFACE", 1, 1, "replace the program on an interface, keeping all state",
 	 "Loads the program from this binary with the pinned maps and swaps it in "
 	 "atomically: VIPs, backends, rings, sticky entries and counters survive. This is "
 	 "the upgrade path: maps pinned by an older siobpf (an older layout) are migrated "
-	 "to new maps under traffic, and every interface that uses them gets the new program.",
-	 {{"pin-dir", "DIR", "where the maps are pinned"}},
+	 "to new maps under traffic, and every interface that uses them gets the new program. "
+	 "--clients resizes the sticky table the same way; without it the table keeps its size.",
+	 {CLIENTS_OPTION,
+	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_reload},
 	{"unload", "IFACE", 1, 1, "detach siobpf from an interface",
 	 "Detaches the program; removes the pins once no interface uses them.",
@@ -104,7 +121,9 @@ const struct command commands[] = {
 	 "passed and `siobpf run` takes the backend down. A backend whose egress interface "
 	 "cannot take its frames now (checked live: a veth peer lost its XDP program, the "
 	 "interface is gone) is flagged EGRESS PROBLEM, with why (egress_ok and "
-	 "egress_problem in --json).",
+	 "egress_problem in --json). The sticky table's line gives its buckets, memory, the "
+	 "clients it is rated for (two slots each) and its held slots by kind (sticky_table in "
+	 "--json).",
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_status},
@@ -113,9 +132,12 @@ const struct command commands[] = {
 	 "Redirects the kernel then failed to send are counted per egress interface "
 	 "(redirect errors: refused at once; xmit drops: dropped by the driver) and as "
 	 "redirect_failed, not as redirect nor for their backend. "
-	 "Admission per VIP (probation entries created, admitted to the protected table, "
-	 "deferred, refused; misses, and those the previous ring decided), and the entries in "
-	 "each table with the probation entries evicted (an estimate). "
+	 "Admission per VIP: probation entries created, admitted (promoted to protected), "
+	 "deferred, refused (not a connection start), full (no slot to take: both of the "
+	 "client's buckets held by protected entries), raced (a slot write lost to another CPU); "
+	 "misses, and those the previous ring decided; probation entries evicted by newer "
+	 "clients. The sticky table's size and its held slots, protected and on probation "
+	 "(sticky_table in --json). "
 	 "With --watch, prints rates every SECONDS until interrupted.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"watch", "SECONDS", "repeat, with rates per second"},
@@ -123,8 +145,10 @@ const struct command commands[] = {
 	 cmd_stats},
 	{"lookup", "VIP CLIENT[:PORT]", 2, 2, "which backend a client gets, and why",
 	 "Computes the kernel's choice for a new connection from the pinned maps: the client's "
-	 "live sticky entry (protected, or on probation and whether its next packet promotes it) "
-	 "and its age, or its ring slot. Nothing is changed.",
+	 "live sticky entry (protected, or on probation and whether its next packet promotes it), "
+	 "its age, its slot and bucket in the sticky table (home or alternative) and the time it "
+	 "has left (bucket, index, alt and deadline_s in --json), or its ring slot. Nothing is "
+	 "changed.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_lookup},

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Names of modes and states; see output.h. */
+#include <stdio.h>
 #include <string.h>
 
 #include "siobpf/abi.h"
@@ -28,4 +29,16 @@ int name_index(const char *const *names, int count, const char *text)
 const char *name_of(const char *const *names, int count, int value)
 {
 	return value >= 0 && value < count ? names[value] : "?";
+}
+
+void bytes_format(unsigned long long bytes, char *buf, unsigned long len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB"};
+	int u = 0;
+
+	while (u < 3 && bytes >= 1024 && bytes % 1024 == 0) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", bytes, units[u]);
 }

@@ -19,4 +19,8 @@ int name_index(const char *const *names, int count, const char *text);
 /* names[value], or "?" when out of range. */
 const char *name_of(const char *const *names, int count, int value);
 
+/* A size in bytes as "16 MiB", "512 KiB", "100 B": in the largest unit
+ * that divides it, into buf. */
+void bytes_format(unsigned long long bytes, char *buf, unsigned long len);
+
 #endif /* SIOBPF_OUTPUT_H */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "siobpf/table.h"
 #include "output.h"
 #include "probe_settings.h"
 #include "settings.h"
@@ -32,7 +33,7 @@ static const struct vip_rule {
 } vip_rules[VIP_SETTINGS] = {
 	[F_STICKY] = {0, 0, sticky_names, STICKY_NAMES},
 	[F_PREFIX] = {0, 0, NULL, 0},
-	[F_PERSIST] = {0, 31536000, NULL, 0},
+	[F_PERSIST] = {0, SIOBPF_PERSIST_MAX_SEC, NULL, 0}, /* the sticky table's time (siobpf/table.h) */
 	[F_FORWARD] = {0, 0, forward_names, FORWARD_NAMES},
 	[F_SEED] = {0, 0xffffffffL, NULL, 0},
 	[F_PROBE] = {0, 0, probe_names, PROBE_NAMES},

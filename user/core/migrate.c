@@ -315,6 +315,28 @@ static int swap_interfaces(struct dataplane *dp, migrate_swap_fn swap, void *ctx
 	return 0;
 }
 
+/* VIPs of maps older than the table epoch (layouts 1 to 3) carry epoch 0:
+ * each is given a random one, as a new VIP is (state_sticky_forget), before
+ * any entry is put in the new table. */
+static int epochs_draw(struct dataplane *dp)
+{
+	struct siobpf_vip_key key, next;
+	struct siobpf_vip vip;
+	bool have_key = false;
+	int err;
+
+	while (!bpf_map_get_next_key(dp->vips_fd, have_key ? &key : NULL, &next)) {
+		key = next;
+		have_key = true;
+		if (key.port == 0 || bpf_map_lookup_elem(dp->vips_fd, &key, &vip) || vip.id >= SIOBPF_MAX_VIPS ||
+		    dataplane_vip_epoch(dp, vip.id))
+			continue;
+		if ((err = dataplane_sticky_forget(dp, vip.id)))
+			return err;
+	}
+	return 0;
+}
+
 /* The old sticky table's capacity in clients: a bucket table's, or an LRU
  * table's entries. */
 static __u32 clients_of(const struct map_shape *s)
@@ -397,6 +419,8 @@ int migrate_pins(struct dataplane *dp, const char *dir, __u32 clients, migrate_s
 			goto fail;
 		}
 	}
+	if (layout < SIOBPF_LAYOUT && (err = epochs_draw(dp)))
+		goto fail;
 	err = migrate_sticky(old.sticky_fd, old_probation_fd, dp, false, &report->sticky, &report->sticky_lost);
 	if (err) {
 		fprintf(stderr, "siobpf: copying the sticky entries failed: %s\n", strerror(-err));
@@ -417,12 +441,8 @@ int migrate_pins(struct dataplane *dp, const char *dir, __u32 clients, migrate_s
 
 	/* 3. What the old program wrote since step 1. Nothing fails from here
 	 * on without saying so: the interfaces already run the new program. */
-	{
-		size_t lost = 0;
-
-		err = migrate_sticky(old.sticky_fd, old_probation_fd, dp, true, &report->late_sticky, &lost);
-		report->sticky_lost += lost;
-	}
+	err = migrate_sticky(old.sticky_fd, old_probation_fd, dp, true, &report->late_sticky,
+			     &report->late_sticky_lost);
 	for (size_t i = 0; !err && i < n; i++) {
 		int from = *dataplane_map_fd(&old, i);
 		struct map_shape s;

@@ -19,8 +19,9 @@ struct migrate_report {
 	int from_layout;
 	size_t entries[24];    /* copied, by map index (dataplane_map_name) */
 	size_t sticky;         /* sticky entries copied before the swap */
-	size_t sticky_lost;    /* entries that found no room in the new table */
-	size_t late_sticky;    /* sticky entries made or refreshed during the swap */
+	size_t sticky_lost;    /* of those, entries that found no room in the new table */
+	size_t late_sticky;    /* sticky entries copied again after the swap (the fresher kept) */
+	size_t late_sticky_lost; /* of those, entries that found no room */
 	unsigned interfaces;   /* interfaces swapped to the new program */
 };
 

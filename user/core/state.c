@@ -67,9 +67,11 @@ int state_vip_list(struct dataplane *dp, struct vip_entry *out, size_t max, size
 	return 0;
 }
 
-static int traffic_zero(int fd, __u32 id, int ncpus)
+/* Zeroes entry id of a per-CPU array of values of size bytes (a multiple
+ * of 8). */
+static int counters_zero(int fd, __u32 id, int ncpus, size_t size)
 {
-	struct siobpf_traffic *zero = calloc((size_t)ncpus, sizeof(*zero));
+	void *zero = calloc((size_t)ncpus, size);
 	int err = 0;
 
 	if (!zero)
@@ -130,7 +132,9 @@ int state_vip_prepare(struct dataplane *dp, struct vip_entry *entry)
 	entry->cfg.in_use = 1;
 	/* A reused id starts clean: no counters, sticky entries or ring of the
 	 * VIP that had it before. */
-	err = traffic_zero(dp->vip_stats_fd, id, dp->ncpus);
+	err = counters_zero(dp->vip_stats_fd, id, dp->ncpus, sizeof(struct siobpf_traffic));
+	if (!err)
+		err = counters_zero(dp->admit_stats_fd, id, dp->ncpus, sizeof(struct siobpf_admit_stats));
 	if (!err)
 		err = state_sticky_forget(dp, id);
 	if (!err && sio_map_update(dp->vip_cfg_fd, &id, &entry->cfg, BPF_ANY))
@@ -348,7 +352,7 @@ int state_backends_claim(struct dataplane *dp, const struct vip_entry *vip,
 	free(table);
 	/* Counters last: nothing is written unless every id was found. */
 	for (size_t i = 0; !err && i < n; i++)
-		err = traffic_zero(dp->be_stats_fd, entries[i].id, dp->ncpus);
+		err = counters_zero(dp->be_stats_fd, entries[i].id, dp->ncpus, sizeof(struct siobpf_traffic));
 	return err;
 }
 

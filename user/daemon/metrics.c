@@ -172,13 +172,19 @@ static void backend_traffic(FILE *f, struct daemon *d, const struct siobpf_traff
 /* Admission per VIP, one family with the event as a label. */
 static void vip_admission(FILE *f, struct daemon *d, const struct siobpf_admit_stats *by_vip)
 {
-	static const char *const events[] = {"created", "admitted", "deferred", "refused", "miss", "prev_ring"};
+	/* In the order of struct siobpf_admit_stats's fields. */
+	static const char *const events[] = {"created", "admitted", "deferred", "refused", "miss",
+					     "prev_ring", "full", "evicted", "raced"};
+	_Static_assert(sizeof(events) / sizeof(events[0]) == sizeof(struct siobpf_admit_stats) / sizeof(__u64),
+		       "an event for every admission counter");
 
 	help_type(f, "siobpf_vip_admission_total", "counter",
 		  "Sticky admission by event: created (a probation entry made), admitted (promoted to "
-		  "the protected table), deferred (a probation hit too young to promote), refused (no "
+		  "protected), deferred (a probation hit too young to promote), refused (no "
 		  "entry and not a connection start), miss (no live entry: the ring decided), prev_ring "
-		  "(of the misses, decided by the previous ring).");
+		  "(of the misses, decided by the previous ring), full (no slot to take: the client's "
+		  "two buckets held by protected entries), evicted (a probation entry displaced by a "
+		  "newer client's), raced (a slot write lost to another CPU's).");
 	for (__u32 v = 0; v < SIOBPF_MAX_VIPS; v++) {
 		const __u64 *w = (const __u64 *)(const void *)&by_vip[v];
 
@@ -190,6 +196,28 @@ static void vip_admission(FILE *f, struct daemon *d, const struct siobpf_admit_s
 			fprintf(f, ",event=\"%s\"} %llu\n", events[e], (unsigned long long)w[e]);
 		}
 	}
+}
+
+/* The sticky table: its size, and its held slots (in use, deadline not
+ * passed) by kind. */
+static void render_table(FILE *f, const struct sticky_table *t, __u64 protected_n, __u64 probation_n,
+			 __u64 evicted)
+{
+	help_type(f, "siobpf_sticky_table_buckets", "gauge", "Buckets of the sticky table (eight slots each).");
+	fprintf(f, "siobpf_sticky_table_buckets %u\n", t->nbuckets);
+	help_type(f, "siobpf_sticky_table_bytes", "gauge", "Memory of the sticky table.");
+	fprintf(f, "siobpf_sticky_table_bytes %llu\n", (unsigned long long)t->bytes);
+	help_type(f, "siobpf_sticky_table_rated_clients", "gauge",
+		  "Clients the sticky table is rated for (two slots each; siobpf load --clients).");
+	fprintf(f, "siobpf_sticky_table_rated_clients %llu\n", (unsigned long long)sticky_table_rated(t->nbuckets));
+	help_type(f, "siobpf_sticky_protected_entries", "gauge", "Held slots of the sticky table, protected.");
+	fprintf(f, "siobpf_sticky_protected_entries %llu\n", (unsigned long long)protected_n);
+	help_type(f, "siobpf_sticky_probation_entries", "gauge", "Held slots of the sticky table, on probation.");
+	fprintf(f, "siobpf_sticky_probation_entries %llu\n", (unsigned long long)probation_n);
+	help_type(f, "siobpf_sticky_probation_evicted_total", "counter",
+		  "Probation entries displaced by a newer client's, over every VIP (the sum of "
+		  "siobpf_vip_admission_total{event=\"evicted\"}).");
+	fprintf(f, "siobpf_sticky_probation_evicted_total %llu\n", (unsigned long long)evicted);
 }
 
 static void render_backends(FILE *f, struct daemon *d)
@@ -343,8 +371,8 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 {
 	static struct siobpf_traffic by_vip[SIOBPF_MAX_VIPS];
 	static struct siobpf_admit_stats admit[SIOBPF_MAX_VIPS];
-	__u64 created = 0, admitted = 0, probation_n = 0;
-	bool have_probation = false;
+	__u64 evicted = 0, protected_n = 0, probation_n = 0;
+	bool have_table = false;
 	struct siobpf_traffic *by_id;
 	__u64 reasons[SIOBPF_R_MAX] = {0};
 	static struct egress_errors egress[SIOBPF_MAX_EGRESS * 4];
@@ -374,11 +402,10 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 		for (__u32 v = 0; v < SIOBPF_MAX_VIPS; v++) {
 			if (d->vip_present[v] && dataplane_admit_stats(&d->dp, v, &admit[v]))
 				memset(&admit[v], 0, sizeof(admit[v]));
-			created += admit[v].created;
-			admitted += admit[v].admitted;
+			evicted += admit[v].evicted;
 		}
 		/* One pass over the mapped table: 2 M slots in a few ms. */
-		have_probation = dataplane_sticky_sizes(&d->dp, dataplane_now(), NULL, &probation_n) == 0;
+		have_table = dataplane_sticky_sizes(&d->dp, dataplane_now(), &protected_n, &probation_n) == 0;
 		for (size_t i = 0; i < d->nids; i++)
 			if (dataplane_traffic(&d->dp, true, d->ids[i], &by_id[i]))
 				memset(&by_id[i], 0, sizeof(by_id[i]));
@@ -395,15 +422,8 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 	for (int which = 0; which < 3; which++)
 		backend_traffic(f, d, by_id, which);
 	vip_admission(f, d, admit);
-	if (have_probation) {
-		help_type(f, "siobpf_sticky_probation_entries", "gauge", "Entries on probation.");
-		fprintf(f, "siobpf_sticky_probation_entries %llu\n", (unsigned long long)probation_n);
-		help_type(f, "siobpf_sticky_probation_evicted_total", "counter",
-			  "Probation entries made and neither promoted nor still there (evicted by newcomers, "
-			  "or replaced when stale): an estimate.");
-		fprintf(f, "siobpf_sticky_probation_evicted_total %llu\n",
-			(unsigned long long)(created > admitted + probation_n ? created - admitted - probation_n : 0));
-	}
+	if (have_table)
+		render_table(f, &d->dp.sticky, protected_n, probation_n, evicted);
 	render_backends(f, d);
 	help_type(f, "siobpf_packets_total", "counter",
 		  "Packets by the reason for their verdict (tx and redirect: forwarded; pass_*: "
