@@ -28,9 +28,6 @@ struct dataplane test_dp;
 const __u8 test_src_mac[6] = {0x02, 0x1b, 0x00, 0x00, 0x00, 0x01};    /* balancer's NIC */
 const __u8 test_client_mac[6] = {0x02, 0xc1, 0x00, 0x00, 0x00, 0x01}; /* router/client */
 
-/* Small enough to load fast, large enough for every test. */
-#define TEST_STICKY_ENTRIES 65536
-
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	if (level == LIBBPF_WARN)
@@ -38,12 +35,12 @@ static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-int harness_setup(void **state)
+int harness_load_clients(__u32 clients)
 {
-	struct dataplane_opts opts = {.sticky_entries = TEST_STICKY_ENTRIES};
+	struct dataplane_opts opts = {.clients = clients};
 	int err;
 
-	(void)state;
+	dataplane_close(&test_dp);
 	libbpf_set_print(quiet_libbpf);
 	err = dataplane_load(&test_dp, &opts);
 	if (err) {
@@ -51,6 +48,13 @@ int harness_setup(void **state)
 		return -1;
 	}
 	return 0;
+}
+
+int harness_setup(void **state)
+{
+	(void)state;
+	dataplane_init(&test_dp);
+	return harness_load_clients(TEST_CLIENTS);
 }
 
 __u32 harness_egress_ifindex(void)
@@ -444,59 +448,77 @@ struct siobpf_traffic backend_traffic(__u32 backend_id)
 	return t;
 }
 
-static __u64 table_count(int fd)
+static void sizes(__u64 *prot, __u64 *prob)
 {
-	struct siobpf_sticky_key key, next, *prev = NULL;
-	__u64 n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
+	assert_int_equal(dataplane_sticky_sizes(&test_dp, dataplane_now(), prot, prob), 0);
 }
 
 __u64 protected_count(void)
 {
-	return table_count(test_dp.sticky_fd);
+	__u64 prot, prob;
+
+	sizes(&prot, &prob);
+	return prot;
 }
 
 __u64 probation_count(void)
 {
-	return table_count(test_dp.probation_fd);
+	__u64 prot, prob;
+
+	sizes(&prot, &prob);
+	return prob;
 }
 
 __u64 sticky_count(void)
 {
-	return protected_count() + probation_count();
+	__u64 prot, prob;
+
+	sizes(&prot, &prob);
+	return prot + prob;
 }
 
-int client_entry_where(const struct siobpf_sticky_key *key, struct siobpf_sticky *entry,
+int client_entry_where(const struct siobpf_sticky_key *key, struct client_slot *entry,
 		       bool *is_protected)
 {
-	bool prot = dataplane_sticky_get(&test_dp, key, entry) == 0;
+	struct sticky_found_slot f;
+	__u64 now = dataplane_now();
+	bool live = dataplane_sticky_find(&test_dp, key, now, &f) == 0;
 
+	if (!live && dataplane_sticky_slot(&test_dp, key, &f))
+		return -ENOENT;
+	memset(entry, 0, sizeof(*entry));
+	entry->slot = f.slot;
+	entry->kind = siobpf_slot_kind(f.slot);
+	entry->backend_id = siobpf_slot_backend(f.slot);
+	entry->generation = siobpf_slot_gen(f.slot);
+	entry->deadline = siobpf_slot_deadline(f.slot);
+	entry->remaining = siobpf_slot_remaining(f.slot, siobpf_time_units(now));
+	entry->live = live;
+	entry->bucket = f.bucket;
+	entry->index = f.index;
 	if (is_protected)
-		*is_protected = prot;
-	if (prot || dataplane_probation_get(&test_dp, key, entry) == 0)
-		return 0;
-	return -ENOENT;
+		*is_protected = entry->kind == SIOBPF_SLOT_PROTECTED;
+	return 0;
 }
 
-int client_entry_get(const struct siobpf_sticky_key *key, struct siobpf_sticky *entry)
+int client_entry_get(const struct siobpf_sticky_key *key, struct client_slot *entry)
 {
 	return client_entry_where(key, entry, NULL);
 }
 
+__u32 harness_units_ceil(__u64 ns)
+{
+	return (__u32)((ns + (1ull << SIOBPF_TIME_UNIT_SHIFT) - 1) >> SIOBPF_TIME_UNIT_SHIFT);
+}
+
 void client_entry_age(const struct siobpf_sticky_key *key, __u64 ns)
 {
-	struct siobpf_sticky entry;
-	bool prot;
+	struct client_slot e;
+	__u64 *where, want;
 
-	assert_int_equal(client_entry_where(key, &entry, &prot), 0);
-	entry.last_seen -= ns;
-	assert_int_equal(bpf_map_update_elem(prot ? test_dp.sticky_fd : test_dp.probation_fd, key,
-					     &entry, BPF_ANY),
-			 0);
+	assert_int_equal(client_entry_get(key, &e), 0);
+	where = &test_dp.sticky.buckets[e.bucket].slot[e.index];
+	want = siobpf_slot_renew(e.slot, e.kind, (e.deadline - harness_units_ceil(ns)) & SIOBPF_TIME_MASK);
+	assert_true(__atomic_compare_exchange_n(where, &e.slot, want, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE));
 }

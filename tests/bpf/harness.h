@@ -120,17 +120,41 @@ int chosen_backend(const struct run_result *res);
 __u64 reason_count(int reason);
 struct siobpf_traffic vip_traffic(__u32 vip_id);
 struct siobpf_traffic backend_traffic(__u32 backend_id);
-/* Entries of both tables: protected (sio_sticky) and on probation. */
+/* Load the program with a sticky table sized for clients
+ * (dataplane_opts.clients): harness_setup and harness_reset use
+ * TEST_CLIENTS; a test that wants collisions loads a tiny one. */
+#define TEST_CLIENTS 65536
+int harness_load_clients(__u32 clients);
+
+/* Held slots of the sticky table (siobpf/table.h): all, protected, on
+ * probation. */
 __u64 sticky_count(void);
 __u64 protected_count(void);
 __u64 probation_count(void);
-/* A client's entry wherever it is (protected first, as the program looks):
- * 0, or -ENOENT. *is_protected (may be NULL) says which table held it. */
-int client_entry_get(const struct siobpf_sticky_key *key, struct siobpf_sticky *entry);
-int client_entry_where(const struct siobpf_sticky_key *key, struct siobpf_sticky *entry,
+
+/* A client's slot as a test reads it. */
+struct client_slot {
+	__u64 slot;          /* its raw value */
+	__u32 kind;          /* SIOBPF_SLOT_PROBATION or _PROTECTED */
+	__u32 backend_id;
+	__u32 generation;    /* the low SIOBPF_SLOT_GEN_BITS of the backend's */
+	__u32 deadline;      /* in time units */
+	__u32 remaining;     /* time units left when read; 0: expired */
+	bool live;           /* found as the program finds it (sticky_table_find) */
+	__u32 bucket;
+	int index;
+};
+/* A client's slot: its live one, or else the first slot of its buckets
+ * with its fingerprint whatever its state: 0, or -ENOENT. */
+int client_entry_get(const struct siobpf_sticky_key *key, struct client_slot *entry);
+/* The same; *is_protected (may be NULL) says which kind it is. */
+int client_entry_where(const struct siobpf_sticky_key *key, struct client_slot *entry,
 		       bool *is_protected);
-/* Moves a client's entry ns into the past, in the table that holds it. */
+/* Moves a client's slot ns into the past: its deadline earlier by ns in
+ * time units, rounded up (so it is never younger than asked). */
 void client_entry_age(const struct siobpf_sticky_key *key, __u64 ns);
+/* Time units in ns, rounded up. */
+__u32 harness_units_ceil(__u64 ns);
 
 /* The backend MAC of id, and the egress MAC every test backend uses. */
 void backend_mac(__u32 id, __u8 mac[6]);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "oracle.h"
+#include "siobpf/table.h" /* placement only: key hash, buckets, victim (oracle.h) */
 
 static const char *const reason_names[OR_REASONS] = {
 	"tx", "redirect", "pass_not_ip", "pass_vlan_stacked", "pass_ipv6_ext", "pass_icmp",
@@ -87,6 +88,7 @@ void oracle_admit_read(struct oracle_admit *a, const uint8_t *val)
 	a->ring_changed = host64(val);
 	a->gap_ms = host32(val + 8);
 	a->prev_ms = host32(val + 12);
+	a->epoch = host32(val + 16);
 }
 
 void oracle_backend_read(struct oracle_backend *b, const uint8_t *val)
@@ -104,12 +106,6 @@ void oracle_backend_read(struct oracle_backend *b, const uint8_t *val)
 	b->in_use = val[46];
 }
 
-void oracle_sticky_read(struct oracle_sticky *s, const uint8_t *val)
-{
-	s->backend_id = host32(val);
-	s->generation = host32(val + 4);
-	s->last_seen = host64(val + 8);
-}
 
 /* §5: MurmurHash3_x86_32. Blocks are 4 bytes read little-endian; the 1 to 3
  * bytes left over are mixed like a block without the rotate-multiply-add
@@ -240,20 +236,76 @@ static const struct oracle_vip *vip_of(const struct oracle_world *w, int family,
 	return NULL;
 }
 
-static int live_at(const struct oracle_vip *v, const struct oracle_sticky *e,
-		   const struct oracle_backend *b, uint64_t now)
+/* §6.1: the sticky table's slot, a u64, low bit first: fingerprint 18
+ * bits, backend id 12, generation 6 (the backend's, low bits), alt 1,
+ * kind 2 (0 empty, 1 probation, 2 protected), deadline 25 bits of time
+ * units (CLOCK_MONOTONIC_COARSE ns >> 26, modulo 2^25). */
+static uint32_t sl_fp(uint64_t s) { return (uint32_t)(s & 0x3ffff); }
+static uint32_t sl_backend(uint64_t s) { return (uint32_t)(s >> 18) & 0xfff; }
+static uint32_t sl_gen(uint64_t s) { return (uint32_t)(s >> 30) & 0x3f; }
+static uint32_t sl_kind(uint64_t s) { return (uint32_t)(s >> 37) & 3; }
+static uint32_t sl_deadline(uint64_t s) { return (uint32_t)(s >> 39); }
+
+static uint64_t sl_make(uint32_t fp, uint32_t backend, uint32_t gen, uint32_t alt, uint32_t kind,
+			uint32_t deadline)
 {
-	return now - e->last_seen < (uint64_t)v->persist_sec * 1000000000ull && b && b->in_use &&
-	       b->state != 2 && b->generation == e->generation && b->vip_id == v->id;
+	return (uint64_t)(fp & 0x3ffff) | (uint64_t)(backend & 0xfff) << 18 | (uint64_t)(gen & 0x3f) << 30 |
+	       (uint64_t)(alt & 1) << 36 | (uint64_t)(kind & 3) << 37 | (uint64_t)(deadline & 0x1ffffff) << 39;
 }
 
-static int refresh_due(const struct oracle_vip *v, const struct oracle_sticky *e, uint64_t now)
+static uint32_t units(uint64_t ns)
 {
-	uint64_t period = (uint64_t)v->persist_sec * 500000000ull;
+	return (uint32_t)(ns >> 26) & 0x1ffffff;
+}
 
-	if (period > 1000000000ull)
-		period = 1000000000ull;
-	return now - e->last_seen >= period;
+/* Units until the deadline: 1 .. 2^24 while it has not passed, else 0. */
+static uint32_t sl_left(uint64_t s, uint32_t now_u)
+{
+	uint32_t r = (sl_deadline(s) - now_u) & 0x1ffffff;
+
+	return r >= 1 && r <= (1u << 24) ? r : 0;
+}
+
+static int sl_held(uint64_t s, uint32_t now_u)
+{
+	return sl_kind(s) != 0 && sl_left(s, now_u) != 0;
+}
+
+/* A persistence in units, rounded down, less one (no entry outlives it);
+ * capped at 1,000,000 s. */
+static uint32_t persist_units(uint32_t sec)
+{
+	uint64_t ns = (uint64_t)(sec < 1000000u ? sec : 1000000u) * 1000000000ull;
+	uint32_t u = (uint32_t)(ns >> 26);
+
+	return u > 1 ? u - 1 : u;
+}
+
+/* §6.1: a slot counts for a client of v while held and its backend record
+ * is in use, not down, of the slot's generation and serves v. */
+static int sl_live(const struct oracle_vip *v, uint64_t s, const struct oracle_backend *b, uint32_t now_u)
+{
+	return sl_held(s, now_u) && b && b->in_use && b->state != 2 && (b->generation & 0x3f) == sl_gen(s) &&
+	       b->vip_id == v->id;
+}
+
+/* Another VIP's live client: never the key's own slot. */
+static int sl_foreign(const struct oracle_vip *v, uint64_t s, const struct oracle_backend *b, uint32_t now_u)
+{
+	return sl_held(s, now_u) && b && b->in_use && b->state != 2 && (b->generation & 0x3f) == sl_gen(s) &&
+	       b->vip_id != v->id;
+}
+
+/* A protected hit renews the deadline once the slot is a refresh period
+ * old (1 s, or half the persistence if shorter), or at once when its
+ * deadline lies beyond the persistence. */
+static int refresh_due(const struct oracle_vip *v, uint64_t s, uint32_t now_u)
+{
+	uint32_t p = persist_units(v->persist_sec), period = 1000000000u >> 26, r = sl_left(s, now_u);
+
+	if (p / 2 < period)
+		period = p / 2;
+	return r > p || p - r >= period;
 }
 
 /* §6.3: the admission gap, and whether the previous ring is followed. */
@@ -317,44 +369,61 @@ static int64_t choose(const struct oracle_world *w, const struct oracle_vip *v, 
 	}
 
 	if (v->persist_sec) {
+		uint64_t h;
+		struct siobpf_sticky_key sk;
+		uint32_t fp, now_u = units(t1);
+
+		/* §6.1: the key's home bucket, then its alternative one; the first
+		 * slot with its fingerprint that is live decides. Both buckets are
+		 * read whatever is found (the program reads the second only when
+		 * needed; nothing tells the two apart). A frame whose clock reads
+		 * fall in two time units is on a limit. */
+		if (units(t0) != now_u)
+			o->ambiguous = 1;
+		memcpy(&sk, k, sizeof(sk));
+		h = siobpf_table_hash(&sk, w->admit[v->id].epoch);
+		fp = siobpf_table_fp(h);
+		o->bucket[0] = siobpf_table_home(h, w->sticky_mask);
+		o->bucket[1] = siobpf_table_other(o->bucket[0], fp, w->sticky_mask);
+		w->bucket_get(w->ctx, o->bucket[0], o->seen);
+		w->bucket_get(w->ctx, o->bucket[1], o->seen + ORACLE_BUCKET_SLOTS);
 		o->sticky = OS_LOOK;
-		o->had_entry = w->sticky_get(w->ctx, k, &o->before) == 0;
-		if (o->had_entry) {
-			const struct oracle_sticky *e = &o->before;
+		o->hit = o->write_at = -1;
+		for (int i = 0; i < 2 * ORACLE_BUCKET_SLOTS && o->hit < 0; i++)
+			if (sl_kind(o->seen[i]) && sl_fp(o->seen[i]) == fp &&
+			    sl_live(v, o->seen[i], backend_at(w, sl_backend(o->seen[i])), now_u))
+				o->hit = i;
+		if (o->hit >= 0) {
+			uint64_t e = o->seen[o->hit];
+			uint32_t p = persist_units(v->persist_sec);
 
-			b = backend_at(w, e->backend_id);
-			if (at_both(o, live_at(v, e, b, t0), live_at(v, e, b, t1))) {
-				if (!client_only) {
-					int d0 = refresh_due(v, e, t0), d1 = refresh_due(v, e, t1);
+			if (client_only)
+				return sl_backend(e);
+			o->admit_vip = v->id;
+			if (sl_kind(e) == 2) {
+				o->sticky = OS_HIT;
+				o->refresh = refresh_due(v, e, now_u);
+			} else {
+				/* §6.3: promoted once the admission gap old (in units,
+				 * rounded down; the age: the persistence less the units
+				 * left). */
+				uint32_t gap_u = (uint32_t)(admit_gap(v, a) >> 26), r = sl_left(e, now_u);
+				uint32_t age = r < p ? p - r : 0;
 
-					o->sticky = OS_HIT;
-					o->refresh = d0 == d1 ? d1 : 2;
+				if (age >= gap_u) {
+					o->sticky = OS_PROMOTE;
+					o->admit[OC_ADMITTED] = 1;
+				} else {
+					o->sticky = OS_PROBATION;
+					o->admit[OC_DEFERRED] = 1;
 				}
-				return e->backend_id;
 			}
-		}
-		/* §6.2: then the probation table, by the same liveness. */
-		o->probation = OP_LOOK;
-		o->had_probation = w->probation_get(w->ctx, k, &o->pbefore) == 0;
-		if (o->had_probation) {
-			const struct oracle_sticky *e = &o->pbefore;
-
-			b = backend_at(w, e->backend_id);
-			if (at_both(o, live_at(v, e, b, t0), live_at(v, e, b, t1))) {
-				if (!client_only) {
-					uint64_t gap = admit_gap(v, a);
-
-					o->admit_vip = v->id;
-					if (at_both(o, t0 - e->last_seen >= gap, t1 - e->last_seen >= gap)) {
-						o->sticky = OS_PROMOTE;
-						o->probation = OP_GONE;
-						o->admit[OC_ADMITTED] = 1;
-					} else {
-						o->admit[OC_DEFERRED] = 1;
-					}
-				}
-				return e->backend_id;
+			if (o->sticky == OS_PROMOTE || (o->sticky == OS_HIT && o->refresh)) {
+				o->write_at = o->hit;
+				o->written = (e & ((1ull << 37) - 1)) | 2ull << 37 |
+					     (uint64_t)((now_u + p) & 0x1ffffff) << 39;
 			}
+			return sl_backend(e);
 		}
 	}
 
@@ -393,11 +462,46 @@ static int64_t choose(const struct oracle_world *w, const struct oracle_vip *v, 
 		o->admit[OC_REFUSED] = 1;
 		return id;
 	}
-	o->admit[OC_CREATED] = 1;
-	o->new_sticky = 1;
-	o->probation = OP_CREATE;
-	o->written.backend_id = id;
-	o->written.generation = b->generation;
+	/* §6.4: a probation slot in the key's own dead slot (its fingerprint,
+	 * not live, not another VIP's live client), else where
+	 * siobpf_table_victim says; no slot (both buckets held protected):
+	 * "full". Taking a held probation slot of another key: "evicted". */
+	{
+		struct siobpf_sticky_key sk;
+		uint32_t now_u = units(t1), fp;
+		int own = -1, victim;
+
+		memcpy(&sk, k, sizeof(sk));
+		fp = sl_fp(siobpf_table_hash(&sk, w->admit[v->id].epoch));
+
+		for (int i = 0; i < 2 * ORACLE_BUCKET_SLOTS && own < 0; i++) {
+			uint64_t e = o->seen[i];
+			const struct oracle_backend *eb = backend_at(w, sl_backend(e));
+
+			if (sl_kind(e) && sl_fp(e) == fp && !sl_live(v, e, eb, now_u) && !sl_foreign(v, e, eb, now_u))
+				own = i;
+		}
+		{
+			__u64 both[2 * ORACLE_BUCKET_SLOTS];
+
+			for (int i = 0; i < 2 * ORACLE_BUCKET_SLOTS; i++)
+				both[i] = o->seen[i];
+			victim = siobpf_table_victim(both, both + ORACLE_BUCKET_SLOTS, now_u, own);
+		}
+		if (victim < 0) {
+			o->sticky = OS_FULL;
+			o->admit[OC_FULL] = 1;
+			return id;
+		}
+		o->sticky = OS_CREATE;
+		o->admit[OC_CREATED] = 1;
+		o->new_sticky = 1;
+		if (victim != own && sl_kind(o->seen[victim]) == 1 && sl_held(o->seen[victim], now_u))
+			o->admit[OC_EVICTED] = 1;
+		o->write_at = victim;
+		o->written = sl_make(fp, id, b->generation, victim >= ORACLE_BUCKET_SLOTS, 1,
+				     now_u + persist_units(v->persist_sec));
+	}
 	return id;
 }
 

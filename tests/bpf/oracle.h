@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* An independent model of the XDP program's decision (docs/data-path.md):
  * raw frame bytes plus what it was told about the maps in, verdict out.
- * It shares no code with the program: not siobpf/decide.h, siobpf/hash.h,
- * siobpf/abi.h nor bpf/. Its inputs are its own reading of the map bytes,
- * so a layout change shows up as a disagreement, not as a silent agreement.
+ * It shares no code with the program: not siobpf/decide.h, siobpf/hash.h
+ * nor bpf/, but for the sticky table's placement (oracle.c calls
+ * siobpf/table.h's key hash, bucket and victim functions, pure arithmetic;
+ * what a slot means, when it is live, renewed or promoted, is its own).
+ * Its inputs are its own reading of the map bytes, so a layout change shows
+ * up as a disagreement, not as a silent agreement.
  */
 #ifndef SIOBPF_TEST_ORACLE_H
 #define SIOBPF_TEST_ORACLE_H
@@ -45,7 +48,7 @@ int oracle_reason_action(int reason); /* for every reason but TX/REDIRECT */
 #define ORACLE_VIP_BYTES 32
 #define ORACLE_BACKEND_BYTES 48
 #define ORACLE_STICKY_KEY_BYTES 24
-#define ORACLE_STICKY_BYTES 16
+#define ORACLE_BUCKET_SLOTS 8 /* a sticky table bucket: eight u64 slots */
 
 /* A VIP as the oracle reads it from one entry of sio_vips. */
 struct oracle_vip {
@@ -66,27 +69,23 @@ struct oracle_backend {
 	uint8_t family, in_use;
 };
 
-struct oracle_sticky {
-	uint32_t backend_id, generation;
-	uint64_t last_seen;
-};
-
-/* A VIP's admission record (sio_vip_admit's value, 16 bytes). */
-#define ORACLE_ADMIT_BYTES 16
+/* A VIP's admission record (sio_vip_admit's value, 24 bytes). */
+#define ORACLE_ADMIT_BYTES 24
 struct oracle_admit {
 	uint64_t ring_changed; /* 0: never */
 	uint32_t gap_ms, prev_ms; /* 0: the defaults */
+	uint32_t epoch;        /* the VIP's sticky table epoch */
 };
 
-/* The admission counters (sio_admit_stats' value, six u64), by index. */
-enum { OC_CREATED, OC_ADMITTED, OC_DEFERRED, OC_REFUSED, OC_MISSES, OC_PREV_RING, OC_N };
+/* The admission counters (sio_admit_stats' value, nine u64), by index. */
+enum { OC_CREATED, OC_ADMITTED, OC_DEFERRED, OC_REFUSED, OC_MISSES, OC_PREV_RING, OC_FULL, OC_EVICTED,
+       OC_RACED, OC_N };
 #define ORACLE_ADMIT_STATS_BYTES (8 * OC_N)
 
 void oracle_vip_read(struct oracle_vip *v, const uint8_t *key,
 		     const uint8_t *val);
 void oracle_admit_read(struct oracle_admit *a, const uint8_t *val);
 void oracle_backend_read(struct oracle_backend *b, const uint8_t *val);
-void oracle_sticky_read(struct oracle_sticky *s, const uint8_t *val);
 
 /* The fragment table as the oracle expects the program to hold it. */
 #define ORACLE_FRAG_BUCKETS (1u << 16)
@@ -118,12 +117,10 @@ struct oracle_world {
 	uint32_t ingress_ifindex;
 	uint32_t egress[16]; /* the interfaces in sio_egress */
 	int n_egress;
-	/* The sticky table's entry for a key, read from the map: 0 found. */
-	int (*sticky_get)(void *ctx, const uint8_t *key,
-			  struct oracle_sticky *out);
-	/* The same, of the probation table (sio_probation). */
-	int (*probation_get)(void *ctx, const uint8_t *key,
-			     struct oracle_sticky *out);
+	/* The sticky table (sio_sticky): its bucket mask, and one bucket's
+	 * eight slots read from the map. */
+	uint32_t sticky_mask;
+	void (*bucket_get)(void *ctx, uint32_t bucket, uint64_t out[ORACLE_BUCKET_SLOTS]);
 	void *ctx;
 	/* Seconds a fragment entry surely lives / surely is gone. */
 	uint64_t frag_live_ns, frag_gone_ns;
@@ -142,16 +139,12 @@ struct oracle_world {
 
 enum oracle_sticky_effect {
 	OS_NONE = 0,  /* the table is not touched */
-	OS_LOOK,      /* read only: the entry stays as it was */
-	OS_PROMOTE,   /* written {probation's backend, generation, now} */
-	OS_HIT,       /* a live entry: refreshed when `refresh` says */
-};
-
-enum oracle_probation_effect {
-	OP_NONE = 0,  /* not looked at */
-	OP_LOOK,      /* read only: the entry stays as it was */
-	OP_CREATE,    /* written {backend, generation, now} (created or replaced) */
-	OP_GONE,      /* promoted: deleted */
+	OS_LOOK,      /* read only: both buckets stay as they were */
+	OS_HIT,       /* a live protected slot: renewed when `refresh` says */
+	OS_PROBATION, /* a live probation slot, too young: left */
+	OS_PROMOTE,   /* a live probation slot: made protected in place */
+	OS_CREATE,    /* a miss that makes an entry: a probation slot written */
+	OS_FULL,      /* the same, but no slot may be taken */
 };
 
 struct oracle_out {
@@ -166,16 +159,16 @@ struct oracle_out {
 	int family;            /* 4, 6, or 0 when no IP header was parsed */
 	int fragment;          /* 0 none, 1 first, 2 later */
 	uint8_t dst[16];       /* the destination address */
-	/* Sticky side effect. */
+	/* Sticky side effect: the key's two buckets as read (home first),
+	 * and the one slot of them written, if any. */
 	int sticky;            /* enum oracle_sticky_effect */
 	uint8_t key[ORACLE_STICKY_KEY_BYTES];
-	int had_entry;
-	struct oracle_sticky before, written;
-	int refresh;           /* OS_HIT: 0 no, 1 yes, 2 either */
-	/* Probation side effect, and the admission counters it adds to. */
-	int probation;         /* enum oracle_probation_effect */
-	int had_probation;
-	struct oracle_sticky pbefore;
+	uint32_t bucket[2];
+	uint64_t seen[2 * ORACLE_BUCKET_SLOTS];
+	int hit;               /* the live slot found (0-15), -1: none */
+	int write_at;          /* the slot written (0-15), -1: none */
+	uint64_t written;      /* its new value */
+	int refresh;           /* OS_HIT: 0 no, 1 yes */
 	int64_t admit_vip;     /* the VIP whose admission counters may move; -1 none */
 	uint8_t admit[OC_N];   /* what each adds */
 	int prev_ring;         /* decided by the previous ring */

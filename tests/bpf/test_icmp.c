@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -72,24 +73,30 @@ static int send_data(const char *client, __u16 sport)
 	return chosen_backend(&res);
 }
 
-/* The whole sticky table, to show that an error left it as it was. */
+/* The whole sticky table, bit for bit, and the VIP's admission counters,
+ * to show that an error left them as they were. */
 struct table {
-	int n;
-	struct siobpf_sticky_key keys[256];
-	struct siobpf_sticky vals[256];
+	struct siobpf_bucket *buckets;
+	size_t bytes;
+	struct siobpf_admit_stats stats;
 };
 
 static void table_read(struct table *t)
 {
-	struct siobpf_sticky_key *prev = NULL;
+	t->bytes = test_dp.sticky.bytes;
+	t->buckets = malloc(t->bytes);
+	assert_non_null(t->buckets);
+	memcpy(t->buckets, test_dp.sticky.buckets, t->bytes);
+	assert_int_equal(dataplane_admit_stats(&test_dp, VIP_ID, &t->stats), 0);
+}
 
-	memset(t, 0, sizeof(*t));
-	while (!bpf_map_get_next_key(test_dp.sticky_fd, prev, &t->keys[t->n])) {
-		assert_int_equal(client_entry_get(&t->keys[t->n], &t->vals[t->n]), 0);
-		prev = &t->keys[t->n];
-		t->n++;
-		assert_true(t->n < 256);
-	}
+static void table_same(struct table *before, struct table *after)
+{
+	assert_int_equal(after->bytes, before->bytes);
+	assert_memory_equal(after->buckets, before->buckets, before->bytes);
+	assert_memory_equal(&after->stats, &before->stats, sizeof(before->stats));
+	free(before->buckets);
+	free(after->buckets);
 }
 
 /* Sends a router's error about the flow vip:port -> client:cport, and
@@ -119,9 +126,7 @@ static int send_error(const char *client, __u16 cport)
 	assert_int_equal(run_prog(&test_dp, &p, &res), 0);
 
 	table_read(&after);
-	assert_int_equal(after.n, before.n);
-	assert_memory_equal(after.keys, before.keys, sizeof(before.keys));
-	assert_memory_equal(after.vals, before.vals, sizeof(before.vals));
+	table_same(&before, &after);
 	assert_int_equal(res.out_len, p.len);
 	b = chosen_backend(&res);
 	if (b < 0) {
@@ -244,22 +249,22 @@ static void packet_too_big_without_entry_goes_to_the_ring(void **state)
 static void error_does_not_refresh_an_entry(void **state)
 {
 	struct siobpf_sticky_key key;
-	struct siobpf_sticky entry, now;
+	struct client_slot entry, now;
 
 	assert_int_equal(harness_reset(state), 0);
 	setup_vip("10.0.0.100", 80, IPPROTO_TCP, SIOBPF_STICKY_IP, 0, 3);
 	key = key_of("172.16.9.9", 1);
-	entry = (struct siobpf_sticky){.backend_id = 2, .generation = 1,
-				       .last_seen = dataplane_now() - 30 * SEC};
-	assert_int_equal(dataplane_sticky_put(&test_dp, &key, &entry), 0);
+	assert_int_equal(dataplane_sticky_put(&test_dp, &key, 2, SIOBPF_SLOT_PROTECTED, dataplane_now() - 30 * SEC),
+			 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
 
 	assert_int_equal(send_error("172.16.9.9", 1), 2);
 	assert_int_equal(client_entry_get(&key, &now), 0);
-	assert_int_equal(now.last_seen, entry.last_seen);
+	assert_int_equal(now.slot, entry.slot);
 	/* the client's own packet does refresh it */
 	assert_int_equal(send_data("172.16.9.9", 1), 2);
 	assert_int_equal(client_entry_get(&key, &now), 0);
-	assert_true(now.last_seen > entry.last_seen);
+	assert_true(now.remaining > entry.remaining + 400);
 }
 
 /* An expired entry, or one for a backend that is down, is not followed and
@@ -268,7 +273,7 @@ static void error_does_not_replace_a_dead_entry(void **state)
 {
 	for (int down = 0; down <= 1; down++) {
 		struct siobpf_sticky_key key;
-		struct siobpf_sticky entry, now;
+		struct client_slot entry, now;
 		char c[64];
 		int ring = 2;
 
@@ -285,13 +290,15 @@ static void error_does_not_replace_a_dead_entry(void **state)
 		}
 		assert_true(ring == 1 || ring == 3);
 		key = key_of(c, 1);
-		entry = (struct siobpf_sticky){.backend_id = 2, .generation = 1,
-					       .last_seen = dataplane_now() - (down ? 0 : 601 * SEC)};
-		assert_int_equal(dataplane_sticky_put(&test_dp, &key, &entry), 0);
+		assert_int_equal(dataplane_sticky_put(&test_dp, &key, 2, SIOBPF_SLOT_PROTECTED,
+						      dataplane_now() - (down ? 0 : 601 * SEC)),
+				 0);
+		assert_int_equal(client_entry_get(&key, &entry), 0);
+		assert_false(entry.live);
 
 		assert_int_equal(send_error(c, 1), ring);
 		assert_int_equal(client_entry_get(&key, &now), 0);
-		assert_memory_equal(&now, &entry, sizeof(entry));
+		assert_int_equal(now.slot, entry.slot);
 	}
 }
 

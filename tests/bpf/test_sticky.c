@@ -226,7 +226,7 @@ static void down_backend_without_a_ring_rebuild_is_not_chosen(void **state)
 static void generation_change_voids_stale_entries(void **state)
 {
 	struct siobpf_sticky_key key;
-	struct siobpf_sticky entry;
+	struct client_slot entry;
 	struct siobpf_backend b;
 	int first;
 
@@ -242,21 +242,29 @@ static void generation_change_voids_stale_entries(void **state)
 	assert_int_equal(dataplane_backend_get(&test_dp, 1, &b), 0);
 	b.generation = 2;
 	assert_int_equal(dataplane_backend_put(&test_dp, 1, &b), 0);
+	/* the old slot is still there, but no longer live */
+	assert_int_equal(client_entry_get(&key, &entry), 0);
+	assert_false(entry.live);
+	assert_int_equal(entry.generation, 1);
 	assert_int_equal(send_from("172.16.9.9", 2), 1);
 	assert_int_equal(client_entry_get(&key, &entry), 0);
+	assert_true(entry.live);
 	assert_int_equal(entry.generation, 2);
+	/* the key's own dead slot was reused: one slot, not two */
+	assert_int_equal(sticky_count(), 1);
 	/* the stale entry was not honoured: a new one was made */
 	assert_int_equal(backend_traffic(1).new_sticky, 2);
 }
 
-/* Plants an entry sending the client to `backend`, last seen `age_sec` ago. */
+/* Plants a protected slot sending the client to `backend`, last seen
+ * age_ns ago (its deadline: then plus the persistence, in time units). */
 static void plant_entry(const char *client, __u32 backend, __u64 age_ns)
 {
 	struct siobpf_sticky_key key = key_of(client, 1);
-	struct siobpf_sticky entry = {.backend_id = backend, .generation = 1,
-				      .last_seen = dataplane_now() - age_ns};
 
-	assert_int_equal(dataplane_sticky_put(&test_dp, &key, &entry), 0);
+	assert_int_equal(dataplane_sticky_put(&test_dp, &key, backend, SIOBPF_SLOT_PROTECTED,
+					      dataplane_now() - age_ns),
+			 0);
 }
 
 /* A client whose ring choice is not backend 2 (so an entry for 2 shows). */
@@ -278,7 +286,7 @@ static const char *client_not_on(int backend)
 static void persistence_expiry_ends_an_entry(void **state)
 {
 	const char *client;
-	struct siobpf_sticky entry;
+	struct client_slot entry;
 	struct siobpf_sticky_key key;
 
 	assert_int_equal(harness_reset(state), 0);
@@ -289,21 +297,32 @@ static void persistence_expiry_ends_an_entry(void **state)
 	plant_entry(client, 2, 59ull * 1000000000ull); /* alive: honoured */
 	assert_int_equal(send_from(client, 1), 2);
 
-	plant_entry(client, 2, 61ull * 1000000000ull); /* expired: the ring decides */
+	/* 60 s after it was last seen, whatever the time unit: expired, the
+	 * ring decides (an entry never outlives its persistence). */
+	plant_entry(client, 2, 60ull * 1000000000ull);
 	assert_int_not_equal(send_from(client, 1), 2);
 	key = key_of(client, 1);
 	/* and its choice goes on probation; the expired entry is never honoured */
-	assert_int_equal(dataplane_probation_get(&test_dp, &key, &entry), 0);
+	assert_int_equal(client_entry_get(&key, &entry), 0);
+	assert_true(entry.live);
+	assert_int_equal(entry.kind, SIOBPF_SLOT_PROBATION);
 	assert_int_not_equal(entry.backend_id, 2);
 	assert_int_not_equal(send_from(client, 1), 2);
+}
+
+/* Whether the client's slot was renewed: its deadline a whole persistence
+ * ahead (within the unit the clock may have moved since). */
+static bool renewed(const struct client_slot *e, __u32 persist_sec)
+{
+	return e->remaining + 1 >= siobpf_persist_units(persist_sec);
 }
 
 static void last_seen_is_refreshed_at_most_once_a_second(void **state)
 {
 	struct siobpf_sticky_key key;
-	struct siobpf_sticky entry;
+	struct client_slot entry;
 	const char *client;
-	__u64 planted;
+	__u32 planted;
 
 	assert_int_equal(harness_reset(state), 0);
 	setup_vip(SIOBPF_STICKY_IP, 0, 600, 3);
@@ -313,22 +332,28 @@ static void last_seen_is_refreshed_at_most_once_a_second(void **state)
 
 	plant_entry(client, 2, 200ull * 1000000); /* 0.2 s old: left as is */
 	assert_int_equal(client_entry_get(&key, &entry), 0);
-	planted = entry.last_seen;
+	planted = entry.deadline;
 	assert_int_equal(send_from(client, 1), 2);
 	assert_int_equal(client_entry_get(&key, &entry), 0);
-	assert_int_equal(entry.last_seen, planted);
+	assert_int_equal(entry.deadline, planted);
 
-	plant_entry(client, 2, 900ull * 1000000); /* 0.9 s old: still left as is */
+	/* 0.8 s old: still left as is. (The period is 14 time units, 0.94 s,
+	 * and an age is known to within a unit: 0.9 s may read as 14.) */
+	plant_entry(client, 2, 800ull * 1000000);
 	assert_int_equal(client_entry_get(&key, &entry), 0);
-	planted = entry.last_seen;
+	planted = entry.deadline;
+	assert_false(renewed(&entry, 600));
 	assert_int_equal(send_from(client, 1), 2);
 	assert_int_equal(client_entry_get(&key, &entry), 0);
-	assert_int_equal(entry.last_seen, planted);
+	assert_int_equal(entry.deadline, planted);
 
 	plant_entry(client, 2, 30ull * 1000000000ull); /* 30 s old: refreshed */
+	assert_int_equal(client_entry_get(&key, &entry), 0);
+	assert_false(renewed(&entry, 600));
 	assert_int_equal(send_from(client, 1), 2);
 	assert_int_equal(client_entry_get(&key, &entry), 0);
-	assert_true(dataplane_now() - entry.last_seen < 1000000000ull);
+	assert_true(renewed(&entry, 600));
+	assert_int_equal(entry.kind, SIOBPF_SLOT_PROTECTED);
 }
 
 /* A client whose ring choice changes when backend 4 joins backends 1..3. */
@@ -355,7 +380,9 @@ static const char *client_moved_by_backend_4(void)
 }
 
 /* Moves the client's entry `ns` into the past: the packets of a client that
- * sends every `ns`, without waiting for the clock. */
+ * sends every `ns`, without waiting for the clock. The slot's deadline moves
+ * by whole time units, rounded up: 100 ms is 2 units (134 ms), so the client
+ * below is seen to keep its entry at packets 134 ms apart, a harder case. */
 static void age_entry(const struct siobpf_sticky_key *key, __u64 ns)
 {
 	client_entry_age(key, ns);
@@ -393,27 +420,37 @@ static void one_second_persistence_keeps_a_client_sending_every_100ms(void **sta
 static void short_persistence_refreshes_at_half_its_length(void **state)
 {
 	struct siobpf_sticky_key key;
-	struct siobpf_sticky entry;
+	struct client_slot entry;
 	const char *client;
-	__u64 planted;
+	__u32 planted;
 
+	/* 1 s is 13 time units (siobpf_persist_units: 0.87 s, so that no
+	 * entry outlives the second); the refresh period is half that, 6
+	 * units (0.40 s). */
 	assert_int_equal(harness_reset(state), 0);
 	setup_vip(SIOBPF_STICKY_IP, 0, 1, 3);
 	client = client_not_on(2);
 	setup_vip(SIOBPF_STICKY_IP, 0, 1, 3);
 	key = key_of(client, 1);
 
-	plant_entry(client, 2, 400ull * 1000000); /* 0.4 s of 1 s: left as is */
+	plant_entry(client, 2, 200ull * 1000000); /* 0.2 s of 1 s: left as is */
 	assert_int_equal(client_entry_get(&key, &entry), 0);
-	planted = entry.last_seen;
+	planted = entry.deadline;
 	assert_int_equal(send_from(client, 1), 2);
 	assert_int_equal(client_entry_get(&key, &entry), 0);
-	assert_int_equal(entry.last_seen, planted);
+	assert_int_equal(entry.deadline, planted);
 
-	plant_entry(client, 2, 600ull * 1000000); /* 0.6 s of 1 s: refreshed */
+	plant_entry(client, 2, 500ull * 1000000); /* 0.5 s of 1 s: refreshed */
+	assert_int_equal(client_entry_get(&key, &entry), 0);
+	assert_false(renewed(&entry, 1));
 	assert_int_equal(send_from(client, 1), 2);
 	assert_int_equal(client_entry_get(&key, &entry), 0);
-	assert_true(dataplane_now() - entry.last_seen < 400ull * 1000000);
+	assert_true(renewed(&entry, 1));
+
+	/* 1 s after it was last seen: gone, however the second falls on the
+	 * units. */
+	plant_entry(client, 2, 1000ull * 1000000);
+	assert_int_not_equal(send_from(client, 1), 2);
 }
 
 static void zero_persistence_keeps_no_sticky_state(void **state)
@@ -523,10 +560,9 @@ static void sticky_count_by_backend_counts_live_entries_only(void **state)
 {
 	struct siobpf_backend *table = calloc(SIOBPF_MAX_BACKENDS, sizeof(*table));
 	__u32 *counts = calloc(SIOBPF_MAX_BACKENDS, sizeof(*counts));
-	__u32 persist[SIOBPF_MAX_VIPS] = {0}, want[4] = {0};
+	__u32 want[4] = {0};
 	int backend_of[CLIENTS];
 	struct siobpf_sticky_key key;
-	struct siobpf_sticky entry;
 
 	assert_non_null(table);
 	assert_non_null(counts);
@@ -535,28 +571,26 @@ static void sticky_count_by_backend_counts_live_entries_only(void **state)
 	record(backend_of);
 	for (int i = 0; i < CLIENTS; i++)
 		want[backend_of[i]]++;
-	persist[VIP_ID] = 60;
-	/* Not live: expired, made for an earlier generation, of another VIP. */
+	/* Not live: expired, made for an earlier generation. */
 	plant_entry("192.0.2.1", 1, 61ull * 1000000000ull);
 	key = key_of("192.0.2.2", 1);
-	entry = (struct siobpf_sticky){.backend_id = 2, .generation = 99, .last_seen = dataplane_now()};
-	assert_int_equal(dataplane_sticky_put(&test_dp, &key, &entry), 0);
-	key = key_of("192.0.2.3", 1);
-	key.vip_id = VIP_ID + 1;
-	entry.generation = 1;
-	assert_int_equal(dataplane_sticky_put(&test_dp, &key, &entry), 0);
+	assert_int_equal(dataplane_backends_read(&test_dp, table), 0);
+	assert_int_equal(sticky_table_put(&test_dp.sticky, &vip, dataplane_vip_epoch(&test_dp, VIP_ID), table,
+					  &key, 2, 99, SIOBPF_SLOT_PROTECTED,
+					  siobpf_time_units(dataplane_now()) + 100,
+					  siobpf_time_units(dataplane_now()), 0),
+			 0);
 
 	assert_int_equal(dataplane_backends_read(&test_dp, table), 0);
-	assert_int_equal(dataplane_sticky_count_by_backend(&test_dp, table, persist, dataplane_now(), counts),
-			 0);
+	assert_int_equal(dataplane_sticky_count_by_backend(&test_dp, table, dataplane_now(), counts), 0);
 	for (int id = 1; id <= 3; id++)
 		assert_int_equal(counts[id], want[id]);
 	assert_int_equal(counts[1] + counts[2] + counts[3], CLIENTS);
-	/* Persistence 0 for the VIP: nothing is live. */
-	persist[VIP_ID] = 0;
-	assert_int_equal(dataplane_sticky_count_by_backend(&test_dp, table, persist, dataplane_now(), counts),
-			 0);
-	assert_int_equal(counts[1] + counts[2] + counts[3], 0);
+	/* Backend 2 goes down: its clients are not live any more. */
+	table[2].state = SIOBPF_BACKEND_DOWN;
+	assert_int_equal(dataplane_sticky_count_by_backend(&test_dp, table, dataplane_now(), counts), 0);
+	assert_int_equal(counts[2], 0);
+	assert_int_equal(counts[1], want[1]);
 	free(table);
 	free(counts);
 }
