@@ -118,7 +118,7 @@ int migrate_sticky(int old_sticky_fd, int old_probation_fd, struct dataplane *dp
 		return -ENOMEM;
 	c->dp = dp;
 	c->now = dataplane_now();
-	c->flags = late ? STICKY_PUT_KEEP_FRESHER : 0;
+	c->flags = STICKY_PUT_IF_UNSERVED | (late ? STICKY_PUT_KEEP_FRESHER : 0);
 	/* A bucket table: copied slot by slot, no key needed. */
 	if (sticky_table_open(&old, old_sticky_fd) == 0) {
 		err = sticky_table_copy(&old, &dp->sticky, siobpf_time_units(c->now), c->flags, copied, lost);

@@ -235,7 +235,7 @@ int sticky_table_put(struct sticky_table *t, const struct siobpf_vip *vip, __u32
 	if (backend_id >= SIOBPF_MAX_BACKENDS || kind == SIOBPF_SLOT_EMPTY || kind > SIOBPF_SLOT_PROTECTED)
 		return -EINVAL;
 	sticky_table_place(t, key, epoch, &p);
-	if (serves_key_elsewhere(t, &p, &ctx, backend_id))
+	if ((flags & STICKY_PUT_IF_UNSERVED) && serves_key_elsewhere(t, &p, &ctx, backend_id))
 		return -EEXIST;
 	return put_at(t, &p, siobpf_slot_make(p.fp, backend_id, generation, 0, kind, deadline), now_u,
 		      key_own, &ctx, flags);

@@ -54,6 +54,12 @@ int sticky_table_find(const struct sticky_table *t, const struct siobpf_vip *vip
  * names the same backend and is at least as fresh (protected over
  * probation, else the later deadline): what the program wrote since wins. */
 #define STICKY_PUT_KEEP_FRESHER 0x1
+/* sticky_table_put: leave a key that a live slot of its VIP with its
+ * fingerprint serves on another backend (-EEXIST): the program sends the
+ * key there, and cannot tell the key from another client with its
+ * fingerprint, so the slot may be another client's. Without it the put
+ * replaces that slot (the key's own, as far as the table can tell). */
+#define STICKY_PUT_IF_UNSERVED 0x2
 
 /* The key's slot whatever its state: the first slot of its buckets (home
  * first) with its fingerprint, live or not (tests, repairs). 1 and *found,
@@ -66,10 +72,10 @@ int sticky_table_clear(struct sticky_table *t, const struct siobpf_sticky_key *k
 
 /* Writes a slot for key: made of backend_id, generation, kind and
  * deadline (time units), replacing the key's own slot if it has one (live
- * or not), else in the slot siobpf_table_victim picks. -EEXIST: a live
- * slot of the VIP with the key's fingerprint names another backend (the
- * key is served by it, as the program would; another client's, or the
- * key's own); -ENOSPC: both buckets are full of held protected slots;
+ * or not), else in the slot siobpf_table_victim picks. -EEXIST (with
+ * STICKY_PUT_IF_UNSERVED only): a live slot of the VIP with the key's
+ * fingerprint names another backend; -ENOSPC: both buckets are full of
+ * held protected slots;
  * -EAGAIN: the program kept writing the buckets (after a few tries). */
 int sticky_table_put(struct sticky_table *t, const struct siobpf_vip *vip, __u32 epoch,
 		     const struct siobpf_backend *backends, const struct siobpf_sticky_key *key,
