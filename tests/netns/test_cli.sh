@@ -22,7 +22,9 @@ V4=$VIP4:80/tcp
 V6="[$VIP6]:80/tcp"
 U4=$VIP4:5353/udp
 U6="[$VIP6]:5353/udp"
-MAPS="sio_backends sio_be_cfg sio_be_stats sio_ifaces sio_reasons sio_rings sio_sticky sio_vip_cfg sio_vip_index sio_vip_stats sio_vips"
+# The pinned maps (sio_sticky: the one bucket table of layout 4, in which
+# sio_probation is gone; the per-CPU sio_scratch is the program's own, not pinned).
+MAPS="sio_admit_stats sio_backends sio_be_cfg sio_be_stats sio_ifaces sio_prev_rings sio_reasons sio_rings sio_sticky sio_vip_admit sio_vip_cfg sio_vip_index sio_vip_stats sio_vips"
 
 cleanup() {
 	local dir
@@ -366,6 +368,7 @@ expect_run "load eth0 in native mode exits 0" 0 "siobpf attached to eth0 (native
 	load eth0 --mode native
 expect_eq "the native program is attached in driver mode (ip link shows xdp, not xdpgeneric)" "xdp" "$(xdp_flag eth0)"
 check "load pins every map in \$SIOBPF_PIN_DIR ($MAPS)" pins_in "$SIOBPF_PIN_DIR"
+check "load pins no probation table: sio_sticky is the only sticky table" [ ! -e "$SIOBPF_PIN_DIR/sio_probation" ]
 expect_eq "status --json lists eth0 in native mode and no VIP" \
 	'[{"ifname": "eth0", "mode": "native"}] []' "$(stat 'd["interfaces"]') $(stat 'd["vips"]')"
 run status

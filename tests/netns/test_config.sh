@@ -16,7 +16,7 @@
 SIO_NS=siocfg
 source "$(dirname "$0")/lib.sh"
 
-require python3 curl bpftool nsenter strace ip
+require python3 curl bpftool nsenter strace ip cc
 
 T=$(mktemp -d /tmp/siocfg.XXXXXX)
 V4=$VIP4:80/tcp
@@ -62,15 +62,25 @@ import json, sys
 for e in json.load(sys.stdin):
     print(json.dumps(e, sort_keys=True))' | sort; }
 
+# The sticky table's slots in use, each with its bucket, kind, backend,
+# generation and deadline (tests/netns/slots.c: siobpf writes the mapped
+# table with plain stores, which strace does not see).
+setup cc -O2 -I"$ROOT/include" -o "$T/slots" "$ROOT/tests/netns/slots.c" -lbpf
+sticky_slots() { "$T/slots" "$SIOBPF_PIN_DIR/sio_sticky" | awk 'NR > 1 { print $1, $2, $3, $4, $5, $6 }'; }
+
 # Everything apply could write, and the counters it must not reset.
 snapshot() {
 	local m
 	{
-		for m in sio_vips sio_backends sio_rings sio_vip_cfg sio_sticky sio_be_cfg; do
+		# sio_vip_admit: each VIP's table epoch (a new one forgets its
+		# entries) and last ring change.
+		for m in sio_vips sio_backends sio_rings sio_vip_cfg sio_vip_admit sio_be_cfg; do
 			[ -e "$SIOBPF_PIN_DIR/$m" ] || continue
 			echo "== $m"
 			map_dump "$m"
 		done
+		echo "== sio_sticky"
+		sticky_slots
 		# Per VIP and backend; not the global reasons, which ARP and ND
 		# between the namespaces move at any time.
 		echo "== stats"

@@ -52,7 +52,9 @@ for l in sys.stdin:
 
 setup setup_topology
 setup siobpf load eth0 --mode generic
-setup siobpf vip add "$U" --probe none
+# A persistence longer than the test: the untouched clients' entries (made
+# once, at the start) must not expire while the crashes go on.
+setup siobpf vip add "$U" --probe none --persist 7200
 for i in 1 2 3; do setup siobpf backend add "$U" "10.77.1.$i"; done
 for i in $(seq 1 20); do http_from "$(client4 "$i")" >/dev/null; done
 setup u_lookups >"$TOP/u.before"

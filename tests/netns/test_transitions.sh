@@ -11,10 +11,16 @@
 #     0), and every frame is forwarded;
 #  2. every new client lands on a backend that takes new clients in the
 #     state before or after the change in progress (or in the steady state
-#     between changes): each flood client's sticky entry (on probation in
-#     sio_probation: one packet each) names the backend it was sent to and
-#     the time it was made, which the check compares with the timeline of
-#     the changes;
+#     between changes): each flood client's sticky slot (a probation slot:
+#     one packet each) names the backend it was sent to (id and
+#     generation) and, by its deadline, the time unit (67 ms) it was made
+#     in, which the check compares with the timeline of the changes (the
+#     table holds no keys: tests/netns/slots.c reads every slot, and every
+#     slot of the VIP's backends is a flood client's). A flood packet whose
+#     key's 18-bit fingerprint matches an older flood client's probation
+#     slot in its buckets promotes that slot (as the client's second
+#     packet would): those few protected slots are counted, not timed, and
+#     must be the VIP's admissions, no more than such collisions make;
 #  3. a VIP that `apply` adds with its backends, while the flood is already
 #     sending to it, goes live with its complete ring: no frame is dropped
 #     for want of a backend, and the clients spread over all its backends.
@@ -23,7 +29,7 @@
 # carry no valid TCP checksum, so the backends drop them and answer nothing.
 SIO_NS=siotrans
 source "$(dirname "$0")/lib.sh"
-require python3 nsenter bpftool
+require python3 nsenter bpftool cc
 
 export CLIENTS4=4 CLIENTS6=4 BACKENDS=4
 ROUNDS=${TRANSITION_ROUNDS:-5} # rounds of the 8 changes
@@ -41,6 +47,7 @@ mkdir -p "$TOP/build/tests"
 cp "$BUILD/siobpf" "$TOP/build/" && cp "$BUILD/tests/xdp_pass.bpf.o" "$TOP/build/tests/" ||
 	{ fail "copy $BUILD/siobpf and its XDP_PASS object (run make tests)"; finish; exit 1; }
 export BUILD=$TOP/build
+setup cc -O2 -I"$ROOT/include" -o "$TOP/slots" "$ROOT/tests/netns/slots.c" -lbpf
 
 cat >"$TOP/flood.py" <<'PY'
 # flood IFACE DST_MAC VIP PORT STOPFILE COUNTFILE: SYN frames to VIP:PORT,
@@ -101,7 +108,7 @@ with open(out, "w") as log:
     log.write(json.dumps({"start": now(), "after": state}) + "\n")
     for r in range(rounds):
         for c in CHANGES:
-            time.sleep(0.15)
+            time.sleep(0.3)
             t0 = now()
             p = subprocess.run([siobpf] + c, capture_output=True, text=True)
             t1 = now()
@@ -110,60 +117,92 @@ with open(out, "w") as log:
                                   "err": p.stderr.strip(), "t0": t0, "t1": t1,
                                   "before": state, "after": after}) + "\n")
             state = after
-    time.sleep(0.15)
+    time.sleep(0.3)
     log.write(json.dumps({"end": now()}) + "\n")
 PY
 
 cat >"$TOP/check.py" <<'PY'
-# check CHANGES DUMP VIP_ID: every flood client's entry against the
-# timeline; prints the counts and each violation.
-import json, socket, struct, sys
+# check CHANGES SLOTS PERSIST: every flood client's slot against the
+# timeline; prints the counts and each violation. SLOTS is tests/netns/
+# slots.c's output; a slot made at t has the deadline units(t) + the
+# persistence in units (siobpf/table.h), so it was made within the unit
+# before that, [start, start + 2^26 ns), here widened by the coarse
+# clock's tick, twice. Its backend must take new clients at some time of
+# that window.
+import json, sys
 
 SLACK = 8_000_000  # ns: the coarse clock's tick, twice
+UNIT_SHIFT, TIME_MASK = 26, (1 << 25) - 1
 lines = [json.loads(l) for l in open(sys.argv[1])]
-entries = json.load(open(sys.argv[2]))
-vip_id = int(sys.argv[3])
+persist_sec = int(sys.argv[3])
+persist_u = min(persist_sec, 1000000) * 1000000000 >> UNIT_SHIFT
+persist_u = persist_u - 1 if persist_u > 1 else persist_u
 changes = [l for l in lines if "change" in l]
 start, end = lines[0]["start"], lines[-1]["end"]
-flood = socket.inet_pton(socket.AF_INET6, "fd77:1:8000::")[:10]
+# The backends (id, generation's low 6 bits) of the VIP at any time.
+low = lambda pairs: {(i, g & 63) for i, g in pairs}
+ids = {i for l in lines for key in ("before", "after") for i, _ in l.get(key, [])}
 
 
 def allowed(t):
-    """The (id, generation) pairs that may take a client made at t."""
-    ok = set(map(tuple, lines[0]["after"]))
+    """The backends that may take a client made at t."""
+    ok = low(lines[0]["after"])
     for c in changes:
         if t < c["t0"] - SLACK:
             break
         if t <= c["t1"] + SLACK:
-            return ok | set(map(tuple, c["after"]))
-        ok = set(map(tuple, c["after"]))
+            return ok | low(c["after"])
+        ok = low(c["after"])
     return ok
 
 
-checked = bad = outside = 0
-for e in entries:
-    key = bytes(int(x, 16) for x in e["key"])
-    val = bytes(int(x, 16) for x in e["value"])
-    vid, = struct.unpack_from("<I", key, 0)
-    addr = key[4:20]
-    if vid != vip_id or addr[:10] != flood:
+# allowed() is constant between these times: a window's union of it is
+# its value at the window's start and at each of these in the window.
+edges = sorted([c["t0"] - SLACK for c in changes] + [c["t1"] + SLACK + 1 for c in changes])
+
+
+def allowed_in(a, b):
+    ok = allowed(a)
+    for e in edges:
+        if a < e <= b:
+            ok |= allowed(e)
+    return ok
+
+
+slots = open(sys.argv[2]).read().split("\n")
+now_ns, now_u = map(int, slots[0].split()[1:3])
+full_now = now_ns >> UNIT_SHIFT
+checked = bad = outside = spanning = other_kind = 0
+for line in slots[1:]:
+    if not line:
         continue
-    backend, generation, seen = struct.unpack_from("<IIQ", val, 0)
-    if not (start - SLACK <= seen <= end + SLACK):
+    bucket, slot, kind, backend, gen, deadline, remaining = map(int, line.split())
+    if backend not in ids:
+        continue
+    if kind != 1:  # one SYN each: the VIP's slots are probation slots
+        other_kind += 1
+        continue
+    made_u = full_now - ((now_u - (deadline - persist_u)) & TIME_MASK)
+    a, b = (made_u << UNIT_SHIFT) - SLACK, ((made_u + 1) << UNIT_SHIFT) + SLACK
+    if not (start - SLACK <= b and a <= end + SLACK):
         outside += 1
         continue
     checked += 1
-    if (backend, generation) not in allowed(seen):
+    ok = allowed_in(a, b)
+    if ok != allowed(a) or ok != allowed(b):
+        spanning += 1
+    if (backend, gen) not in ok:
         bad += 1
         if bad <= 10:
-            print("client %s made at %d went to backend %d gen %d; allowed %s" % (
-                socket.inet_ntop(socket.AF_INET6, addr), seen, backend, generation,
-                sorted(allowed(seen))))
+            print("a client made in [%d, %d] went to backend %d gen %d; allowed %s" % (
+                a, b, backend, gen, sorted(ok)))
 failed = [c for c in changes if c["rc"] != 0]
 for c in failed[:5]:
     print("change '%s' failed: %s" % (c["change"], c["err"]))
-print("changes %d failed %d entries %d outside %d wrong %d" % (
-    len(changes), len(failed), checked, outside, bad))
+print("%d slots' windows span a change; %d slots of the VIP's backends are not probation slots" % (
+    spanning, other_kind))
+print("changes %d failed %d entries %d outside %d other %d wrong %d" % (
+    len(changes), len(failed), checked, outside, other_kind, bad))
 PY
 
 counter() { siobpf stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["'"$1"'"])'; }
@@ -198,8 +237,9 @@ for mode in native generic; do
 	check "$mode: the flood ran (>= 20000 frames)" [ "$sent" -ge 20000 ]
 	expect_eq "$mode: no new client was dropped for want of a backend (drop_no_backend)" "0" "$drops"
 	check "$mode: every flood frame was forwarded ($tx of $sent)" [ "$tx" -ge "$sent" ]
-	setup bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_probation" >"$TOP/dump.$mode"
-	out=$(python3 "$TOP/check.py" "$TOP/changes.$mode" "$TOP/dump.$mode" "$vip_id")
+	setup "$TOP/slots" "$SIOBPF_PIN_DIR/sio_sticky" >"$TOP/slots.$mode"
+	persist=$(siobpf status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vips"][0]["persist"])')
+	out=$(python3 "$TOP/check.py" "$TOP/changes.$mode" "$TOP/slots.$mode" "$persist")
 	printf '%s\n' "$out" | sed 's/^/#   /'
 	summary=$(printf '%s\n' "$out" | tail -1)
 	expect_eq "$mode: all $((ROUNDS * 8)) changes succeeded" "0" "$(sed -n 's/.* failed \([0-9]*\) .*/\1/p' <<<"$summary")"
@@ -207,6 +247,13 @@ for mode in native generic; do
 	check "$mode: the timeline check saw the flood's clients ($checked entries)" [ "${checked:-0}" -ge 10000 ]
 	expect_eq "$mode: every new client went to a backend taking new clients before or after the change" \
 		"0" "$(sed -n 's/.* wrong \([0-9]*\)$/\1/p' <<<"$summary")"
+	other=$(sed -n 's/.* other \([0-9]*\) .*/\1/p' <<<"$summary")
+	admitted=$(siobpf stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vips"][0]["admission"]["admitted"])')
+	expect_eq "$mode: the VIP's slots that are not probation slots are its promotions ($admitted admitted)" \
+		"$admitted" "$other"
+	bound=$(python3 -c "import math,sys; m = int(sys.argv[1]) * 16 / 2**18; print(math.ceil(m + 4 * math.sqrt(m) + 4))" "$sent")
+	check "$mode: those promotions are fingerprint collisions only ($admitted <= $bound for $sent frames)" \
+		[ "$admitted" -le "$bound" ]
 
 	section "a new VIP from apply"
 	drops0=$(counter drop_no_backend)
@@ -226,16 +273,19 @@ for mode in native generic; do
 	SENDER_PID=
 	expect_eq "$mode: apply of a new VIP under a flood to it drops no frame for want of a backend" \
 		"0" "$(($(counter drop_no_backend) - drops0))"
-	vip81=$(siobpf status --json | python3 -c 'import json,sys; print([v["id"] for v in json.load(sys.stdin)["vips"] if v["port"] == 81][0])')
-	setup bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_probation" >"$TOP/dump81.$mode"
-	shares=$(python3 - "$TOP/dump81.$mode" "$vip81" <<'PY'
-import json, struct, sys
+	setup "$TOP/slots" "$SIOBPF_PIN_DIR/sio_sticky" >"$TOP/slots81.$mode"
+	be81=$(siobpf status --json | python3 -c 'import json,sys; print(" ".join("%d:%d" % (b["id"], b["generation"] & 63) for v in json.load(sys.stdin)["vips"] if v["port"] == 81 for b in v["backends"]))')
+	shares=$(python3 - "$TOP/slots81.$mode" "$be81" <<'PY'
+import sys
+# The slots of the new VIP's backends (id and generation: an id of the
+# first VIP's deleted backend may be the new VIP's now, of another generation).
+mine = {tuple(map(int, p.split(":"))) for p in sys.argv[2].split()}
 counts = {}
-for e in json.load(open(sys.argv[1])):
-    key = bytes(int(x, 16) for x in e["key"])
-    if struct.unpack_from("<I", key, 0)[0] == int(sys.argv[2]):
-        b = struct.unpack_from("<I", bytes(int(x, 16) for x in e["value"]), 0)[0]
-        counts[b] = counts.get(b, 0) + 1
+for line in open(sys.argv[1]).read().split("\n")[1:]:
+    if line:
+        _, _, kind, b, gen, _, _ = map(int, line.split())
+        if (b, gen) in mine:
+            counts[b] = counts.get(b, 0) + 1
 n = sum(counts.values())
 print(n, " ".join("%.2f" % (c / n) for c in sorted(counts.values())) if n else "")
 PY

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# The upgrade from releases 0.1.0 and 0.2.0 under traffic, each in a fresh
-# topology. The release (built from this repository's history: 0.1.0 is
-# commit 5267a54, 0.2.0 commit 739b45f) runs the balancer, with clients,
-# sticky entries, a backend's own probe settings and counters; then this
-# build's `siobpf reload` finds maps of the release's layout (0.1.0: layout
-# 1, no sio_meta, a shorter siobpf_backend_config; 0.2.0: layout 2, no
-# fragment table, fewer reason counters, port-0 entries that copy a VIP) and
-# migrates them while clients keep connecting. It proves, for each, that:
+# The upgrade from releases 0.1.0 and 0.2.0, and from the last build with
+# the LRU sticky tables, under traffic, each in a fresh topology. The old
+# build (from this repository's history: 0.1.0 is commit 5267a54, 0.2.0
+# commit 739b45f, the LRU tables' last layout commit 3bc9994) runs the
+# balancer, with clients, sticky entries, a backend's own probe settings and
+# counters; then this build's `siobpf reload` finds maps of the old layout
+# (0.1.0: layout 1, no sio_meta, a shorter siobpf_backend_config; 0.2.0:
+# layout 2, no fragment table, fewer reason counters, port-0 entries that
+# copy a VIP; layout 3: the two LRU hash tables, sio_sticky of protected
+# entries and sio_probation) and migrates them, into the bucket table of
+# this layout, while clients keep connecting. It proves, for each, that:
 #
 #  1. the reload migrates to this layout and fails no request of the
 #     clients that connect throughout (a new connection each time);
@@ -16,9 +19,14 @@
 #     their sticky entries been lost);
 #  3. every sticky entry, VIP, backend, the backend's probe settings and the
 #     counters are carried over, and the old pins are replaced;
-#  4. every sticky entry of the release is carried into the protected
-#     table (sio_sticky), none onto probation: clients that existed before
-#     an upgrade are established ones.
+#  4. every sticky entry of the old build is carried into the table with
+#     its backend and its kind (siobpf lookup of each client): an entry of
+#     the protected table (every entry of layouts 1 and 2, which had no
+#     probation) becomes a live protected slot, an entry of layout 3's
+#     sio_probation a probation slot. Besides the 100 clients that connect
+#     throughout (protected: in layout 3 they connected twice, 1.2 s apart,
+#     before the upgrade), 20 quiet clients connect once before it and not
+#     after, so that their entries are looked up as the migration left them.
 #
 # 0.1.0's BPF code includes glibc headers through linux/icmp.h, which with
 # -target bpf want gnu/stubs-32.h (a 32-bit libc package). Rather than
@@ -26,15 +34,17 @@
 # lists unimplemented functions, which BPF code never calls.
 SIO_NS=sioup
 source "$(dirname "$0")/lib.sh"
+export LC_ALL=C # sort and join agree
 require git make clang python3 nsenter curl bpftool
 
-# RELEASE:NAME:LAYOUT of each release upgraded from.
-RELEASES="5267a54:0.1.0:1 739b45f:0.2.0:2"
+# COMMIT:NAME:LAYOUT of each old build upgraded from.
+RELEASES="5267a54:0.1.0:1 739b45f:0.2.0:2 3bc9994:lru-3bc9994:3"
 LAYOUT=$(sed -n 's/^#define SIOBPF_LAYOUT \([0-9]*\)$/\1/p' "$ROOT/include/siobpf/abi.h")
 export CLIENTS4=120 CLIENTS6=1 BACKENDS=4
 TOP=$(mktemp -d /tmp/siobpf-upgrade.XXXXXX)
 NEW=$TOP/new
 CLIENTS=100 # the first 100 IPv4 clients connect throughout
+QUIET=20    # the next 20 connect once, before the upgrade
 cleanup() {
 	[ -n "${LOOP_PID:-}" ] && kill "$LOOP_PID" 2>/dev/null
 	[ -n "${DAEMON_PID:-}" ] && kill "$DAEMON_PID" 2>/dev/null
@@ -140,10 +150,38 @@ else:
 PY
 srcs=()
 for i in $(seq 1 $CLIENTS); do srcs+=("$(client4 "$i")"); done
+quiet=()
+for i in $(seq $((CLIENTS + 1)) $((CLIENTS + QUIET))); do quiet+=("$(client4 "$i")"); done
 names() { in_ns c python3 "$TOP/clients.py" names "${srcs[@]}"; }
+# old_entries: "CLIENT KIND" of every entry of the old build's tables
+# (LRU hashes, whose keys are the VIP id and the client's address).
+old_entries() {
+	python3 - "$SIOBPF_PIN_DIR" <<'PY'
+import json, os, socket, subprocess, sys
+pins = sys.argv[1]
+for name, kind in (("sio_sticky", "protected"), ("sio_probation", "probation")):
+    if not os.path.exists(pins + "/" + name):
+        continue
+    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", pins + "/" + name],
+                         check=True, capture_output=True, text=True).stdout
+    for e in json.loads(out):
+        print(socket.inet_ntoa(bytes(int(x, 16) for x in e["key"])[4:8]), kind)
+PY
+}
+# new_entries SRC...: "CLIENT KIND BACKEND" of each client, from this build's
+# lookup (KIND: protected, probation, or the reason when no slot decides).
+new_entries() {
+	local src
+	for src in "$@"; do new lookup --json "$VIP" "$src"; done | python3 -c '
+import json, sys
+for line in sys.stdin:
+    j = json.loads(line)
+    print(j["client"], j.get("entry", j["reason"]), j["backend"])'
+}
+# stats_path BUILD EXPR: a value of BUILD's `stats --json` (d), by a Python expression.
+stats_path() { "$1" stats --json | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
 # vip_packets BUILD: the VIPs' packet counters, summed, from `siobpf stats --json`.
 vip_packets() { "$1" stats --json | python3 -c 'import json,sys; print(sum(v["packets"] for v in json.load(sys.stdin)["vips"]))'; }
-sticky_count() { bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_sticky" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
 # The layout of the pinned maps: sio_meta's, or 1 when there is none.
 pinned_layout() {
@@ -167,10 +205,33 @@ upgrade_from() {
 	for i in 1 2 3; do setup old backend add "$VIP" "10.77.1.$i"; done
 	setup old backend set "$VIP" 10.77.1.2 --probe-port 80 --interval 1500
 	names >"$TOP/before"
-	expect_eq "$R answers every client before the upgrade" "0" "$(grep -c ' -$' "$TOP/before")"
+	if [ "$OLD_LAYOUT" -ge 3 ]; then
+		# Admission: a second connection past the gap (1 s) makes the
+		# first one's probation entry protected.
+		sleep 1.2
+		names >"$TOP/before2"
+		expect_eq "$R: the second connections reach the same backends" "" \
+			"$(diff "$TOP/before" "$TOP/before2")"
+	fi
+	in_ns c python3 "$TOP/clients.py" names "${quiet[@]}" >"$TOP/before.quiet"
+	expect_eq "$R answers every client before the upgrade" "0" "$(cat "$TOP/before" "$TOP/before.quiet" | grep -c ' -$')"
 	expect_eq "$R: the pins are $R's (layout $OLD_LAYOUT)" "$OLD_LAYOUT" "$(pinned_layout)"
-	sticky_before=$(sticky_count)
-	expect_eq "$R made a sticky entry per client" "$CLIENTS" "$sticky_before"
+	old_entries | sort >"$TOP/old.entries"
+	sticky_before=$(wc -l <"$TOP/old.entries")
+	expect_eq "$R made a sticky entry per client" "$((CLIENTS + QUIET))" "$sticky_before"
+	quiet_kind=protected
+	[ "$OLD_LAYOUT" -ge 3 ] && quiet_kind=probation
+	# What each client's entry must become: its kind in the old tables, the
+	# backend that answered it.
+	{
+		for src in "${srcs[@]}"; do echo "$src protected"; done
+		for src in "${quiet[@]}"; do echo "$src $quiet_kind"; done
+	} | sort >"$TOP/want.kinds"
+	expect_eq "$R: its tables hold the connecting clients as protected, the quiet ones as $quiet_kind" "" \
+		"$(diff "$TOP/want.kinds" "$TOP/old.entries")"
+	admission_before=
+	[ "$OLD_LAYOUT" -ge 3 ] &&
+		admission_before=$(stats_path "$OLD/build/siobpf" 'd["admission"]["created"], d["admission"]["admitted"]')
 	be_before=$(old status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([[(b["address"], b["state"], b.get("weight")) for b in v["backends"]] for v in d["vips"]]))')
 	ids_before=$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 
@@ -222,18 +283,21 @@ print(" ".join(str(k if isinstance(k, int) else int.from_bytes(bytes(int(x, 16) 
 		[ -e "$SIOBPF_PIN_DIR/sio_tp_redir_err" -a -e "$SIOBPF_PIN_DIR/sio_tp_xmit" ]
 	check "$R: the backend table was replaced (a new map pinned)" \
 		[ "$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" != "$ids_before" ]
-	check "$R: every sticky entry was carried over ($sticky_before before)" [ "$(sticky_count)" -ge "$sticky_before" ]
-	check "$R: the carried entries are protected: every old client's in sio_sticky, none on probation" \
-		python3 - "$SIOBPF_PIN_DIR" "${srcs[@]}" <<'PY'
-import json, socket, subprocess, sys
-pins, srcs = sys.argv[1], sys.argv[2:]
-def keys(name):
-    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", pins + "/" + name],
-                         check=True, capture_output=True, text=True).stdout
-    return {socket.inet_ntoa(bytes(int(x, 16) for x in e["key"])[4:8]) for e in json.loads(out)}
-protected, probation = keys("sio_sticky"), keys("sio_probation")
-sys.exit(not (set(srcs) <= protected and not set(srcs) & probation))
-PY
+	check "$R: sio_probation is gone (one table now)" [ ! -e "$SIOBPF_PIN_DIR/sio_probation" ]
+	held=$(stats_path new 'd["admission"]["protected_entries"] + d["admission"]["probation_entries"]')
+	check "$R: the table holds every entry carried over ($held slots; $sticky_before entries before)" \
+		[ "$held" -ge "$sticky_before" ]
+	# Each client's slot: its old kind, the backend that answered it before.
+	new_entries "${srcs[@]}" "${quiet[@]}" | sort >"$TOP/new.entries"
+	want=$(cat "$TOP/before" "$TOP/before.quiet" | sort | join "$TOP/want.kinds" - |
+		awk '{ sub(/^b/, "10.77.1.", $3); print $1, $2, $3 }')
+	expect_eq "$R: every entry was carried into a live slot of its kind with its backend ($CLIENTS protected, $QUIET $quiet_kind)" \
+		"" "$(diff <(echo "$want") "$TOP/new.entries")"
+	if [ -n "$admission_before" ]; then
+		admission_after=$(stats_path new 'd["admission"]["created"], d["admission"]["admitted"]')
+		check "$R: the admission counters were carried over (created, admitted: $admission_before before, $admission_after after)" \
+			python3 -c 'import sys; b, a = sys.argv[1].split(), sys.argv[2].split(); sys.exit(not (len(a) == len(b) == 2 and all(int(x) >= int(y) for x, y in zip(a, b))))' "$admission_before" "$admission_after"
+	fi
 	be_after=$(new status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([[(b["address"], b["state"], b.get("weight")) for b in v["backends"] if b["address"] != "10.77.1.4"] for v in d["vips"]]))')
 	expect_eq "$R: the VIP's backends, states and weights were carried over" "$be_before" "$be_after"
 	probe=$(new status --json | python3 -c '

@@ -458,6 +458,12 @@ int migrate_pins(struct dataplane *dp, const char *dir, __u32 clients, migrate_s
 		err = dataplane_links_pin(dp, dir);
 	for (size_t i = 0; !err && i < n; i++)
 		err = pin_over(*dataplane_map_fd(dp, i), dir, dataplane_map_name(i));
+	/* Layout 3's probation table is folded into sio_sticky now: its pin
+	 * goes (with it the old table's memory), once sio_meta says the
+	 * migration is done. */
+	if (!err && old_probation_fd >= 0 && !(err = pin_name(path, sizeof(path), dir, "", "sio_probation")) &&
+	    unlink(path) && errno != ENOENT)
+		err = -errno;
 	if (err)
 		fprintf(stderr,
 			"siobpf: the interfaces run the new program, but finishing the migration in %s "
