@@ -401,12 +401,20 @@ int dataplane_pinned_layout(const char *dir)
 static const char *const link_pins[] = {"sio_tp_redir_err", "sio_tp_xmit"};
 #define LINK_COUNT (sizeof(link_pins) / sizeof(link_pins[0]))
 
+/* Pins of older layouts that this one no longer has: an unload removes
+ * them too (a migration from layout 3 interrupted before it unpinned
+ * sio_probation leaves it). */
+static const char *const retired_pins[] = {"sio_probation"};
+#define RETIRED_COUNT (sizeof(retired_pins) / sizeof(retired_pins[0]))
+
 int dataplane_unpin(const char *dir)
 {
 	int err = 0;
 
-	for (size_t i = 0; i < MAP_COUNT + LINK_COUNT; i++) {
-		const char *name = i < MAP_COUNT ? map_fds[i].name : link_pins[i - MAP_COUNT];
+	for (size_t i = 0; i < MAP_COUNT + LINK_COUNT + RETIRED_COUNT; i++) {
+		const char *name = i < MAP_COUNT		? map_fds[i].name
+				   : i < MAP_COUNT + LINK_COUNT ? link_pins[i - MAP_COUNT]
+								: retired_pins[i - MAP_COUNT - LINK_COUNT];
 		char path[PATH_MAX];
 
 		if (pin_path(path, sizeof(path), dir, name) == 0 && unlink(path) && errno != ENOENT &&
