@@ -162,25 +162,8 @@ flood_seen() { stats_field 'd["vips"][0]["admission"]["misses"] + d["vips"][0]["
 protected_entries() { stats_field 'd["admission"]["protected_entries"]'; }
 admitted() { stats_field 'd["vips"][0]["admission"]["admitted"]'; }
 # table_counter NAME: an admission counter of the sticky table (full,
-# evicted, raced), summed over the VIPs and CPUs: from `siobpf stats --json`
-# when it shows it, else from the counters' map (struct siobpf_admit_stats:
-# created admitted deferred refused misses prev_ring full evicted raced, u64s).
-table_counter() {
-	local name=$1 v
-	v=$(stats_field "d[\"admission\"].get(\"$name\", \"\")")
-	if [ -n "$v" ]; then
-		echo "$v"
-		return
-	fi
-	bpftool -j map dump pinned "$SIOBPF_PIN_DIR/sio_admit_stats" | python3 -c '
-import json, struct, sys
-fields = "created admitted deferred refused misses prev_ring full evicted raced".split()
-i, total = fields.index(sys.argv[1]), 0
-for e in json.load(sys.stdin):
-    for c in e["values"]:
-        total += struct.unpack_from("<9Q", bytes(int(x, 16) for x in c["value"]))[i]
-print(total)' "$name"
-}
+# evicted, raced), summed over the VIPs and CPUs, from `siobpf stats --json`.
+table_counter() { stats_field "d[\"admission\"][\"$1\"]"; }
 # entries_of OUT SRC...: "SRC entry backend" per client, from siobpf lookup.
 entries_of() {
 	local out=$1 src
