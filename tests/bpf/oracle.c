@@ -271,14 +271,14 @@ static int sl_held(uint64_t s, uint32_t now_u)
 	return sl_kind(s) != 0 && sl_left(s, now_u) != 0;
 }
 
-/* A persistence in units, rounded down, less one (no entry outlives it);
- * capped at 1,000,000 s. */
+/* A persistence in units, rounded down (a slot made in unit u with
+ * deadline u + p is held while the clock's unit is before u + p: never
+ * longer than the persistence); capped at 1,000,000 s. */
 static uint32_t persist_units(uint32_t sec)
 {
 	uint64_t ns = (uint64_t)(sec < 1000000u ? sec : 1000000u) * 1000000000ull;
-	uint32_t u = (uint32_t)(ns >> 26);
 
-	return u > 1 ? u - 1 : u;
+	return (uint32_t)(ns >> 26);
 }
 
 /* §6.1: a slot counts for a client of v while held and its backend record
