@@ -271,9 +271,9 @@ static int sl_held(uint64_t s, uint32_t now_u)
 	return sl_kind(s) != 0 && sl_left(s, now_u) != 0;
 }
 
-/* A persistence in units, rounded down (a slot dies when the clock
- * reaches its deadline's unit, so no entry outlives it); capped at
- * 1,000,000 s. */
+/* A persistence in units, rounded down (a slot made in unit u with
+ * deadline u + p is held while the clock's unit is before u + p: never
+ * longer than the persistence); capped at 1,000,000 s. */
 static uint32_t persist_units(uint32_t sec)
 {
 	uint64_t ns = (uint64_t)(sec < 1000000u ? sec : 1000000u) * 1000000000ull;

@@ -213,7 +213,7 @@ static void short_persistence_promotes_at_half_of_it(void **state)
 	int first;
 
 	/* 1 s: the gap is 0.5 s (else nothing could be promoted), 7 time
-	 * units; the persistence 13. */
+	 * units; the persistence 14. */
 	assert_int_equal(harness_reset(state), 0);
 	setup_vip(IPPROTO_TCP, 1, 3);
 	key = key_of("172.16.0.2");

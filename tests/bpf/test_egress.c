@@ -66,26 +66,31 @@ static __u16 ip_sum(const void *hdr, size_t len)
  * frame's). */
 static void udp_frame(__u8 *f, size_t len, __u16 ip_len)
 {
-	struct ethhdr *eth = (void *)f;
-	struct iphdr *ip = (void *)(f + sizeof(*eth));
-	struct udphdr *udp = (void *)(ip + 1);
+	/* The headers are built aligned and copied in: f + 14 is not 4-byte
+	 * aligned for struct iphdr. */
+	struct ethhdr eth = {0};
+	struct iphdr ip = {0};
+	struct udphdr udp = {0};
 
 	memset(f, 0, len);
-	memcpy(eth->h_dest, test_src_mac, 6);
-	memcpy(eth->h_source, test_client_mac, 6);
-	eth->h_proto = htons(ETH_P_IP);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->tot_len = htons(ip_len ? ip_len : (__u16)(len - sizeof(*eth)));
-	ip->saddr = inet_addr("172.16.0.1");
-	ip->daddr = inet_addr("10.0.0.100");
-	ip->check = ip_sum(ip, sizeof(*ip));
-	udp->source = htons(1000);
-	udp->dest = htons(5353);
-	udp->len = htons((__u16)(len - sizeof(*eth) - sizeof(*ip)));
-	for (size_t i = sizeof(*eth) + sizeof(*ip) + sizeof(*udp); i < len; i++)
+	memcpy(eth.h_dest, test_src_mac, 6);
+	memcpy(eth.h_source, test_client_mac, 6);
+	eth.h_proto = htons(ETH_P_IP);
+	ip.version = 4;
+	ip.ihl = 5;
+	ip.ttl = 64;
+	ip.protocol = IPPROTO_UDP;
+	ip.tot_len = htons(ip_len ? ip_len : (__u16)(len - sizeof(eth)));
+	ip.saddr = inet_addr("172.16.0.1");
+	ip.daddr = inet_addr("10.0.0.100");
+	ip.check = ip_sum(&ip, sizeof(ip));
+	udp.source = htons(1000);
+	udp.dest = htons(5353);
+	udp.len = htons((__u16)(len - sizeof(eth) - sizeof(ip)));
+	memcpy(f, &eth, sizeof(eth));
+	memcpy(f + sizeof(eth), &ip, sizeof(ip));
+	memcpy(f + sizeof(eth) + sizeof(ip), &udp, sizeof(udp));
+	for (size_t i = sizeof(eth) + sizeof(ip) + sizeof(udp); i < len; i++)
 		f[i] = (__u8)(i * 7);
 }
 

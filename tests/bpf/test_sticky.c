@@ -424,9 +424,9 @@ static void short_persistence_refreshes_at_half_its_length(void **state)
 	const char *client;
 	__u32 planted;
 
-	/* 1 s is 13 time units (siobpf_persist_units: 0.87 s, so that no
-	 * entry outlives the second); the refresh period is half that, 6
-	 * units (0.40 s). */
+	/* 1 s is 14 time units (siobpf_persist_units, rounded down: a slot
+	 * lives 0.87 to 0.94 s, never the whole second); the refresh period
+	 * is half that, 7 units (0.47 s). */
 	assert_int_equal(harness_reset(state), 0);
 	setup_vip(SIOBPF_STICKY_IP, 0, 1, 3);
 	client = client_not_on(2);
