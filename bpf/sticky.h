@@ -344,7 +344,7 @@ __noinline __u32 sticky_admission(const struct siobpf_vip *vip, const struct sio
 	if (!admit || !work)
 		return ring_backend(vip, key, &backend_id) ? backend_id : SIOBPF_NO_BACKEND;
 	f = &work->found;
-	if (persist && sticky_find(vip, key, admit->table_epoch, now_u, persist && siobpf_creates_entry(proto, start), f)) {
+	if (persist && sticky_find(vip, key, admit->table_epoch, now_u, siobpf_creates_entry(proto, start), f)) {
 		sticky_touch(vip, f, admit, now_u);
 		return siobpf_slot_backend(f->seen.hit);
 	}
