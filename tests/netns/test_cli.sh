@@ -604,7 +604,7 @@ rejects "vip add --probe socketio with a query in its path exits 1" 1 \
 rejects "backend add --probe socketio on its VIP's path with a query exits 1" 1 \
 	"--probe-path@@character '?'" \
 	siobpf backend add $V4 10.77.1.9 --probe socketio --probe-path "/s?x"
-rejects "vip add --persist -1 exits 1 naming the range" 1 "--persist must be a number from 0 to 31536000, not '-1'" \
+rejects "vip add --persist -1 exits 1 naming the range" 1 "--persist must be a number from 0 to 1000000, not '-1'" \
 	siobpf vip add 10.77.100.4:80 --persist -1
 rejects "vip add --seed 2^32 exits 1 naming the range" 1 "--seed must be a number from 0 to 4294967295" \
 	siobpf vip add 10.77.100.4:80 --seed 4294967296

@@ -724,6 +724,18 @@ int dataplane_sticky_reclaim(struct dataplane *dp, __u32 vip_id)
 	return err;
 }
 
+int dataplane_sticky_clamp(struct dataplane *dp, __u32 vip_id, __u32 persist_sec)
+{
+	struct siobpf_backend *all = malloc(SIOBPF_MAX_BACKENDS * sizeof(*all));
+	int err = all ? dataplane_backends_read(dp, all) : -ENOMEM;
+
+	if (!err && dp->sticky.buckets)
+		sticky_table_clamp(&dp->sticky, all, vip_id, siobpf_time_units(dataplane_now()),
+				   siobpf_persist_units(persist_sec));
+	free(all);
+	return err;
+}
+
 int dataplane_sticky_forget(struct dataplane *dp, __u32 vip_id)
 {
 	struct siobpf_vip_admit admit;

@@ -110,6 +110,9 @@ __u32 dataplane_vip_epoch(struct dataplane *dp, __u32 vip_id);
 /* Empties the slots dead for everyone, and with vip_id (not
  * SIOBPF_NO_VIP) those of the VIP's backends (sticky_table_reclaim). */
 int dataplane_sticky_reclaim(struct dataplane *dp, __u32 vip_id);
+/* A VIP's persistence lowered to persist_sec: its slots' deadlines brought
+ * in to at most that from now (sticky_table_clamp). */
+int dataplane_sticky_clamp(struct dataplane *dp, __u32 vip_id, __u32 persist_sec);
 /* Forgets every entry of a VIP at once: a new table epoch for it, so its
  * old slots are found no more (they expire where they are). */
 int dataplane_sticky_forget(struct dataplane *dp, __u32 vip_id);

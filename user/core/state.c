@@ -192,6 +192,11 @@ int state_vip_update(struct dataplane *dp, const struct vip_entry *old, const st
 	/* Entries keyed the old way would never match again; free them. */
 	if (key_shape_changed(&old->vip, &next->vip))
 		return state_sticky_forget(dp, next->vip.id);
+	/* A slot keeps the deadline it was given: a lowered persistence is
+	 * brought to the entries already made (a raised one reaches them at
+	 * their next refresh). */
+	if (next->vip.persist_sec < old->vip.persist_sec)
+		return dataplane_sticky_clamp(dp, next->vip.id, next->vip.persist_sec);
 	return 0;
 restore:
 	sio_map_update(dp->vip_cfg_fd, &old->vip.id, &old->cfg, BPF_ANY);

@@ -310,6 +310,25 @@ int sticky_table_reclaim(struct sticky_table *t, const struct siobpf_backend *ba
 	return n;
 }
 
+int sticky_table_clamp(struct sticky_table *t, const struct siobpf_backend *backends, __u32 vip_id,
+		       __u32 now_u, __u32 persist_u)
+{
+	int n = 0;
+
+	for (__u32 b = 0; b < t->nbuckets; b++)
+		for (int i = 0; i < SIOBPF_BUCKET_SLOTS; i++) {
+			__u64 s = slot_load(t, b, i);
+			const struct siobpf_backend *be = backend_of(backends, s);
+
+			if (!siobpf_slot_held(s, now_u) || !be || !be->in_use || be->vip_id != vip_id ||
+			    siobpf_slot_remaining(s, now_u) <= persist_u)
+				continue;
+			n += slot_cas(t, b, i, s,
+				      siobpf_slot_renew(s, siobpf_slot_kind(s), now_u + persist_u));
+		}
+	return n;
+}
+
 /* A copy's own slot in the new table: the same client's, already copied
  * (the same fingerprint, backend and generation). */
 static bool copy_own(__u64 s, const void *ctx)

@@ -96,6 +96,13 @@ int sticky_table_walk(const struct sticky_table *t, __u32 now_u, sticky_slot_fn 
 int sticky_table_reclaim(struct sticky_table *t, const struct siobpf_backend *backends, __u32 vip_id,
 			 __u32 now_u);
 
+/* Brings the deadlines of a VIP's slots (those naming its backends) in to
+ * at most persist_u units from now: a lowered persistence applies to the
+ * entries already made, as it does to those made after. The number
+ * changed. */
+int sticky_table_clamp(struct sticky_table *t, const struct siobpf_backend *backends, __u32 vip_id,
+		       __u32 now_u, __u32 persist_u);
+
 /* Held slots by kind. */
 void sticky_table_sizes(const struct sticky_table *t, __u32 now_u, __u64 *protected_n,
 			__u64 *probation_n);
