@@ -661,17 +661,35 @@ static int vip_by_id(struct dataplane *dp, __u32 vip_id, struct siobpf_vip *vip)
 	return -ENOENT;
 }
 
+/* What a table operation on a key needs: a copy of the backend table and,
+ * with vip set, the key's VIP. Returns the copy (the caller frees it), or
+ * NULL with *err set. */
+static struct siobpf_backend *table_context(struct dataplane *dp, const struct siobpf_sticky_key *key,
+					    struct siobpf_vip *vip, int *err)
+{
+	struct siobpf_backend *all = malloc(SIOBPF_MAX_BACKENDS * sizeof(*all));
+
+	*err = all ? 0 : -ENOMEM;
+	if (!*err && key)
+		*err = vip_by_id(dp, key->vip_id, vip);
+	if (!*err)
+		*err = dataplane_backends_read(dp, all);
+	if (!*err && !dp->sticky.buckets)
+		*err = -EBADF;
+	if (*err) {
+		free(all);
+		return NULL;
+	}
+	return all;
+}
+
 int dataplane_sticky_find(struct dataplane *dp, const struct siobpf_sticky_key *key, __u64 now,
 			  struct sticky_found_slot *found)
 {
-	struct siobpf_backend *all = malloc(SIOBPF_MAX_BACKENDS * sizeof(*all));
 	struct siobpf_vip vip;
-	int err = all ? 0 : -ENOMEM;
+	int err;
+	struct siobpf_backend *all = table_context(dp, key, &vip, &err);
 
-	if (!err)
-		err = vip_by_id(dp, key->vip_id, &vip);
-	if (!err)
-		err = dataplane_backends_read(dp, all);
 	if (!err && !sticky_table_find(&dp->sticky, &vip, dataplane_vip_epoch(dp, key->vip_id), all, key,
 				       siobpf_time_units(now), found))
 		err = -ENOENT;
@@ -682,14 +700,10 @@ int dataplane_sticky_find(struct dataplane *dp, const struct siobpf_sticky_key *
 int dataplane_sticky_put(struct dataplane *dp, const struct siobpf_sticky_key *key, __u32 backend_id,
 			 __u32 kind, __u64 last_seen)
 {
-	struct siobpf_backend *all = malloc(SIOBPF_MAX_BACKENDS * sizeof(*all));
 	struct siobpf_vip vip;
-	int err = all ? 0 : -ENOMEM;
+	int err;
+	struct siobpf_backend *all = table_context(dp, key, &vip, &err);
 
-	if (!err)
-		err = vip_by_id(dp, key->vip_id, &vip);
-	if (!err)
-		err = dataplane_backends_read(dp, all);
 	if (!err && backend_id >= SIOBPF_MAX_BACKENDS)
 		err = -EINVAL;
 	if (!err)
@@ -715,10 +729,10 @@ int dataplane_sticky_delete(struct dataplane *dp, const struct siobpf_sticky_key
 
 int dataplane_sticky_reclaim(struct dataplane *dp, __u32 vip_id)
 {
-	struct siobpf_backend *all = malloc(SIOBPF_MAX_BACKENDS * sizeof(*all));
-	int err = all ? dataplane_backends_read(dp, all) : -ENOMEM;
+	int err;
+	struct siobpf_backend *all = table_context(dp, NULL, NULL, &err);
 
-	if (!err && dp->sticky.buckets)
+	if (!err)
 		sticky_table_reclaim(&dp->sticky, all, vip_id, siobpf_time_units(dataplane_now()));
 	free(all);
 	return err;
@@ -726,10 +740,10 @@ int dataplane_sticky_reclaim(struct dataplane *dp, __u32 vip_id)
 
 int dataplane_sticky_clamp(struct dataplane *dp, __u32 vip_id, __u32 persist_sec)
 {
-	struct siobpf_backend *all = malloc(SIOBPF_MAX_BACKENDS * sizeof(*all));
-	int err = all ? dataplane_backends_read(dp, all) : -ENOMEM;
+	int err;
+	struct siobpf_backend *all = table_context(dp, NULL, NULL, &err);
 
-	if (!err && dp->sticky.buckets)
+	if (!err)
 		sticky_table_clamp(&dp->sticky, all, vip_id, siobpf_time_units(dataplane_now()),
 				   siobpf_persist_units(persist_sec));
 	free(all);

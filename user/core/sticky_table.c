@@ -76,9 +76,11 @@ static bool foreign_live(const struct siobpf_vip *vip, const struct siobpf_backe
 	       b->vip_id != vip->id && (b->generation & SIOBPF_GEN_MASK) == siobpf_slot_gen(s);
 }
 
-int sticky_table_find(const struct sticky_table *t, const struct siobpf_vip *vip, __u32 epoch,
-		      const struct siobpf_backend *backends, const struct siobpf_sticky_key *key,
-		      __u32 now_u, struct sticky_found_slot *found)
+/* The first slot of the key's buckets (home first) with its fingerprint
+ * that is live for vip at now_u, or with vip NULL the first in use at all. */
+static int key_scan(const struct sticky_table *t, const struct siobpf_vip *vip,
+		    const struct siobpf_backend *backends, const struct siobpf_sticky_key *key, __u32 epoch,
+		    __u32 now_u, struct sticky_found_slot *found)
 {
 	struct sticky_place p;
 
@@ -92,39 +94,29 @@ int sticky_table_find(const struct sticky_table *t, const struct siobpf_vip *vip
 
 			if (siobpf_slot_kind(s) == SIOBPF_SLOT_EMPTY || siobpf_slot_fp(s) != p.fp)
 				continue;
-			b = backend_of(backends, s);
-			if (b && siobpf_slot_live(vip, s, b, now_u)) {
-				found->slot = s;
-				found->bucket = bucket;
-				found->index = i;
-				return 1;
-			}
+			b = vip ? backend_of(backends, s) : NULL;
+			if (vip && !(b && siobpf_slot_live(vip, s, b, now_u)))
+				continue;
+			found->slot = s;
+			found->bucket = bucket;
+			found->index = i;
+			return 1;
 		}
 	}
 	return 0;
 }
 
+int sticky_table_find(const struct sticky_table *t, const struct siobpf_vip *vip, __u32 epoch,
+		      const struct siobpf_backend *backends, const struct siobpf_sticky_key *key,
+		      __u32 now_u, struct sticky_found_slot *found)
+{
+	return key_scan(t, vip, backends, key, epoch, now_u, found);
+}
+
 int sticky_table_slot_of(const struct sticky_table *t, const struct siobpf_sticky_key *key, __u32 epoch,
 			 struct sticky_found_slot *found)
 {
-	struct sticky_place p;
-
-	sticky_table_place(t, key, epoch, &p);
-	for (int which = 0; which < 2; which++) {
-		__u32 bucket = which ? p.other : p.home;
-
-		for (int i = 0; i < SIOBPF_BUCKET_SLOTS; i++) {
-			__u64 s = slot_load(t, bucket, i);
-
-			if (siobpf_slot_kind(s) != SIOBPF_SLOT_EMPTY && siobpf_slot_fp(s) == p.fp) {
-				found->slot = s;
-				found->bucket = bucket;
-				found->index = i;
-				return 1;
-			}
-		}
-	}
-	return 0;
+	return key_scan(t, NULL, NULL, key, epoch, 0, found);
 }
 
 int sticky_table_clear(struct sticky_table *t, const struct siobpf_sticky_key *key, __u32 epoch)
