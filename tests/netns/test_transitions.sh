@@ -135,8 +135,7 @@ SLACK = 8_000_000  # ns: the coarse clock's tick, twice
 UNIT_SHIFT, TIME_MASK = 26, (1 << 25) - 1
 lines = [json.loads(l) for l in open(sys.argv[1])]
 persist_sec = int(sys.argv[3])
-persist_u = min(persist_sec, 1000000) * 1000000000 >> UNIT_SHIFT
-persist_u = persist_u - 1 if persist_u > 1 else persist_u
+persist_u = min(persist_sec, 1000000) * 1000000000 >> UNIT_SHIFT  # siobpf_persist_units
 changes = [l for l in lines if "change" in l]
 start, end = lines[0]["start"], lines[-1]["end"]
 # The backends (id, generation's low 6 bits) of the VIP at any time.
@@ -249,8 +248,12 @@ for mode in native generic; do
 		"0" "$(sed -n 's/.* wrong \([0-9]*\)$/\1/p' <<<"$summary")"
 	other=$(sed -n 's/.* other \([0-9]*\) .*/\1/p' <<<"$summary")
 	admitted=$(siobpf stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vips"][0]["admission"]["admitted"])')
-	expect_eq "$mode: the VIP's slots that are not probation slots are its promotions ($admitted admitted)" \
-		"$admitted" "$other"
+	# A promotion can be gone by now (the changes delete backend 2, whose
+	# slots are emptied, and re-add it under a new generation), so the
+	# protected slots are at most the promotions; one more would be a flood
+	# slot made protected without a promotion.
+	check "$mode: the VIP's slots that are not probation slots are its promotions ($other <= $admitted admitted)" \
+		[ "$other" -le "$admitted" ]
 	bound=$(python3 -c "import math,sys; m = int(sys.argv[1]) * 16 / 2**18; print(math.ceil(m + 4 * math.sqrt(m) + 4))" "$sent")
 	check "$mode: those promotions are fingerprint collisions only ($admitted <= $bound for $sent frames)" \
 		[ "$admitted" -le "$bound" ]
