@@ -25,6 +25,24 @@ static __always_inline __u32 ring_slot_id(void *rings, const struct siobpf_vip *
 	return backend_id ? *backend_id : SIOBPF_NO_BACKEND;
 }
 
+/* Asks for the line of slot in the VIP's ring without waiting for it: a
+ * new client reads it after its two buckets, and with the sticky table
+ * streaming through the cache it is often a miss of its own. Read early,
+ * it overlaps theirs. */
+static __always_inline void ring_slot_touch(const struct siobpf_vip *vip, __u32 slot)
+{
+	__u32 vip_id = vip->id;
+	__u32 *backend_id;
+	void *ring;
+
+	ring = bpf_map_lookup_elem(&sio_rings, &vip_id);
+	if (!ring)
+		return;
+	backend_id = bpf_map_lookup_elem(ring, &slot);
+	if (backend_id)
+		(void)*(volatile __u32 *)backend_id;
+}
+
 /* Backend id on the VIP's ring for this key, or SIOBPF_NO_BACKEND. */
 static __always_inline __u32 ring_backend_id(const struct siobpf_vip *vip,
 					     const struct siobpf_sticky_key *key)

@@ -89,16 +89,10 @@ struct sticky_found {
 	__u32 fp;
 };
 
-/* A full pair of buckets as read at once (sticky_victim_full). */
-struct sticky_pair {
-	__u64 slot[2 * SIOBPF_BUCKET_SLOTS];
-};
-
 /* Each CPU's working memory for one packet's table work: on the stack it
  * would take the program, with its other frames, past its 512 bytes. */
 struct sticky_scratch {
 	struct sticky_found found;
-	struct sticky_pair pair;
 };
 
 struct {
@@ -116,29 +110,33 @@ static __always_inline struct sticky_scratch *scratch(void)
 }
 
 /* The victim when neither bucket has a free slot: the probation slot
- * nearest its deadline (siobpf_table_nearest_probation), of a copy of the
- * two buckets read now; *old is its value in the copy. -1: none. Global, so
- * that its sixteen slots are verified once. */
+ * nearest its deadline (siobpf_table_nearest_probation's rank), read from
+ * the two lines the scans have just brought in; *old is its value as read.
+ * -1: none. Only a full pair pays for the ranking, not every scan. Global,
+ * so that its sixteen slots are verified once. */
 __noinline int sticky_victim_full(__u32 home, __u32 other, __u32 now_u, __u64 *old)
 {
 	struct siobpf_bucket *h = bpf_map_lookup_elem(&sio_sticky, &home);
 	struct siobpf_bucket *o = bpf_map_lookup_elem(&sio_sticky, &other);
-	struct sticky_scratch *work = scratch();
-	struct sticky_pair *copy;
-	int victim;
+	__u32 best = SIOBPF_NO_RANK;
+	__u64 best_old = 0;
 
-	if (!h || !o || !work || !old)
+	if (!h || !o || !old)
 		return -1;
-	copy = &work->pair;
-	for (int i = 0; i < SIOBPF_BUCKET_SLOTS; i++) {
-		copy->slot[i] = *(volatile __u64 *)&h->slot[i];
-		copy->slot[SIOBPF_BUCKET_SLOTS + i] = *(volatile __u64 *)&o->slot[i];
+	for (int i = 0; i < 2 * SIOBPF_BUCKET_SLOTS; i++) {
+		__u64 s = i < SIOBPF_BUCKET_SLOTS ? *(volatile __u64 *)&h->slot[i]
+						  : *(volatile __u64 *)&o->slot[i - SIOBPF_BUCKET_SLOTS];
+		__u32 rank = siobpf_slot_rank(s, now_u, (__u32)i);
+
+		if (rank < best) {
+			best = rank;
+			best_old = s;
+		}
 	}
-	victim = siobpf_table_nearest_probation(copy->slot, copy->slot + SIOBPF_BUCKET_SLOTS, now_u);
-	if (victim < 0)
+	if (best == SIOBPF_NO_RANK)
 		return -1;
-	*old = copy->slot[victim & (2 * SIOBPF_BUCKET_SLOTS - 1)];
-	return victim;
+	*old = best_old;
+	return (int)(best & 0xf);
 }
 
 /* The key's live slot, looked for in its home bucket, then (only when not
@@ -328,11 +326,12 @@ __noinline __u32 sticky_admission(const struct siobpf_vip *vip, const struct sio
 	struct siobpf_backend *backend = NULL;
 	struct sticky_scratch *work = scratch();
 	struct sticky_found *f;
-	__u32 vip_id, slot, now_u, persist, backend_id = SIOBPF_NO_BACKEND;
+	__u32 vip_id, slot = 0, now_u, persist, backend_id = SIOBPF_NO_BACKEND;
 	__u8 proto = packet & 0xff;
 	/* A connection start: a TCP SYN without ACK. */
 	int start = proto == 6 /* IPPROTO_TCP */ &&
 		    ((packet >> 8) & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+	int early;
 
 	if (!vip || !key || !created)
 		return SIOBPF_NO_BACKEND;
@@ -344,7 +343,16 @@ __noinline __u32 sticky_admission(const struct siobpf_vip *vip, const struct sio
 	if (!admit || !work)
 		return ring_backend(vip, key, &backend_id) ? backend_id : SIOBPF_NO_BACKEND;
 	f = &work->found;
-	if (persist && sticky_find(vip, key, admit->table_epoch, now_u, siobpf_creates_entry(proto, start), f)) {
+	/* A packet that may make a slot asks at once for the lines a new
+	 * client reads (sticky_find: the alternative bucket; here: its ring
+	 * slot), so that their misses overlap. Any other packet (most often an
+	 * established client's) computes no ring slot before it needs one. */
+	early = siobpf_creates_entry(proto, start);
+	if (early) {
+		slot = siobpf_ring_slot(key, vip->hash_seed);
+		ring_slot_touch(vip, slot);
+	}
+	if (persist && sticky_find(vip, key, admit->table_epoch, now_u, early, f)) {
 		sticky_touch(vip, f, admit, now_u);
 		return siobpf_slot_backend(f->seen.hit);
 	}
@@ -352,7 +360,8 @@ __noinline __u32 sticky_admission(const struct siobpf_vip *vip, const struct sio
 	if (!stats) /* never */
 		return ring_backend(vip, key, &backend_id) ? backend_id : SIOBPF_NO_BACKEND;
 	stats->misses += 1;
-	slot = siobpf_ring_slot(key, vip->hash_seed);
+	if (!early)
+		slot = siobpf_ring_slot(key, vip->hash_seed);
 	if (!start && siobpf_prev_ring_active(admit, now)) {
 		backend = ring_prev_slot_backend(vip, slot, &backend_id);
 		if (backend)

@@ -264,24 +264,33 @@ SIOBPF_TINLINE int siobpf_table_use_home(__u32 home_free, __u32 other_free)
 	return home_free && (home_held < SIOBPF_HOME_PREFERRED || home_held <= other_held);
 }
 
+/* A slot's rank for displacement, at index (0-15) of its pair: ordered by
+ * time left, then index, for a held probation slot; all ones (never the
+ * smallest) for any other. The smallest of a pair is its probation slot
+ * nearest its deadline, in its low four bits. */
+#define SIOBPF_NO_RANK 0xffffffffu
+SIOBPF_TINLINE __u32 siobpf_slot_rank(__u64 s, __u32 now_u, __u32 index)
+{
+	__u32 kind = siobpf_slot_kind(s);
+	/* Held and of kind probation (1: bit 0 set, bit 1 clear). */
+	__u32 probation = siobpf_slot_held_bit(s, now_u) & kind & ~(kind >> 1) & 1;
+	__u32 r = (siobpf_slot_deadline(s) - now_u) & SIOBPF_TIME_MASK;
+
+	return ((r << 4) | index) | (probation - 1);
+}
+
 /* The probation slot nearest its deadline of the two buckets (0-7 home,
  * 8-15 alternative; the first of equals), or -1: none is held. */
 SIOBPF_TINLINE int siobpf_table_nearest_probation(const __u64 *home, const __u64 *other, __u32 now_u)
 {
-	__u32 key = 0xffffffffu;
+	__u32 rank = SIOBPF_NO_RANK;
 
 	for (int i = 0; i < 2 * SIOBPF_BUCKET_SLOTS; i++) {
 		__u64 s = i < SIOBPF_BUCKET_SLOTS ? home[i] : other[i - SIOBPF_BUCKET_SLOTS];
-		__u32 kind = siobpf_slot_kind(s);
-		/* Held and of kind probation (1: bit 0 set, bit 1 clear). */
-		__u32 probation = siobpf_slot_held_bit(s, now_u) & kind & ~(kind >> 1) & 1;
-		__u32 r = (siobpf_slot_deadline(s) - now_u) & SIOBPF_TIME_MASK;
 
-		/* Ordered by time left, then index; any other slot is all
-		 * ones, never the smallest. */
-		key = siobpf_min32(key, ((r << 4) | (__u32)i) | (probation - 1));
+		rank = siobpf_min32(rank, siobpf_slot_rank(s, now_u, (__u32)i));
 	}
-	return key == 0xffffffffu ? -1 : (int)(key & 0xf);
+	return rank == SIOBPF_NO_RANK ? -1 : (int)(rank & 0xf);
 }
 
 /* The slot an insert takes, of the 16 of the key's two buckets (0-7 home,
