@@ -68,6 +68,7 @@ _Static_assert(sizeof(struct drv_config) == 32, "drv_config layout");
 #define BOUND_SLOT_BITS 20      /* sticky slots, as many as PREV_STICKY_ENTRIES */
 #define BOUND_LINE_BITS 20      /* 2^20 cache lines: 64 MB, the sticky table's order */
 #define BOUND_BACKENDS 10       /* backends a new client is spread over */
+#define BOUND_BUCKETS (SIOBPF_CLIENTS / 4) /* bound_bucket_hit's table: siobpf's default size */
 
 /* Fibonacci hashing: the top bits of the product. */
 static inline __u32 bound_hash(__u32 word, unsigned int bits)

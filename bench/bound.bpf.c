@@ -16,6 +16,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "bench.h"
+#include "siobpf/table.h"
 #include "swap.bpf.h"
 
 /* The VIP table as one array probe: the cheapest exact match there is. */
@@ -66,6 +67,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bound_line);
 } bound_lines SEC(".maps");
+
+/* siobpf's sticky table as it is (include/siobpf/table.h): user space
+ * copies a filled one in, so that bound_bucket_hit finds the same clients
+ * in the same slots. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BOUND_BUCKETS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct siobpf_bucket);
+} bound_buckets SEC(".maps");
+
+/* The copied table's VIP's epoch (struct siobpf_vip_admit), set by user space. */
+__u32 bound_epoch;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -208,6 +223,62 @@ int bound_array_hit(struct xdp_md *ctx)
 	if (!s || s->key.addr[0] != pkt.saddr || s->key.vip_id != v->vip.id)
 		return XDP_ABORTED;
 	return to_backend(pkt.eth, s->sticky.backend_id);
+}
+
+/* The slot with the key's fingerprint in a bucket, or 0. */
+static __always_inline __u64 bucket_match(__u32 bucket, __u32 fp)
+{
+	struct siobpf_bucket *b = bpf_map_lookup_elem(&bound_buckets, &bucket);
+
+	if (!b)
+		return 0;
+	for (int i = 0; i < SIOBPF_BUCKET_SLOTS; i++) {
+		__u64 s = b->slot[i];
+
+		if (siobpf_slot_kind(s) != SIOBPF_SLOT_EMPTY && siobpf_slot_fp(s) == fp)
+			return s;
+	}
+	return 0;
+}
+
+/* The least a hit in siobpf's sticky table can cost while doing its whole
+ * job, as bound_design_hit is for the design's table: the parse and VIP
+ * of bound_lru_hit, the key's hash, its home bucket's line (the
+ * alternative one only when the key is not at home), the first slot with
+ * its fingerprint, its deadline against the clock, the backend, the MACs
+ * and the three counters. */
+SEC("xdp.frags")
+int bound_bucket_hit(struct xdp_md *ctx)
+{
+	struct siobpf_sticky_key key = {};
+	__u32 reason = SIOBPF_R_TX, bytes = ctx->data_end - ctx->data;
+	struct bound_pkt pkt;
+	struct bound_vip *v = vip_find(ctx, &pkt);
+	__u32 home, fp, backend_id, now_u;
+	__u64 h, s, *count;
+	int action;
+
+	if (!v)
+		return XDP_PASS;
+	key.vip_id = v->vip.id;
+	key.addr[0] = pkt.saddr;
+	h = siobpf_table_hash(&key, bound_epoch);
+	fp = siobpf_table_fp(h);
+	home = siobpf_table_home(h, BOUND_BUCKETS - 1);
+	s = bucket_match(home, fp);
+	if (!s)
+		s = bucket_match(siobpf_table_other(home, fp, BOUND_BUCKETS - 1), fp);
+	now_u = siobpf_time_units(bpf_ktime_get_coarse_ns());
+	if (!s || !siobpf_slot_held_bit(s, now_u))
+		return XDP_ABORTED;
+	backend_id = siobpf_slot_backend(s);
+	action = to_backend(pkt.eth, backend_id);
+	count_traffic(v->vip.id, bytes);
+	count_traffic(backend_id, bytes);
+	count = bpf_map_lookup_elem(&bound_reasons, &reason);
+	if (count)
+		*count += 1;
+	return action;
 }
 
 static __always_inline __u64 *counter(__u32 slot)

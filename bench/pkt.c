@@ -101,7 +101,8 @@ int bench_pkt_build(struct bench_pkt *p, const struct bench_flow *f)
 		tcp->dest = htons(f->dport);
 		tcp->seq = htonl(1);
 		tcp->doff = 5;
-		tcp->syn = 1;
+		tcp->syn = !f->ack;
+		tcp->ack = !!f->ack;
 		tcp->window = htons(65535);
 		tcp->check = fold(sum16(l4, l4_len, pseudo));
 	}

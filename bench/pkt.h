@@ -16,6 +16,7 @@ struct bench_flow {
 	const char *src, *dst;  /* addresses as text; a ':' means IPv6 */
 	__u16 sport, dport;     /* host order */
 	__u8 proto;             /* IPPROTO_TCP (a SYN) or IPPROTO_UDP */
+	__u8 ack;               /* TCP: an ACK instead of the SYN */
 	__u16 payload;          /* L4 payload bytes */
 	const __u8 *smac, *dmac;
 };

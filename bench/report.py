@@ -146,8 +146,9 @@ def collect_table(work):
         "bench/sticky_prev.h in place of bpf/sticky.h (prev: the previous table, two LRU hashes "
         "of the full key, 2^20 protected entries and 2^17 on probation) are loaded side by side "
         "sharing every other map (VIPs, backends, rings, counters), and run on the same frames "
-        "in the same rounds, alternating which goes first. hot_hit: one client over and over "
-        "(repeat of one frame); hits_1k, hits_1m: bench/driver.bpf.c cycles the source over "
+        "in the same rounds, alternating which goes first. hot_hit: one client's ACK over and over "
+        "(repeat of one frame); hits_1k, hits_1m: ACKs (an established connection's packets, "
+        "what most hits are), bench/driver.bpf.c cycling the source over "
         "1,000 or 1,000,000 clients whose protected entries were written from user space into "
         "both tables, after a warm-up pass; new_client_fresh: 1,000,000 never-seen clients' "
         "first SYN each into freshly loaded tables; new_client_reused: after that, 2,000,000 more "
@@ -541,9 +542,19 @@ def table_bound(t, table):
     b = table["bounds"]
     base = b["floor_plus_cold_line_ns"]
     c = table["cases"]
+    whole = b.get("bucket_hit_1m_ns")
     if t["case"] == "hits_1m" and t["measure"] != "ratio_new_to_prev":
-        return "floor + one cold line = %.1f ns (fenced: %.1f): one line read is the least a hit on a cold entry costs" % (
+        text = "floor + one cold line = %.1f ns (fenced: %.1f): one line read is the least a hit on a cold entry costs" % (
             base, b["floor_plus_cold_line_fenced_ns"])
+        if whole is not None:
+            text += ("; a hit's whole job with this table, stripped of all else (bound_bucket_hit, "
+                     "the same table and clients): %.1f ns, %s" % (whole, x(whole / base)))
+        return text
+    if t["case"] == "hits_1m" and whole is not None:
+        prev = c["hits_1m"]["prev"]["net_ns"]
+        return ("new %.1f ns, previous %.1f ns; a hit's whole job with this table, stripped of all "
+                "else (bound_bucket_hit, the same table and clients): %.1f ns, **%s the previous "
+                "table's**" % (c["hits_1m"]["new"]["net_ns"], prev, whole, x(whole / prev)))
     if t["case"].startswith("new_client") and t["measure"] != "ratio_new_to_prev":
         least = b["floor_plus_two_lines_cas_ns"] / base
         return ("floor + two cold lines and a compare-and-exchange (a miss reads both buckets): "
