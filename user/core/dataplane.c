@@ -643,22 +643,49 @@ __u32 dataplane_vip_epoch(struct dataplane *dp, __u32 vip_id)
 	return dataplane_vip_admit_get(dp, vip_id, &admit) ? 0 : admit.table_epoch;
 }
 
-/* The VIP of a key, by id: the VIP table holds VIPs by address (at most
- * twice SIOBPF_MAX_VIPS entries, address entries included). */
-static int vip_by_id(struct dataplane *dp, __u32 vip_id, struct siobpf_vip *vip)
+/* The VIP table holds VIPs by address: at most twice SIOBPF_MAX_VIPS
+ * entries, address entries included. */
+int dataplane_vips_each(struct dataplane *dp, dataplane_vip_fn fn, void *ctx)
 {
 	struct siobpf_vip_key key, next;
+	struct siobpf_vip vip;
 	bool have = false;
+	int ret;
 
 	for (int steps = 0; steps < 2 * SIOBPF_MAX_VIPS &&
 			    !bpf_map_get_next_key(dp->vips_fd, have ? &key : NULL, &next); steps++) {
 		key = next;
 		have = true;
-		if (!bpf_map_lookup_elem(dp->vips_fd, &key, vip) && !(vip->flags & SIOBPF_VIP_F_FRAG_ALIAS) &&
-		    vip->id == vip_id)
-			return 0;
+		if (bpf_map_lookup_elem(dp->vips_fd, &key, &vip) || (vip.flags & SIOBPF_VIP_F_FRAG_ALIAS))
+			continue;
+		if ((ret = fn(&key, &vip, ctx)))
+			return ret;
 	}
-	return -ENOENT;
+	return 0;
+}
+
+struct vip_wanted {
+	__u32 id;
+	struct siobpf_vip *vip;
+};
+
+static int vip_if_wanted(const struct siobpf_vip_key *key, const struct siobpf_vip *vip, void *ctx)
+{
+	struct vip_wanted *w = ctx;
+
+	(void)key;
+	if (vip->id != w->id)
+		return 0;
+	*w->vip = *vip;
+	return 1;
+}
+
+/* The VIP of a key, by id. */
+static int vip_by_id(struct dataplane *dp, __u32 vip_id, struct siobpf_vip *vip)
+{
+	struct vip_wanted w = {.id = vip_id, .vip = vip};
+
+	return dataplane_vips_each(dp, vip_if_wanted, &w) == 1 ? 0 : -ENOENT;
 }
 
 /* What a table operation on a key needs: a copy of the backend table and,

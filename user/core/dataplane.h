@@ -107,6 +107,13 @@ int dataplane_sticky_slot(struct dataplane *dp, const struct siobpf_sticky_key *
 int dataplane_sticky_delete(struct dataplane *dp, const struct siobpf_sticky_key *key);
 /* The table epoch a VIP's keys are hashed with (0 when it has none). */
 __u32 dataplane_vip_epoch(struct dataplane *dp, __u32 vip_id);
+
+/* Calls fn for each VIP of the VIP table (its address entries left out), in
+ * the map's order, until fn returns nonzero, which is then returned; 0 once
+ * every VIP was seen. The walk takes at most as many steps as the table has
+ * room for, so a table changed under it cannot make it loop. */
+typedef int (*dataplane_vip_fn)(const struct siobpf_vip_key *key, const struct siobpf_vip *vip, void *ctx);
+int dataplane_vips_each(struct dataplane *dp, dataplane_vip_fn fn, void *ctx);
 /* Empties the slots dead for everyone, and with vip_id (not
  * SIOBPF_NO_VIP) those of the VIP's backends (sticky_table_reclaim). */
 int dataplane_sticky_reclaim(struct dataplane *dp, __u32 vip_id);

@@ -244,26 +244,34 @@ out:
 	return err;
 }
 
-/* Every VIP's ring built again from the (copied) backend table. */
-static int rings_rebuild(struct dataplane *dp, size_t *rebuilt)
+struct rebuild_pass {
+	struct dataplane *dp;
+	size_t rebuilt;
+};
+
+static int ring_rebuild_one(const struct siobpf_vip_key *key, const struct siobpf_vip *vip, void *ctx)
 {
-	struct siobpf_vip_key key, next;
-	struct siobpf_vip vip;
-	bool have_key = false;
+	struct rebuild_pass *p = ctx;
 	int err;
 
-	*rebuilt = 0;
-	while (!bpf_map_get_next_key(dp->vips_fd, have_key ? &key : NULL, &next)) {
-		key = next;
-		have_key = true;
-		if (key.port == 0 || bpf_map_lookup_elem(dp->vips_fd, &key, &vip))
-			continue; /* a fragment alias shares its VIP's ring */
-		err = dataplane_ring_rebuild(dp, &vip);
-		if (err)
-			return err;
-		(*rebuilt)++;
-	}
-	return 0;
+	/* Maps of an older layout may hold port-0 address entries without the
+	 * flag: none of them has a ring of its own. */
+	if (key->port == 0)
+		return 0;
+	err = dataplane_ring_rebuild(p->dp, vip);
+	p->rebuilt += !err;
+	return err;
+}
+
+/* Every VIP's ring built again from the (copied) backend table; an
+ * address entry shares its VIP's ring. */
+static int rings_rebuild(struct dataplane *dp, size_t *rebuilt)
+{
+	struct rebuild_pass p = {.dp = dp};
+	int err = dataplane_vips_each(dp, ring_rebuild_one, &p);
+
+	*rebuilt = p.rebuilt;
+	return err;
 }
 
 static int pin_name(char *buf, size_t len, const char *dir, const char *prefix, const char *name)
@@ -315,26 +323,21 @@ static int swap_interfaces(struct dataplane *dp, migrate_swap_fn swap, void *ctx
 	return 0;
 }
 
+static int epoch_draw_one(const struct siobpf_vip_key *key, const struct siobpf_vip *vip, void *ctx)
+{
+	struct dataplane *dp = ctx;
+
+	if (key->port == 0 || vip->id >= SIOBPF_MAX_VIPS || dataplane_vip_epoch(dp, vip->id))
+		return 0;
+	return dataplane_sticky_forget(dp, vip->id);
+}
+
 /* VIPs of maps older than the table epoch (layouts 1 to 3) carry epoch 0:
  * each is given a random one, as a new VIP is (state_sticky_forget), before
  * any entry is put in the new table. */
 static int epochs_draw(struct dataplane *dp)
 {
-	struct siobpf_vip_key key, next;
-	struct siobpf_vip vip;
-	bool have_key = false;
-	int err;
-
-	while (!bpf_map_get_next_key(dp->vips_fd, have_key ? &key : NULL, &next)) {
-		key = next;
-		have_key = true;
-		if (key.port == 0 || bpf_map_lookup_elem(dp->vips_fd, &key, &vip) || vip.id >= SIOBPF_MAX_VIPS ||
-		    dataplane_vip_epoch(dp, vip.id))
-			continue;
-		if ((err = dataplane_sticky_forget(dp, vip.id)))
-			return err;
-	}
-	return 0;
+	return dataplane_vips_each(dp, epoch_draw_one, dp);
 }
 
 /* The old sticky table's capacity in clients: a bucket table's, or an LRU

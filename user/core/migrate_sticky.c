@@ -25,27 +25,23 @@ struct carry {
 	size_t copied, lost;
 };
 
+static int vip_read_one(const struct siobpf_vip_key *key, const struct siobpf_vip *vip, void *ctx)
+{
+	struct carry *c = ctx;
+
+	(void)key;
+	if (vip->id >= SIOBPF_MAX_VIPS)
+		return 0;
+	c->vips[vip->id] = *vip;
+	c->have[vip->id] = true;
+	c->epochs[vip->id] = dataplane_vip_epoch(c->dp, vip->id);
+	return 0;
+}
+
 /* Every VIP of the new maps by id, with its table epoch. */
 static int vips_read(struct carry *c)
 {
-	struct siobpf_vip_key key, next;
-	struct siobpf_vip vip;
-	bool have = false;
-
-	for (int steps = 0; steps < 2 * SIOBPF_MAX_VIPS &&
-			    !bpf_map_get_next_key(c->dp->vips_fd, have ? &key : NULL, &next); steps++) {
-		struct siobpf_vip_admit admit;
-
-		key = next;
-		have = true;
-		if (bpf_map_lookup_elem(c->dp->vips_fd, &key, &vip) || (vip.flags & SIOBPF_VIP_F_FRAG_ALIAS) ||
-		    vip.id >= SIOBPF_MAX_VIPS)
-			continue;
-		c->vips[vip.id] = vip;
-		c->have[vip.id] = true;
-		c->epochs[vip.id] = dataplane_vip_admit_get(c->dp, vip.id, &admit) ? 0 : admit.table_epoch;
-	}
-	return 0;
+	return dataplane_vips_each(c->dp, vip_read_one, c);
 }
 
 /* One LRU entry, as a slot of kind: its deadline is its last sighting plus
