@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "at.h"
 #include "cli.h"
 #include "egress.h"
 #include "output.h"
@@ -45,6 +46,10 @@ static int backend_cmd_open(struct cli_args *args, struct backend_cmd *c)
 		       c->addr_text, c->addr.family, c->vip_text, key.family);
 		return -EINVAL;
 	}
+	/* Before the lock: a wait holds up no other command. The VIP and the
+	 * backend are looked for as they are at the moment. */
+	if (cli_at_wait(args))
+		return -EINVAL;
 	if (pins_open(&c->dp, true, &c->lock_fd))
 		return -ENOENT;
 	if (state_vip_find(&c->dp, &key, &c->vip)) {

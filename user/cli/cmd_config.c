@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "at.h"
 #include "cli.h"
 #include "config_apply.h"
 #include "pins.h"
@@ -27,9 +28,16 @@ int cmd_apply(struct cli_args *args)
 	if (!path)
 		return usage_error(args->cmd, "apply needs -f FILE (- reads standard input)");
 	name = strcmp(path, "-") ? path : "<stdin>";
-	/* The whole file is checked before the maps are even opened. */
+	if (dry_run && cli_opt(args, "at"))
+		return usage_error(args->cmd, "--dry-run prints what would change now: it takes no --at");
+	/* The whole file is checked before the maps are even opened, and
+	 * before any wait for --at. */
 	if (config_load_file(path, &cfg, msg, sizeof(msg))) {
 		pr_err("%s; nothing was changed", msg);
+		return EXIT_FAIL;
+	}
+	if (cli_at_wait(args)) {
+		config_free(&cfg);
 		return EXIT_FAIL;
 	}
 	if (pins_open(&dp, true, &lock_fd)) {

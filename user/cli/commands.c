@@ -21,6 +21,12 @@
 	{"fall", "N", "failures that take a backend down (default 3)"}
 
 /* A backend's own probe settings, each overriding its VIP's (siobpf run). */
+/* --at TIME of the commands that change backends (at.h). */
+#define AT_OPTION                                                                                  \
+	{"at", "TIME",                                                                             \
+	 "make the change at this wall-clock moment, not now: @SECONDS[.FRACTION] or "             \
+	 "YYYY-MM-DDTHH:MM:SS[.FRACTION]Z; nodes given one moment swap their rings together"}
+
 #define BACKEND_PROBE_OPTIONS                                                                      \
 	{"probe", "tcp|http|socketio|none", "this backend's probe instead of its VIP's"},          \
 	{"probe-port", "N", "port to probe instead of the VIP's"},                                 \
@@ -92,6 +98,7 @@ const struct command commands[] = {
 	 {{"weight", "N", "relative share of new clients, 1 to 1000 (default 1)"},
 	  {"state", "up|drain|down", "initial state (default up)"},
 	  BACKEND_PROBE_OPTIONS,
+	  AT_OPTION,
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_backend_add},
 	{"backend set", "VIP ADDR", 2, 2, "change a backend's state, weight or probe",
@@ -110,10 +117,12 @@ const struct command commands[] = {
 	  {"weight", "N", "new weight, 1 to 1000"},
 	  BACKEND_PROBE_OPTIONS,
 	  {"probe-inherit", NULL, "drop the backend's own probe settings: its VIP's apply again"},
+	  AT_OPTION,
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_backend_set},
 	{"backend del", "VIP ADDR", 2, 2, "remove a backend; its clients move", NULL,
-	 {{"pin-dir", "DIR", "where the maps are pinned"}},
+	 {AT_OPTION,
+	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_backend_del},
 	{"status", "", 0, 0, "show VIPs, their settings and backends",
 	 "Each backend shows its live sticky clients (clients; one read of the sticky table); a "
@@ -170,9 +179,12 @@ const struct command commands[] = {
 	 "whose state the file leaves out keeps its running one (its probe's). The whole file is "
 	 "checked, and new backends resolved, before anything changes; a bad file is refused with its "
 	 "line and column, and so is a new backend whose egress interface cannot take XDP frames "
-	 "(as with backend add).",
+	 "(as with backend add). With --at, the file is checked at once and applied at the "
+	 "moment given: the same file and moment on every node of a group changes their "
+	 "rings together, to within their clocks' skew.",
 	 {{"file", "FILE", "the configuration; - reads standard input"},
 	  {"dry-run", NULL, "print what would change, change nothing"},
+	  AT_OPTION,
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_apply},
 	{"save", "", 0, 0, "print the running configuration as YAML",
