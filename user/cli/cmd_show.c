@@ -511,7 +511,7 @@ int cmd_status(struct cli_args *args)
 						  s.own + s.first[v], s.clients + s.first[v],
 						  s.deadline + s.first[v], s.first[v + 1] - s.first[v]);
 
-			json_object_object_add(j, "announced",
+			json_object_object_add(j, "address_announced",
 					       json_object_new_boolean(announce_holds(announce, &s.vips[v].key)));
 			json_object_array_add(vips, j);
 		}

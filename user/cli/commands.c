@@ -124,7 +124,9 @@ const struct command commands[] = {
 	 "interface is gone) is flagged EGRESS PROBLEM, with why (egress_ok and "
 	 "egress_problem in --json). The sticky table's line gives its buckets, memory, the "
 	 "clients it is rated for (two slots each) and its held slots by kind (sticky_table in "
-	 "--json).",
+	 "--json). The announce line gives the VIP addresses `siobpf run --announce` holds in this "
+	 "network namespace and whether `siobpf announce withdraw` took them off (announce in "
+	 "--json; address_announced per VIP: its address is held, by it or another VIP).",
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_status},
