@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <net/if.h>
 
 #include "announce_state.h"
@@ -30,16 +31,19 @@ int cmd_announce_withdraw(struct cli_args *args)
 	size_t nvips = 0, n = 0, removed = 0;
 	char text[ADDR_TEXT_MAX], ifname[IF_NAMESIZE];
 	struct dataplane dp;
+	int err, lock_fd = -1, rc = EXIT_FAIL;
 	bool loaded;
-	int err, rc = EXIT_FAIL;
 
 	(void)args;
 	if (!vips) {
 		pr_err("out of memory");
 		return EXIT_FAIL;
 	}
-	/* First the state: a daemon's next tick must not put back what is removed below. */
+	/* First the state, under the lock a daemon's tick takes: its next tick
+	 * reads it before it looks at the addresses removed below. */
 	err = announce_state_write(globals.pin_dir, true);
+	if (!err)
+		err = announce_lock(&lock_fd);
 	if (err) {
 		pr_err("cannot record the withdrawal of %s in %s: %s (run it as root)", globals.pin_dir,
 		       SIOBPF_RUN_DIR, strerror(-err));
@@ -74,6 +78,8 @@ int cmd_announce_withdraw(struct cli_args *args)
 		printf("withdrawn: no VIP address was held\n");
 	printf("the VIP addresses stay off until `siobpf announce resume`\n");
 out:
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(held);
 	free(vips);
 	return rc;

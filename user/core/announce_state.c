@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "announce_state.h"
@@ -93,6 +94,21 @@ int announce_state_write(const char *pin_dir, bool withdrawn)
 	if (err)
 		unlink(tmp);
 	return err;
+}
+
+int announce_lock(int *fd)
+{
+	*fd = open(SIOBPF_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (flock(*fd, LOCK_EX)) {
+		int err = -errno;
+
+		close(*fd);
+		*fd = -1;
+		return err;
+	}
+	return 0;
 }
 
 bool announce_addr_is_vip(const struct nl_addr *a, const struct siobpf_vip_key *key)

@@ -27,6 +27,13 @@ int announce_state_read(const char *pin_dir, bool *withdrawn);
  * that the daemon reads the old state or the new, never a part. */
 int announce_state_write(const char *pin_dir, bool withdrawn);
 
+/* An exclusive flock on SIOBPF_RUN_DIR, held by `announce withdraw` while it
+ * writes the state and removes the addresses, and by the daemon while it
+ * reads the state and changes them: the daemon never puts back an address
+ * that a withdrawal it has not read yet removed. *fd is -1 when there is no
+ * directory to lock (no state written yet); release with close(). */
+int announce_lock(int *fd);
+
 /* Whether an interface address is a VIP's: the same family and address. */
 bool announce_addr_is_vip(const struct nl_addr *a, const struct siobpf_vip_key *key);
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <net/if.h>
 
 #include <bpf/bpf.h>
@@ -233,13 +234,17 @@ void announce_reconcile(struct run *r)
 	bool vip_want[SIOBPF_MAX_VIPS], present[SIOBPF_MAX_VIPS] = { false };
 	struct nl_addr *list = NULL;
 	char text[ADDR_TEXT_MAX];
+	int errors_before, lock_fd = -1, err;
 	bool ready, clean = true;
-	int errors_before, err;
 	size_t n = 0;
 
 	if (!an)
 		return;
 	errors_before = an->logged_err;
+	err = announce_lock(&lock_fd);
+	if (err)
+		failed(r, err, "cannot lock %s (the announce state of %s): %s; going on without the lock",
+		       SIOBPF_RUN_DIR);
 	state_refresh(r);
 	ready = node_ready(r);
 	wanted_build(r, ready, vip_want);
@@ -290,6 +295,8 @@ void announce_reconcile(struct run *r)
 	if (clean && errors_before == an->logged_err)
 		an->logged_err = 0;
 view:
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(list);
 	pthread_mutex_lock(&r->d.lock);
 	r->d.announce.ready = ready;
