@@ -4,8 +4,8 @@
 # `siobpf run --announce lo` and BIRD with contrib/bird/siobpf-node.conf. It
 # proves that:
 #
-#  1. the router learns each VIP from both nodes (two next hops), with
-#     net.ipv4.fib_multipath_hash_policy 0 and with 1;
+#  1. the router learns each VIP from both nodes (two next hops), IPv4 and
+#     IPv6, with net.ipv4.fib_multipath_hash_policy 0 and with 1;
 #  2. every client reaches the same backend through either node: with the L3
 #     hash (0) each client keeps to one node, with the L4 hash (1) a client's
 #     connections cross the nodes and still agree, and both nodes forward;
@@ -29,7 +29,7 @@ source "$(dirname "$0")/lib.sh"
 require bird birdc curl nginx python3 ethtool nsenter timeout promtool
 
 P=$SIO_NS
-VIP1=10.77.100.1 VIP2=10.77.100.2 VIP3=10.77.100.3
+VIP1=10.77.100.1 VIP2=10.77.100.2 VIP3=10.77.100.3 VIP6=fd77::100
 CLIENTS=24
 HOLD=3 # the BGP hold time of contrib/bird/siobpf-node.conf
 TOP=$(mktemp -d /tmp/siobpf-announce.XXXXXX)
@@ -101,6 +101,7 @@ topology() {
 	ns sw sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	ip netns add "$P-r" && plug r r || return 1
 	ns r ip addr add 10.77.0.254/16 dev eth0
+	ns r ip addr add fd77::254/64 dev eth0 nodad
 	ns r sysctl -qw net.ipv4.ip_forward=1
 	ip netns add "$P-c" || return 1
 	ip link add eth1 netns "$P-r" type veth peer name eth0 netns "$P-c"
@@ -116,14 +117,16 @@ topology() {
 	for n in 1 2; do
 		ip netns add "$P-n$n" && plug "n$n" "n$n" || return 1
 		ns "n$n" ip addr add "10.77.0.1$n/16" dev eth0
+		ns "n$n" ip addr add "fd77::1$n/64" dev eth0 nodad
 		# XDP_TX from a native-mode veth is delivered only if its peer has XDP.
 		ns sw ip link set dev "n$n" xdpdrv obj "$TOP/build/tests/xdp_pass.bpf.o" sec xdp || return 1
 	done
 	for i in 1 2 3; do
 		ip netns add "$P-b$i" && plug "b$i" "b$i" || return 1
 		ns "b$i" ip addr add "10.77.1.$i/16" dev eth0
+		ns "b$i" ip addr add "fd77::1:$i/64" dev eth0 nodad
 		ns "b$i" ip route add 10.88.0.0/16 via 10.77.0.254
-		ns "b$i" "$ROOT/scripts/backend-setup.sh" "$VIP1" "$VIP2" >/dev/null || return 1
+		ns "b$i" "$ROOT/scripts/backend-setup.sh" "$VIP1" "$VIP2" "$VIP6" >/dev/null || return 1
 	done
 }
 
@@ -137,15 +140,20 @@ protocol kernel {
 	ipv4 { import none; export all; };
 	merge paths on;
 }
+protocol kernel {
+	ipv6 { import none; export all; };
+	merge paths on;
+}
 template bgp node {
-	local 10.77.0.254 as 65000;
+	local as 65000;
 	hold time $HOLD;
 	keepalive time 1;
 	connect retry time 2;
-	ipv4 { import all; export none; };
 }
-protocol bgp n1 from node { neighbor 10.77.0.11 as 65001; }
-protocol bgp n2 from node { neighbor 10.77.0.12 as 65001; }
+protocol bgp n1 from node { neighbor 10.77.0.11 as 65001; ipv4 { import all; export none; }; }
+protocol bgp n2 from node { neighbor 10.77.0.12 as 65001; ipv4 { import all; export none; }; }
+protocol bgp n1_v6 from node { neighbor fd77::11 as 65001; ipv6 { import all; export none; }; }
+protocol bgp n2_v6 from node { neighbor fd77::12 as 65001; ipv6 { import all; export none; }; }
 EOF
 	ns r bird -c "$TOP/bird-r.conf" -s "$TOP/bird-r.ctl" -P "$TOP/bird-r.pid"
 }
@@ -159,6 +167,7 @@ define SIOBPF_VIP4 = [ 10.77.100.0/24{32,32} ];
 define SIOBPF_VIP6 = [ fd77::100/120{128,128} ];
 include "$ROOT/contrib/bird/siobpf-node.conf";
 protocol bgp router1 from siobpf_router4 { neighbor 10.77.0.254 as 65000; }
+protocol bgp router1_v6 from siobpf_router6 { neighbor fd77::254 as 65000; }
 EOF
 	ns "$1" bird -c "$TOP/bird-$1.conf" -s "$TOP/bird-$1.ctl" -P "$TOP/bird-$1.pid"
 }
@@ -175,6 +184,9 @@ vips:
   - vip: $VIP3:80/tcp
     probe: { type: none }
     backends: [ { address: 10.77.1.1, state: down } ]
+  - vip: "[$VIP6]:80/tcp"
+    probe: { type: tcp, interval: 500, rise: 1, fall: 2 }
+    backends: [ { address: "fd77::1:1" }, { address: "fd77::1:2" }, { address: "fd77::1:3" } ]
 EOF
 
 # start_daemon NODE [ARGS...]
@@ -193,23 +205,33 @@ stop_daemon() {
 	DAEMON[$1]=
 }
 
+# A command's output whole, then grep: with pipefail, `cmd | grep -q` fails
+# whenever grep's early exit makes cmd's next write a SIGPIPE.
 # on_lo NODE ADDR...: the node's lo has each ADDR/32; off_lo: none of them.
 on_lo() {
-	local a
-	for a in "${@:2}"; do ns "$1" ip -4 addr show dev lo | grep -qw "inet $a/32" || return 1; done
+	local a out
+	out=$(ns "$1" ip -4 addr show dev lo) || return 1
+	for a in "${@:2}"; do grep -qw "inet $a/32" <<<"$out" || return 1; done
 }
 off_lo() {
-	local a
-	for a in "${@:2}"; do ! ns "$1" ip -4 addr show dev lo | grep -qw "inet $a/32" || return 1; done
+	local a out
+	out=$(ns "$1" ip -4 addr show dev lo) || return 1
+	for a in "${@:2}"; do ! grep -qw "inet $a/32" <<<"$out" || return 1; done
 }
 # nexthops VIP: the router's next hops for VIP, sorted, space-separated.
 nexthops() {
 	ns r ip -4 route show "$1/32" | grep -oE 'via [0-9.]+' | awk '{print $2}' | sort | paste -sd' '
 }
 nexthops_are() { [ "$(nexthops "$1")" = "$2" ]; }
+nexthops6() {
+	ns r ip -6 route show "$1/128" | grep -oE 'via [0-9a-f:]+' | awk '{print $2}' | sort | paste -sd' '
+}
+nexthops6_are() { [ "$(nexthops6 "$1")" = "$2" ]; }
+# on_lo6 NODE ADDR: the node's lo has ADDR/128, added without DAD.
+on_lo6() { grep -qE "inet6 $2/128 .*nodad" <<<"$(ns "$1" ip -6 addr show dev lo)"; }
 established() {
 	local p
-	for p in "$@"; do ns r birdc -s "$TOP/bird-r.ctl" show protocols "$p" 2>/dev/null | grep -q Established || return 1; done
+	for p in "$@"; do grep -q Established <<<"$(ns r birdc -s "$TOP/bird-r.ctl" show protocols "$p" 2>/dev/null)" || return 1; done
 }
 BOTH="10.77.0.11 10.77.0.12"
 
@@ -253,7 +275,7 @@ sticky_on() {
 	for i in $(seq "$1" "$2"); do
 		where=
 		for n in n1 n2; do
-			on "$n" lookup "$VIP1:80" "10.88.1.$i" --json | grep -qE '"reason": *"sticky"' && where+=$n
+			grep -qE '"reason": *"sticky"' <<<"$(on "$n" lookup "$VIP1:80" "10.88.1.$i" --json)" && where+=$n
 		done
 		echo "${where:--}"
 	done
@@ -281,9 +303,14 @@ for n in n1 n2; do
 		until_ok 10 on_lo "$n" "$VIP1" "$VIP2"
 done
 check "BGP sessions from both nodes are established at the router" \
-	until_ok 20 established n1 n2
+	until_ok 20 established n1 n2 n1_v6 n2_v6
 check "the router learns $VIP1 from both nodes: two next hops" until_ok 10 nexthops_are "$VIP1" "$BOTH"
 check "the router learns $VIP2 from both nodes: two next hops" until_ok 10 nexthops_are "$VIP2" "$BOTH"
+for n in n1 n2; do
+	check "$n: $VIP6/128 is on lo, without DAD" until_ok 5 on_lo6 "$n" "$VIP6"
+done
+check "the router learns $VIP6 over the IPv6 sessions from both nodes: two next hops" \
+	until_ok 10 nexthops6_are "$VIP6" "fd77::11 fd77::12"
 # VIP3 has no backend up: siobpf announces it nowhere, but node 1's lo holds
 # an operator's address equal to it, which siobpf leaves and BIRD exports.
 check "$VIP3 (no backend up) reaches the router only from node 1, whose operator put it on lo" \
@@ -339,26 +366,26 @@ for i in 1 3; do on n1 backend set "$VIP2:80" "10.77.1.$i" --state up >/dev/null
 
 # ============================================================== status and metrics
 on n1 status --json >"$TOP/status.json"
-msg=$(python3 - "$TOP/status.json" "$VIP1" "$VIP2" "$VIP3" <<'PY'
+msg=$(python3 - "$TOP/status.json" "$VIP1" "$VIP2" "$VIP3" "$VIP6" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 a, problems = s["announce"], []
 held = sorted((x["address"], x["interface"]) for x in a["addresses"])
 if a["withdrawn"] is not False:
     problems.append("withdrawn is %r, not false" % a["withdrawn"])
-if held != [(sys.argv[2], "lo"), (sys.argv[3], "lo")]:
+if held != [(sys.argv[2], "lo"), (sys.argv[3], "lo"), (sys.argv[5], "lo")]:
     problems.append("addresses held %r" % held)
-by = {v["vip"].split(":")[0]: v["address_announced"] for v in s["vips"]}
-if by != {sys.argv[2]: True, sys.argv[3]: True, sys.argv[4]: False}:
+by = {v["vip"].rsplit(":", 1)[0].strip("[]"): v["address_announced"] for v in s["vips"]}
+if by != {sys.argv[2]: True, sys.argv[3]: True, sys.argv[4]: False, sys.argv[5]: True}:
     problems.append("address_announced %r" % by)
 print("; ".join(problems))
 PY
 )
-expect_eq "status --json: $VIP1 and $VIP2 held on lo, not withdrawn; $VIP3 (the operator's) not siobpf's" "" "$msg"
-expect_eq "status says what is announced" "announce: $VIP1 on lo, $VIP2 on lo" "$(on n1 status | grep '^announce:')"
+expect_eq "status --json: $VIP1, $VIP2 and $VIP6 held on lo, not withdrawn; $VIP3 (the operator's) not siobpf's" "" "$msg"
+expect_eq "status says what is announced" "announce: $VIP1 on lo, $VIP2 on lo, $VIP6 on lo" "$(on n1 status | grep '^announce:')"
 ns n1 curl -s --max-time 3 "http://$METRICS/metrics" >"$TOP/metrics"
 expect_eq "metrics: siobpf_announced is 1 for the VIPs with a backend up, 0 for $VIP3" \
-	"siobpf_announced{vip=\"$VIP1:80/tcp\"} 1,siobpf_announced{vip=\"$VIP2:80/tcp\"} 1,siobpf_announced{vip=\"$VIP3:80/tcp\"} 0" \
+	"siobpf_announced{vip=\"$VIP1:80/tcp\"} 1,siobpf_announced{vip=\"$VIP2:80/tcp\"} 1,siobpf_announced{vip=\"$VIP3:80/tcp\"} 0,siobpf_announced{vip=\"[$VIP6]:80/tcp\"} 1" \
 	"$(grep '^siobpf_announced{' "$TOP/metrics" | paste -sd,)"
 expect_eq "metrics: ready 1, withdrawn 0, errors 0" \
 	"siobpf_announce_ready 1,siobpf_announce_withdrawn 0,siobpf_announce_errors_total 0" \
@@ -386,8 +413,10 @@ check "a new daemon announces node 1's VIPs again: two next hops" until_ok $((HO
 clients_run 1 "$((2 * CLIENTS))" 2 "$TOP/before"
 expect_eq "before the drain: all $((2 * CLIENTS)) clients keep their backends" 0 "$(moved "$TOP/all" "$TOP/before")"
 out=$(on n1 announce withdraw)
-expect_eq "announce withdraw removes and names node 1's two VIP addresses" \
-	"withdrawn: $VIP1 from lo,withdrawn: $VIP2 from lo" "$(grep '^withdrawn:' <<<"$out" | sort | paste -sd,)"
+expect_eq "announce withdraw removes and names node 1's three VIP addresses" \
+	"withdrawn: $VIP1 from lo,withdrawn: $VIP2 from lo,withdrawn: $VIP6 from lo" "$(grep '^withdrawn:' <<<"$out" | sort | paste -sd,)"
+check "announce withdraw: the router drops node 1's IPv6 next hop too" \
+	until_ok $((HOLD + 1)) nexthops6_are "$VIP6" fd77::12
 check "announce withdraw: $VIP1 and $VIP2 are off node 1's lo" off_lo n1 "$VIP1" "$VIP2"
 check "announce withdraw: the operator's $VIP3 stays" on_lo n1 "$VIP3"
 check "announce withdraw: the router drops node 1's next hop within the hold time" \
