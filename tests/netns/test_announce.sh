@@ -17,6 +17,9 @@
 #     its next hop within the BGP hold time, and every client keeps its backend
 #     through node 2 (0 moved); `announce resume` brings node 1 back;
 #  6. an operator's address equal to a VIP's is never removed;
+#  6b. a node whose program is detached is not ready and withdraws; a
+#     withdrawal works with no daemon running, and a daemon started on a
+#     withdrawn node keeps it withdrawn;
 #  7. status and the metrics show what is announced;
 #  8. --announce with a missing interface is refused, naming it.
 #
@@ -445,5 +448,29 @@ out=$(on n2 run --withdraw-on-exit 2>&1)
 rc=$?
 expect_eq "run --withdraw-on-exit without --announce is a usage error" 2 "$rc"
 check "... that says --announce is needed" grep -q 'needs --announce' <<<"$out"
+
+# ============================================================== readiness: the program detached
+ns n2 ip link set dev eth0 xdpdrv off
+check "node 2 with its program detached is not ready: it withdraws $VIP1 and $VIP2" \
+	until_ok 3 off_lo n2 "$VIP1" "$VIP2"
+check "the router is down to node 1 for $VIP1" until_ok $((HOLD + 1)) nexthops_are "$VIP1" 10.77.0.11
+clients_run 1 "$((2 * CLIENTS))" 1 "$TOP/n1only"
+expect_eq "through node 1 alone, 0 of $((2 * CLIENTS)) clients moved" 0 "$(moved "$TOP/all" "$TOP/n1only")"
+on n2 load eth0 >/dev/null
+check "attached again: node 2 announces again, the router has both next hops" \
+	until_ok $((HOLD + 3)) nexthops_are "$VIP1" "$BOTH"
+
+# ============================================================== withdraw without a daemon
+stop_daemon n2
+check "node 2's daemon stopped (SIGTERM): $VIP1 stays on its lo" on_lo n2 "$VIP1"
+out=$(on n2 announce withdraw)
+expect_eq "announce withdraw with no daemon running removes node 2's addresses itself" \
+	"withdrawn: $VIP1 from lo,withdrawn: $VIP2 from lo,withdrawn: $VIP6 from lo" "$(grep '^withdrawn:' <<<"$out" | sort | paste -sd,)"
+check "the router is down to node 1 for $VIP1" until_ok $((HOLD + 1)) nexthops_are "$VIP1" 10.77.0.11
+start_daemon n2
+sleep 1.5
+check "a daemon started on a withdrawn node keeps its addresses off" off_lo n2 "$VIP1" "$VIP2"
+on n2 announce resume >/dev/null
+check "announce resume: node 2 announces again" until_ok 3 on_lo n2 "$VIP1" "$VIP2"
 
 finish
