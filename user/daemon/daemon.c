@@ -118,7 +118,10 @@ static void loop(struct run *r)
 		}
 		if (r->d.loaded && now >= r->refresh_due) {
 			refresh(r, now);
-			announce_reconcile(r);
+			/* Not when the maps were just found replaced (a reload that migrated
+			 * them): they reopen at once, and an upgrade must not flap the routes. */
+			if (r->d.loaded)
+				announce_reconcile(r);
 			r->refresh_due = r->refresh_due ? sched_next(r->refresh_due, r->refresh_ns, now, NULL)
 							 : now + r->refresh_ns;
 		}
