@@ -12,7 +12,8 @@
 #  3. a VIP whose backends are all down on node 1 is withdrawn by node 1 (its
 #     address off lo, the router down to one next hop) and comes back when one
 #     is up again, while the other VIP stays announced;
-#  4. SIGTERM keeps the addresses; --withdraw-on-exit removes them;
+#  4. SIGTERM, and a reload that pins new maps, keep the addresses;
+#     --withdraw-on-exit removes them;
 #  5. `siobpf announce withdraw` removes node 1's addresses, the router drops
 #     its next hop within the BGP hold time, and every client keeps its backend
 #     through node 2 (0 moved); `announce resume` brings node 1 back;
@@ -396,6 +397,22 @@ expect_eq "metrics: ready 1, withdrawn 0, errors 0" \
 check "metrics: the exposition passes promtool check metrics" promtool check metrics <"$TOP/metrics"
 check "an operator's $VIP3 on node 1's lo is left there" on_lo n1 "$VIP3"
 check "... and logged as not siobpf's" grep -q "$VIP3/32 on lo is not siobpf" "$LOG"
+
+# ============================================================== a reload that replaces the maps
+# Resizing the sticky table pins new maps, which the daemon reopens: the
+# addresses must stay through it (an upgrade does not flap the routes).
+( for _ in $(seq 100); do on_lo n1 "$VIP1" && echo held || echo gone; sleep 0.02; done ) >"$TOP/during" &
+sampler=$!
+withdrawals=$(grep -c "withdrawn from lo" "$LOG")
+on n1 reload eth0 --clients 4096 >/dev/null 2>&1
+reload_rc=$?
+wait "$sampler"
+sleep 0.5
+expect_eq "reload --clients on node 1 (new maps) succeeds" 0 "$reload_rc"
+check "... and the daemon reopened the replaced maps" grep -q "were replaced" "$LOG"
+expect_eq "$VIP1 stayed on node 1's lo through the reload (100 samples)" "100 held" \
+	"$(sort "$TOP/during" | uniq -c | awk '{print $1, $2}' | paste -sd,)"
+expect_eq "... and the daemon withdrew nothing meanwhile" "$withdrawals" "$(grep -c "withdrawn from lo" "$LOG")"
 
 # ============================================================== SIGTERM and --withdraw-on-exit
 stop_daemon n1
