@@ -22,7 +22,8 @@
 #     withdrawal works with no daemon running, and a daemon started on a
 #     withdrawn node keeps it withdrawn;
 #  7. status and the metrics show what is announced;
-#  8. --announce with a missing interface is refused, naming it.
+#  8. --announce with a missing interface is refused, naming it; one lost
+#     under the daemon is logged once and counted, and the daemon carries on.
 #
 #   clients "$P-c" ── router "$P-r" ──┐ bridge in "$P-sw": 10.77.0.0/16
 #   10.88.1.N          10.88.0.1       ├── node 1 "$P-n1" 10.77.0.11 ┐ siobpf (DSR)
@@ -489,5 +490,23 @@ sleep 1.5
 check "a daemon started on a withdrawn node keeps its addresses off" off_lo n2 "$VIP1" "$VIP2"
 on n2 announce resume >/dev/null
 check "announce resume: node 2 announces again" until_ok 3 on_lo n2 "$VIP1" "$VIP2"
+
+# ============================================================== the interface lost under the daemon
+stop_daemon n2
+ns n2 ip link add an0 type veth peer name an1
+ns n2 ip link set an0 up
+SIOBPF_PIN_DIR=$PIN2 nsenter --net="/run/netns/$P-n2" "$BIN" run --announce an0 --metrics "$METRICS" \
+	>>"$TOP/run-n2.log" 2>&1 &
+DAEMON[n2]=$!
+check "run --announce an0 puts $VIP1 on an0" \
+	until_ok 5 bash -c "ip -n $P-n2 -4 addr show dev an0 | grep -w 'inet $VIP1/32' >/dev/null"
+ns n2 ip link del an0
+check "an0 deleted: the daemon logs that it cannot read the missing interface's addresses" \
+	until_ok 3 grep -q "addresses of the missing interface an0" "$TOP/run-n2.log"
+sleep 0.5
+errors=$(ns n2 curl -s --max-time 3 "http://$METRICS/metrics" | awk '$1 == "siobpf_announce_errors_total" {print $2}')
+check "... counts it (siobpf_announce_errors_total $errors)" test "${errors:-0}" -ge 1
+check "... logs it once, not every tick" test "$(grep -c "missing interface an0" "$TOP/run-n2.log")" -eq 1
+check "... and keeps running" kill -0 "${DAEMON[n2]}"
 
 finish
