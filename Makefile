@@ -105,6 +105,7 @@ install: all
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' 'contrib/siobpf@.service.in' > '$(DESTDIR)$(SYSTEMD_UNIT_DIR)/siobpf@.service'
 	chmod 0644 '$(DESTDIR)$(SYSTEMD_UNIT_DIR)/siobpf@.service'
 	install -D -m 0644 contrib/siobpf.example.yaml $(DESTDIR)$(PREFIX)/share/doc/siobpf/examples/siobpf.yaml
+	install -D -m 0644 contrib/bird/siobpf-node.conf $(DESTDIR)$(PREFIX)/share/doc/siobpf/examples/bird/siobpf-node.conf
 
 tests: $(UNIT_BIN) $(BPFT_BIN) $(BUILD)/siobpf $(BUILD)/siobpf.8 $(BUILD)/siobpf.bash-completion $(BUILD)/tests/xdp_pass.bpf.o
 

@@ -188,6 +188,8 @@ parse() { echo "SIOBPF_PIN_DIR=/sys/fs/bpf/siobpf-parse-check siobpf apply --dry
 check "the example $example parses (apply stops only at the absent maps)" in_b "$(parse $example)"
 check "a typo in the example is refused (so the check above means something)" \
 	in_b "sed 's/weight: 3/weigth: 3/' $example >/tmp/bad.yaml && ! { $(parse /tmp/bad.yaml); }"
+check "the BIRD node configuration is installed among the examples" \
+	in_b "grep -q 'template bgp siobpf_router4' /usr/share/doc/siobpf/examples/bird/siobpf-node.conf"
 check "the package puts nothing under /usr/local" \
 	in_b '! dpkg -L siobpf | grep ^/usr/local && find /usr/local ! -type d | sort | diff /tmp/usr-local.before -'
 echo "# time: root B: file checks $((SECONDS - t)) s"

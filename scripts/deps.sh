@@ -23,6 +23,9 @@ packages=(
 	# bench DNATs by jhash
 	nftables
 	prometheus # promtool: tests/netns/test_metrics.sh lints the exposition
+	# BIRD 2: tests/netns/test_announce.sh runs a router and two nodes speaking
+	# BGP, the router's ECMP route built from what `siobpf run --announce` keeps
+	bird2
 )
 if [ "${1:-}" = "--bench" ]; then
 	packages+=(

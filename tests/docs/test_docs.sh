@@ -13,7 +13,7 @@ bad() { failed=$((failed + 1)); echo "not ok - $*"; }
 
 # Every command name, from the table itself (help lists one per line).
 mapfile -t names < <("$bin" help | sed -n 's/^  \([a-z]*\( [a-z]*\)\?\) .*/\1/p' | while read -r a b; do
-	case "$b" in add|set|del) echo "$a $b" ;; *) echo "$a" ;; esac
+	case "$b" in add|set|del|withdraw|resume) echo "$a $b" ;; *) echo "$a" ;; esac
 done)
 [ "${#names[@]}" -ge 14 ] && ok "help lists ${#names[@]} commands" || bad "help lists only ${#names[@]} commands"
 

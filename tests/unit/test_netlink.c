@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* user/core/netlink.c against a veth pair in private network namespaces (needs root). */
+/* user/core/netlink.c against a veth pair in private network namespaces (needs root):
+ * routes, neighbours, links and addresses. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -398,6 +399,105 @@ static void test_neigh_resolve_failed_then_retried_once_host_appears(void **stat
 	assert_memory_equal(mac, mac_b, 6);
 }
 
+/* Addresses: lo of ns A, as `siobpf run --announce lo` uses it. */
+
+/* The entry of lo's list for addr, or NULL; *list is freed by the caller. */
+static const struct nl_addr *addr_find(struct nl_addr **list, int family, const char *text)
+{
+	int lo = (int)if_nametoindex("lo");
+	__u32 addr[4];
+	size_t n = 0;
+
+	addr_of(family, text, addr);
+	assert_int_equal(nl_addr_list(lo, list, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal((*list)[i].ifindex, lo);
+		if ((*list)[i].family == family && !memcmp((*list)[i].addr, addr, family == 4 ? 4 : 16))
+			return &(*list)[i];
+	}
+	return NULL;
+}
+
+static void test_addr_add_ipv4_is_a_marked_32_and_del_removes_it(void **state)
+{
+	int lo = (int)if_nametoindex("lo");
+	struct nl_addr *list = NULL, copy;
+	const struct nl_addr *a;
+	__u32 addr[4];
+
+	(void)state;
+	addr_of(4, "203.0.113.7", addr);
+	assert_int_equal(nl_addr_add(lo, 4, addr, 0x73), 0);
+	assert_int_equal(nl_addr_add(lo, 4, addr, 0x73), -EEXIST);
+	a = addr_find(&list, 4, "203.0.113.7");
+	assert_non_null(a);
+	assert_int_equal(a->prefixlen, 32);
+	assert_int_equal(a->proto, 0x73);
+	copy = *a;
+	free(list);
+	/* Universe scope: a routing daemon's direct protocol skips host-scope addresses. */
+	assert_int_equal(run("ip -4 addr show dev lo | grep -q 'inet 203.0.113.7/32 scope global lo'"), 0);
+	assert_int_equal(nl_addr_del(lo, &copy), 0);
+	assert_int_equal(nl_addr_del(lo, &copy), -EADDRNOTAVAIL);
+	list = NULL;
+	assert_null(addr_find(&list, 4, "203.0.113.7"));
+	free(list);
+}
+
+static void test_addr_add_ipv6_is_a_marked_128_usable_at_once(void **state)
+{
+	int lo = (int)if_nametoindex("lo");
+	struct nl_addr *list = NULL, copy;
+	const struct nl_addr *a;
+	__u32 addr[4];
+
+	(void)state;
+	addr_of(6, "2001:db8:7::7", addr);
+	assert_int_equal(nl_addr_add(lo, 6, addr, 0x73), 0);
+	a = addr_find(&list, 6, "2001:db8:7::7");
+	assert_non_null(a);
+	assert_int_equal(a->prefixlen, 128);
+	assert_int_equal(a->proto, 0x73);
+	copy = *a;
+	free(list);
+	/* nodad: on an interface other than lo, DAD would keep it tentative for a second. */
+	assert_int_equal(run("ip -6 addr show dev lo | grep 'inet6 2001:db8:7::7/128 scope global' | grep -q nodad"), 0);
+	assert_int_equal(nl_addr_del(lo, &copy), 0);
+}
+
+static void test_addr_list_gives_an_operators_address_without_mark(void **state)
+{
+	struct nl_addr *list = NULL;
+	const struct nl_addr *a;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(run("ip addr add 203.0.113.8/24 dev lo"), 0);
+	a = addr_find(&list, 4, "203.0.113.8");
+	assert_non_null(a);
+	assert_int_equal(a->prefixlen, 24);
+	assert_int_equal(a->proto, 0);
+	free(list);
+	/* Every interface: a's own address is there too. */
+	assert_int_equal(nl_addr_list(0, &list, &n), 0);
+	assert_true(n >= 3);
+	free(list);
+	assert_int_equal(run("ip addr del 203.0.113.8/24 dev lo"), 0);
+}
+
+static void test_addr_bad_arguments_are_rejected(void **state)
+{
+	__u32 addr[4] = { 0 };
+	struct nl_addr *list;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(nl_addr_add(0, 4, addr, 0x73), -EINVAL);
+	assert_int_equal(nl_addr_add(1, 5, addr, 0x73), -EAFNOSUPPORT);
+	assert_int_equal(nl_addr_del(1, NULL), -EINVAL);
+	assert_int_equal(nl_addr_list(-1, &list, &n), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +514,10 @@ int main(void)
 		cmocka_unit_test(test_neigh_resolve_of_usable_entry_is_immediate),
 		cmocka_unit_test(test_neigh_resolve_of_absent_host_times_out),
 		cmocka_unit_test(test_neigh_resolve_failed_then_retried_once_host_appears),
+		cmocka_unit_test(test_addr_add_ipv4_is_a_marked_32_and_del_removes_it),
+		cmocka_unit_test(test_addr_add_ipv6_is_a_marked_128_usable_at_once),
+		cmocka_unit_test(test_addr_list_gives_an_operators_address_without_mark),
+		cmocka_unit_test(test_addr_bad_arguments_are_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

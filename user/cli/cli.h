@@ -106,6 +106,8 @@ int cmd_check(struct cli_args *args);
 int cmd_apply(struct cli_args *args);
 int cmd_save(struct cli_args *args);
 int cmd_run(struct cli_args *args);
+int cmd_announce_withdraw(struct cli_args *args);
+int cmd_announce_resume(struct cli_args *args);
 int cmd_help(struct cli_args *args);
 int cmd_version(struct cli_args *args);
 

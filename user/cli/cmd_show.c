@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "siobpf/decide.h"
+#include "announce_state.h"
 #include "cli.h"
 #include "egress.h"
 #include "model.h"
@@ -413,12 +414,79 @@ static void warn_stored_problems(const struct show_state *s)
 	}
 }
 
+/* The announce state: the withdrawal recorded for the pin directory and
+ * the VIP addresses siobpf holds in this network namespace. */
+static json_object *announce_json(void)
+{
+	json_object *o = json_object_new_object(), *list = json_object_new_array();
+	char text[ADDR_TEXT_MAX], ifname[IF_NAMESIZE];
+	struct nl_addr *held = NULL;
+	bool withdrawn = false;
+	size_t n = 0;
+	int err;
+
+	err = announce_state_read(globals.pin_dir, &withdrawn);
+	json_object_object_add(o, "withdrawn", err ? NULL : json_object_new_boolean(withdrawn));
+	if (err)
+		json_object_object_add(o, "state_error", jstr(strerror(-err)));
+	err = announce_held(&held, &n);
+	if (err)
+		json_object_object_add(o, "addresses_error", jstr(strerror(-err)));
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_new_object();
+
+		addr_format((__u8)held[i].family, held[i].addr, text, sizeof(text));
+		ifname_of((__u32)held[i].ifindex, ifname);
+		json_object_object_add(a, "address", jstr(text));
+		json_object_object_add(a, "interface", jstr(ifname));
+		json_object_array_add(list, a);
+	}
+	free(held);
+	json_object_object_add(o, "addresses", list);
+	return o;
+}
+
+static bool announce_holds(json_object *announce, const struct siobpf_vip_key *key)
+{
+	json_object *list = json_object_object_get(announce, "addresses");
+	char text[ADDR_TEXT_MAX];
+
+	addr_format(key->family, key->addr, text, sizeof(text));
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		if (!strcmp(json_object_get_string(json_object_object_get(json_object_array_get_idx(list, i),
+									    "address")), text))
+			return true;
+	return false;
+}
+
+static void announce_print(json_object *announce)
+{
+	json_object *w = json_object_object_get(announce, "withdrawn"),
+		    *list = json_object_object_get(announce, "addresses");
+	size_t n = json_object_array_length(list);
+
+	printf("announce: ");
+	if (!w)
+		printf("state unreadable (%s); ", json_object_get_string(json_object_object_get(announce, "state_error")));
+	else if (json_object_get_boolean(w))
+		printf("withdrawn by `siobpf announce withdraw` (resume undoes it); ");
+	if (!n)
+		printf("no VIP address held");
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(list, i);
+
+		printf("%s%s on %s", i ? ", " : "", json_object_get_string(json_object_object_get(a, "address")),
+		       json_object_get_string(json_object_object_get(a, "interface")));
+	}
+	printf("\n");
+}
+
 int cmd_status(struct cli_args *args)
 {
 	struct show_state s = {0};
 	struct table_info table;
 	struct dataplane dp;
-	json_object *ifaces;
+	json_object *ifaces, *announce;
 	int lock_fd, err;
 
 	if (pins_open(&dp, false, &lock_fd))
@@ -434,15 +502,22 @@ int cmd_status(struct cli_args *args)
 	}
 	warn_stored_problems(&s);
 	ifaces = ifaces_json(&dp);
+	announce = announce_json();
 	if (cli_flag(args, "json")) {
 		json_object *root = json_object_new_object(), *vips = json_object_new_array();
 
-		for (size_t v = 0; v < s.nvips; v++)
-			json_object_array_add(vips, vip_json(s.egress + s.first[v], &s.vips[v], s.backends + s.first[v],
-							     s.own + s.first[v], s.clients + s.first[v],
-							     s.deadline + s.first[v], s.first[v + 1] - s.first[v]));
+		for (size_t v = 0; v < s.nvips; v++) {
+			json_object *j = vip_json(s.egress + s.first[v], &s.vips[v], s.backends + s.first[v],
+						  s.own + s.first[v], s.clients + s.first[v],
+						  s.deadline + s.first[v], s.first[v + 1] - s.first[v]);
+
+			json_object_object_add(j, "address_announced",
+					       json_object_new_boolean(announce_holds(announce, &s.vips[v].key)));
+			json_object_array_add(vips, j);
+		}
 		json_object_object_add(root, "vips", vips);
 		json_object_object_add(root, "interfaces", ifaces);
+		json_object_object_add(root, "announce", announce);
 		json_object_object_add(root, "sticky_table", table_info_json(&table));
 		print_json(root);
 	} else {
@@ -457,6 +532,8 @@ int cmd_status(struct cli_args *args)
 		       globals.pin_dir);
 		json_object_put(ifaces);
 		table_info_print(&table);
+		announce_print(announce);
+		json_object_put(announce);
 		if (!s.nvips)
 			printf("no VIPs: add one with `siobpf vip add ADDR:PORT`\n");
 		for (size_t v = 0; v < s.nvips; v++)

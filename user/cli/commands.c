@@ -2,6 +2,7 @@
 /* Every command with its documentation: the single source of `siobpf help`,
  * the README's command reference, the man page and the bash completion. */
 #include "siobpf/table.h"
+#include "announce_state.h"
 #include "cli.h"
 
 #define VIP_OPTIONS                                                                                \
@@ -132,7 +133,9 @@ const struct command commands[] = {
 	 "interface is gone) is flagged EGRESS PROBLEM, with why (egress_ok and "
 	 "egress_problem in --json). The sticky table's line gives its buckets, memory, the "
 	 "clients it is rated for (two slots each) and its held slots by kind (sticky_table in "
-	 "--json).",
+	 "--json). The announce line gives the VIP addresses `siobpf run --announce` holds in this "
+	 "network namespace and whether `siobpf announce withdraw` took them off (announce in "
+	 "--json; address_announced per VIP: its address is held, by it or another VIP).",
 	 {{"json", NULL, "machine-readable output"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_status},
@@ -201,11 +204,34 @@ const struct command commands[] = {
 	 "neighbour table and routes that move a backend to another interface (logged, with a "
 	 "warning when that interface cannot take XDP frames; status flags it), and sees CLI changes within one probe interval. SIGHUP applies --config "
 	 "again; SIGTERM stops the daemon and leaves the program attached and forwarding. The daemon "
-	 "holds no data-path state: a restarted one carries on from the maps.",
+	 "holds no data-path state: a restarted one carries on from the maps. "
+	 "With --announce IFACE (lo, for a routing daemon on the node to export over BGP) it keeps "
+	 "each VIP's address, a /32 or /128 shared by the VIPs that have it, on IFACE while the node is "
+	 "ready (the program attached, the maps open) and one of those VIPs has a backend up, and "
+	 "removes it otherwise, within one tick. It removes only addresses it added (marked with "
+	 "the kernel's address protocol 115): an operator's address equal to a VIP's is left as it "
+	 "is. SIGTERM leaves the addresses in place, so that a restart is invisible to the routers, "
+	 "unless --withdraw-on-exit; `siobpf announce withdraw` drains the node.",
 	 {{"config", "FILE", "apply this configuration file (see apply) at start and on SIGHUP"},
 	  {"metrics", "[ADDR:]PORT", "serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR: 127.0.0.1)"},
+	  {"announce", "IFACE", "keep the addresses of ready VIPs on IFACE (refused when IFACE does not exist)"},
+	  {"withdraw-on-exit", NULL, "with --announce: remove the addresses when the daemon stops"},
 	  {"pin-dir", "DIR", "where the maps are pinned"}},
 	 cmd_run},
+	{"announce withdraw", "", 0, 0, "take this node's VIP addresses off: drain it from the routers",
+	 "Records in " SIOBPF_RUN_DIR " that the VIP addresses are withdrawn, so that `siobpf run "
+	 "--announce` keeps them off (even across a restart), and removes every address siobpf added "
+	 "that is a VIP's of the pin directory's maps (every one it added when the maps are not there) "
+	 "itself, daemon running or not; prints each. The routers drop this node within their BGP hold "
+	 "time and the other nodes take its clients, which keep their backends when every node has the "
+	 "same configuration.",
+	 {{"pin-dir", "DIR", "where the maps are pinned"}},
+	 cmd_announce_withdraw},
+	{"announce resume", "", 0, 0, "announce this node's ready VIPs again",
+	 "Undoes announce withdraw: `siobpf run --announce` puts the addresses of the ready VIPs back "
+	 "within one tick.",
+	 {{"pin-dir", "DIR", "where the maps are pinned"}},
+	 cmd_announce_resume},
 	{"help", "[COMMAND]", 0, 2, "show help",
 	 "--markdown and --man print the command reference for the README and the man page; "
 	 "--bash-completion prints the completion script that make install puts in bash's "

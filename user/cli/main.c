@@ -49,7 +49,7 @@ static const struct command *find_command(int argc, char **argv, int *words)
 
 static bool is_command_group(const char *word)
 {
-	return !strcmp(word, "vip") || !strcmp(word, "backend");
+	return !strcmp(word, "vip") || !strcmp(word, "backend") || !strcmp(word, "announce");
 }
 
 static int option_index(const struct command *cmd, const char *name, size_t len)
@@ -142,7 +142,8 @@ int main(int argc, char **argv)
 	cmd = find_command(argc - i, argv + i, &words);
 	if (!cmd) {
 		if (is_command_group(argv[i]))
-			return usage_error(NULL, "'%s' needs a subcommand: add, set or del", argv[i]);
+			return usage_error(NULL, "'%s' needs a subcommand: %s", argv[i],
+					   strcmp(argv[i], "announce") ? "add, set or del" : "withdraw or resume");
 		return usage_error(NULL, "unknown command '%s'", argv[i]);
 	}
 	err = parse_args(cmd, argc - i - words, argv + i + words, &args);

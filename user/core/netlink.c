@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Routes, neighbours and link addresses from rtnetlink; see netlink.h. */
+/* Routes, neighbours, link and interface addresses from rtnetlink; see netlink.h. */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
 #include <linux/genetlink.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
@@ -437,6 +439,150 @@ int nl_neigh_resolve(int family, const __u32 addr[4], int ifindex, int timeout_m
 out:
 	nl_close(&nl);
 	return err;
+}
+
+/* Addresses */
+
+struct addr_dump {
+	int ifindex; /* 0: every interface */
+	struct nl_addr *list;
+	size_t count, cap;
+	int err;     /* -ENOMEM once the list could not grow */
+};
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFA_MAX + 1] = { NULL };
+	struct nl_attrs a = { tb, IFA_MAX };
+	struct addr_dump *d = data;
+	const struct ifaddrmsg *ifa;
+	const struct nlattr *at;
+	struct nl_addr *e;
+	size_t alen;
+	int af;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return MNL_CB_OK;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (d->ifindex && (int)ifa->ifa_index != d->ifindex)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), attr_cb, &a);
+	/* IFA_LOCAL is an IPv4 address itself; IFA_ADDRESS a peer's on a point-to-point link. */
+	at = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	af = ifa->ifa_family == AF_INET ? SIOBPF_FAMILY_IPV4 : SIOBPF_FAMILY_IPV6;
+	if ((ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) || !at ||
+	    family_af(af, &(int){ 0 }, &alen) || mnl_attr_get_payload_len(at) != alen)
+		return MNL_CB_OK;
+	if (d->count == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct nl_addr *grown = realloc(d->list, cap * sizeof(*grown));
+
+		if (!grown) {
+			d->err = -ENOMEM;
+			return MNL_CB_OK; /* the dump is read to its end all the same */
+		}
+		d->list = grown;
+		d->cap = cap;
+	}
+	e = &d->list[d->count++];
+	memset(e, 0, sizeof(*e));
+	e->family = af;
+	memcpy(e->addr, mnl_attr_get_payload(at), alen);
+	e->prefixlen = ifa->ifa_prefixlen;
+	e->ifindex = (int)ifa->ifa_index;
+	if (tb[IFA_PROTO] && mnl_attr_get_payload_len(tb[IFA_PROTO]) >= 1)
+		e->proto = mnl_attr_get_u8(tb[IFA_PROTO]);
+	return MNL_CB_OK;
+}
+
+int nl_addr_list(int ifindex, struct nl_addr **out, size_t *count)
+{
+	char buf[NL_REQ_SIZE] NL_ALIGNED;
+	struct addr_dump d = { .ifindex = ifindex };
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct nl nl;
+	int err;
+
+	if (!out || !count || ifindex < 0)
+		return -EINVAL;
+	*out = NULL;
+	*count = 0;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+
+	err = nl_open(&nl);
+	if (err)
+		return err;
+	err = nl_talk(&nl, nlh, addr_cb, &d);
+	nl_close(&nl);
+	if (!err)
+		err = d.err;
+	if (err) {
+		free(d.list);
+		return err;
+	}
+	*out = d.list;
+	*count = d.count;
+	return 0;
+}
+
+/* One RTM_NEWADDR or RTM_DELADDR of a whole-length prefix. */
+static int addr_change(__u16 type, int ifindex, int family, const __u32 addr[4], __u8 prefixlen,
+		       __u8 proto)
+{
+	char buf[NL_REQ_SIZE] NL_ALIGNED;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct nl nl;
+	size_t alen;
+	int af, err;
+
+	if (!addr || ifindex <= 0)
+		return -EINVAL;
+	err = family_af(family, &af, &alen);
+	if (err)
+		return err;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	if (type == RTM_NEWADDR)
+		nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (__u8)af;
+	ifa->ifa_prefixlen = prefixlen;
+	ifa->ifa_index = (__u32)ifindex;
+	/* Universe scope: routing daemons (BIRD's direct protocol) skip host-scope addresses. */
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	/* No duplicate address detection: the address is to be usable at once. */
+	if (af == AF_INET6)
+		ifa->ifa_flags = IFA_F_NODAD;
+	if (af == AF_INET)
+		mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+	if (proto)
+		mnl_attr_put_u8(nlh, IFA_PROTO, proto);
+
+	err = nl_open(&nl);
+	if (err)
+		return err;
+	err = nl_talk(&nl, nlh, NULL, NULL);
+	nl_close(&nl);
+	return err;
+}
+
+int nl_addr_add(int ifindex, int family, const __u32 addr[4], __u8 proto)
+{
+	return addr_change(RTM_NEWADDR, ifindex, family, addr, family == SIOBPF_FAMILY_IPV4 ? 32 : 128, proto);
+}
+
+int nl_addr_del(int ifindex, const struct nl_addr *a)
+{
+	if (!a)
+		return -EINVAL;
+	return addr_change(RTM_DELADDR, ifindex, a->family, a->addr, a->prefixlen, 0);
 }
 
 /* Links */

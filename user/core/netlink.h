@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* Routes, neighbours and link addresses from rtnetlink (libmnl), in the
+/* Routes, neighbours, link and interface addresses from rtnetlink (libmnl), in the
  * calling thread's network namespace. Addresses are 16-byte arrays in network
  * order with IPv4 in the first 4 bytes; family is 4 or 6 (SIOBPF_FAMILY_*).
  * Functions return 0 or -errno and print nothing. */
@@ -49,6 +49,27 @@ int nl_link_mtu(int ifindex);
 #define NL_XDP_ACT_NDO_XMIT 0x4     /* takes redirected frames (ndo_xdp_xmit) */
 #define NL_XDP_ACT_NDO_XMIT_SG 0x40 /* ... with several buffers */
 int nl_xdp_features(int ifindex, __u64 *features);
+
+/* Interface addresses (RTM_GETADDR, RTM_NEWADDR, RTM_DELADDR). proto is the
+ * kernel's IFA_PROTO mark (Linux 6.1 and later), 0 when unset: it stays on the
+ * address, so an address siobpf added is known as its own after a restart. */
+struct nl_addr {
+	int family;      /* SIOBPF_FAMILY_IPV4 / _IPV6 */
+	__u32 addr[4];
+	__u8 prefixlen;
+	__u8 proto;
+	int ifindex;
+};
+
+/* Every IPv4 and IPv6 address of ifindex (0: of every interface), in a
+ * list the caller frees; *count is set. */
+int nl_addr_list(int ifindex, struct nl_addr **out, size_t *count);
+/* Adds addr as a /32 or /128 of universe scope, with proto as its mark; an
+ * IPv6 one without duplicate address detection (usable at once). -EEXIST
+ * when the interface has it already. */
+int nl_addr_add(int ifindex, int family, const __u32 addr[4], __u8 proto);
+/* Removes an address as nl_addr_list gave it. -EADDRNOTAVAIL when it is gone. */
+int nl_addr_del(int ifindex, const struct nl_addr *a);
 
 /* For tests and fuzzers: one received buffer (8-byte aligned) as the reply
  * to a route, neighbour or link request with that seq and portid, through

@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "announce.h"
 #include "cli.h"
 #include "metrics.h"
 #include "refresh.h"
@@ -51,6 +52,7 @@ static int run_alloc(struct run *r)
 static void run_free(struct run *r)
 {
 	metrics_stop(r->ms); /* first: its thread reads the rest */
+	announce_free(r->an);
 	if (r->pe) {
 		maps_close(r);
 		probe_engine_free(r->pe);
@@ -111,9 +113,15 @@ static void loop(struct run *r)
 			}
 			if (r->stop)
 				break;
+			if (!r->d.loaded)
+				announce_reconcile(r); /* not ready: nothing is announced */
 		}
 		if (r->d.loaded && now >= r->refresh_due) {
 			refresh(r, now);
+			/* Not when the maps were just found replaced (a reload that migrated
+			 * them): they reopen at once, and an upgrade must not flap the routes. */
+			if (r->d.loaded)
+				announce_reconcile(r);
 			r->refresh_due = r->refresh_due ? sched_next(r->refresh_due, r->refresh_ns, now, NULL)
 							 : now + r->refresh_ns;
 		}
@@ -138,13 +146,18 @@ static void loop(struct run *r)
 
 int cmd_run(struct cli_args *args)
 {
-	const char *metrics = cli_opt(args, "metrics");
+	const char *metrics = cli_opt(args, "metrics"), *announce = cli_opt(args, "announce");
+	bool withdraw_on_exit = cli_flag(args, "withdraw-on-exit");
 	struct run *r = calloc(1, sizeof(*r));
 	char why[256];
 	int err, rc = EXIT_FAIL;
 
 	if (!r)
 		return EXIT_FAIL;
+	if (withdraw_on_exit && !announce) {
+		free(r);
+		return usage_error(args->cmd, "--withdraw-on-exit needs --announce IFACE");
+	}
 	r->config = cli_opt(args, "config");
 	if (run_alloc(r)) {
 		pr_err("out of memory");
@@ -153,6 +166,14 @@ int cmd_run(struct cli_args *args)
 	if (geteuid() != 0) {
 		pr_err("siobpf run needs root (BPF maps, netlink): run it with sudo or from systemd");
 		goto out;
+	}
+	if (announce) {
+		err = announce_new(&r->an, announce, withdraw_on_exit, why, sizeof(why));
+		if (err) {
+			pr_err("%s", why);
+			goto out;
+		}
+		r->d.announce.on = true;
 	}
 	if (r->config && access(r->config, R_OK)) {
 		pr_err("cannot read --config %s: %s", r->config, strerror(errno));
@@ -185,9 +206,11 @@ int cmd_run(struct cli_args *args)
 			metrics);
 	}
 	r->config_pending = r->config != NULL;
-	pr_info("running (pid %d): probes, neighbours%s%s; SIGHUP re-reads, SIGTERM stops", (int)getpid(),
-		r->config ? ", configuration " : "", r->config ? r->config : "");
+	pr_info("running (pid %d): probes, neighbours%s%s%s%s; SIGHUP re-reads, SIGTERM stops", (int)getpid(),
+		r->config ? ", configuration " : "", r->config ? r->config : "",
+		announce ? ", VIP addresses on " : "", announce ? announce : "");
 	loop(r);
+	announce_exit(r);
 	rc = r->failed ? EXIT_FAIL : EXIT_OK;
 out_curl:
 	run_free(r);

@@ -39,6 +39,15 @@ struct target {
 	__u64 mac_changes;
 };
 
+/* What --announce keeps on its interface, for the metrics. */
+struct announce_view {
+	bool on;                          /* --announce was given */
+	bool ready;                       /* the node may take traffic (announce.c) */
+	bool withdrawn;                   /* by `siobpf announce withdraw` */
+	bool vip[SIOBPF_MAX_VIPS];        /* by VIP id: its address is announced */
+	__u64 errors;                     /* netlink and state file failures */
+};
+
 struct daemon {
 	pthread_mutex_t lock; /* everything below, against the metrics thread */
 	struct dataplane dp;
@@ -58,6 +67,7 @@ struct daemon {
 	__u64 deadlines_missed;
 	__u64 config_ok;
 	__u64 config_failed;
+	struct announce_view announce;
 };
 
 #endif /* SIOBPF_DAEMON_H */

@@ -331,6 +331,33 @@ static void render_daemon(FILE *f, struct daemon *d)
 		(unsigned long long)d->config_failed);
 }
 
+/* siobpf run --announce: which VIPs' addresses are on its interface. */
+static void render_announce(FILE *f, struct daemon *d)
+{
+	const struct announce_view *a = &d->announce;
+
+	if (!a->on)
+		return;
+	help_type(f, "siobpf_announce_ready", "gauge",
+		  "1 when the node may announce VIPs (the program attached, the maps open).");
+	fprintf(f, "siobpf_announce_ready %d\n", a->ready);
+	help_type(f, "siobpf_announce_withdrawn", "gauge", "1 after `siobpf announce withdraw`, until resume.");
+	fprintf(f, "siobpf_announce_withdrawn %d\n", a->withdrawn);
+	help_type(f, "siobpf_announced", "gauge",
+		  "1 when the VIP's address is on the --announce interface for it: the node is ready, "
+		  "not withdrawn, and the VIP has a backend up.");
+	for (__u32 v = 0; v < SIOBPF_MAX_VIPS; v++) {
+		if (!d->vip_present[v])
+			continue;
+		fputs("siobpf_announced", f);
+		vip_labels(f, d->vip_text[v]);
+		fprintf(f, "} %d\n", a->vip[v]);
+	}
+	help_type(f, "siobpf_announce_errors_total", "counter",
+		  "Failures to read or change the --announce interface's addresses or the announce state.");
+	fprintf(f, "siobpf_announce_errors_total %llu\n", (unsigned long long)a->errors);
+}
+
 /* The server's own counters; atomics, read without d->lock. */
 static void render_server(FILE *f, struct metrics_server *ms)
 {
@@ -415,6 +442,7 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 	}
 	fprintf(f, "# siobpf %s\n", SIOBPF_VERSION);
 	render_daemon(f, d);
+	render_announce(f, d);
 	if (ms)
 		render_server(f, ms);
 	for (int which = 0; which < 3; which++)

@@ -27,6 +27,7 @@ struct run {
 	struct daemon d;
 	struct probe_engine *pe;
 	struct metrics_server *ms;
+	struct announce *an;    /* --announce IFACE, or NULL */
 	const char *config;     /* --config FILE, or NULL */
 	bool config_pending;    /* to apply as soon as the maps are open */
 	int sfd;                /* signalfd: TERM, INT, HUP */
