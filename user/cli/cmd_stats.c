@@ -12,6 +12,7 @@
 
 #include <bpf/bpf.h>
 
+#include "at.h"
 #include "cli.h"
 #include "output.h"
 #include "pins.h"
@@ -24,6 +25,8 @@ struct sample {
 	struct siobpf_traffic *vip;     /* by index in s.vips */
 	struct siobpf_traffic *backend; /* by index in s.backends */
 	struct siobpf_admit_stats *admit; /* by index in s.vips; [nvips]: their sum */
+	__u64 *ring_changed;              /* by index in s.vips: CLOCK_MONOTONIC_COARSE ns, 0: never */
+	double mono_to_unix;              /* seconds to add to a CLOCK_MONOTONIC(_COARSE) time */
 	struct table_info table;          /* the sticky table's size and held slots */
 	__u64 reasons[SIOBPF_R_MAX];
 	struct egress_errors egress[EGRESS_LIST_MAX]; /* every egress interface, by ifindex */
@@ -47,12 +50,33 @@ static double monotonic_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double timespec_seconds(const struct timespec *ts)
+{
+	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, the two read together: it turns a ring
+ * swap's time into wall-clock time, comparable across nodes. The swap's
+ * time is CLOCK_MONOTONIC_COARSE, the fine clock as of its last tick, so
+ * the result is up to one tick (a few ms) early; the fine clock makes the
+ * offset itself steady from one reading to the next. */
+static double mono_to_unix_offset(void)
+{
+	struct timespec before, mono, after;
+
+	clock_gettime(CLOCK_REALTIME, &before);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &after);
+	return (timespec_seconds(&before) + timespec_seconds(&after)) / 2 - timespec_seconds(&mono);
+}
+
 static void sample_free(struct sample *x)
 {
 	show_free(&x->s);
 	free(x->vip);
 	free(x->backend);
 	free(x->admit);
+	free(x->ring_changed);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -85,8 +109,20 @@ static int sample_take(struct dataplane *dp, struct sample *x)
 	x->vip = calloc(x->s.nvips + 1, sizeof(*x->vip));
 	x->backend = calloc(x->s.nbackends + 1, sizeof(*x->backend));
 	x->admit = calloc(x->s.nvips + 1, sizeof(*x->admit));
-	if (!err && (!x->vip || !x->backend || !x->admit))
+	x->ring_changed = calloc(x->s.nvips + 1, sizeof(*x->ring_changed));
+	if (!err && (!x->vip || !x->backend || !x->admit || !x->ring_changed))
 		err = -ENOMEM;
+	x->mono_to_unix = mono_to_unix_offset();
+	for (size_t v = 0; !err && v < x->s.nvips; v++) {
+		struct siobpf_vip_admit admit;
+
+		/* No record: the VIP's ring never changed since it was made. */
+		err = dataplane_vip_admit_get(dp, x->s.vips[v].vip.id, &admit);
+		if (!err)
+			x->ring_changed[v] = admit.ring_changed;
+		else if (err == -ENOENT)
+			err = 0;
+	}
 	for (size_t v = 0; !err && v < x->s.nvips; v++)
 		err = dataplane_traffic(dp, false, x->s.vips[v].vip.id, &x->vip[v]);
 	for (size_t v = 0; !err && v < x->s.nvips; v++) {
@@ -145,6 +181,12 @@ static json_object *admit_json(const struct siobpf_admit_stats *a)
 	return o;
 }
 
+/* A ring swap's CLOCK_MONOTONIC_COARSE time as Unix seconds; 0 when never. */
+static double ring_changed_unix(const struct sample *x, size_t v)
+{
+	return x->ring_changed[v] ? (double)x->ring_changed[v] / 1e9 + x->mono_to_unix : 0;
+}
+
 static bool same_layout(const struct sample *a, const struct sample *b)
 {
 	if (!b || a->s.nvips != b->s.nvips || a->s.nbackends != b->s.nbackends)
@@ -194,6 +236,8 @@ static void print_json_sample(const struct sample *x, const struct sample *prev)
 		json_object_object_add(o, "vip", json_object_new_string(text));
 		traffic_json(o, &x->vip[v], rates ? &prev->vip[v] : NULL, dt);
 		json_object_object_add(o, "admission", admit_json(&x->admit[v]));
+		json_object_object_add(o, "ring_changed_unix",
+				       x->ring_changed[v] ? json_object_new_double(ring_changed_unix(x, v)) : NULL);
 		for (size_t b = x->s.first[v]; b < x->s.first[v + 1]; b++) {
 			json_object *j = json_object_new_object();
 			const struct siobpf_backend *be = &x->s.backends[b].b;
@@ -250,6 +294,22 @@ static void print_admit_line(const char *what, const struct siobpf_admit_stats *
 	       (unsigned long long)a->evicted);
 }
 
+static void print_ring_changed_line(const struct sample *x, size_t v)
+{
+	double unix_s = ring_changed_unix(x, v);
+	struct timespec ts;
+	char moment[40];
+
+	if (!unix_s) {
+		printf("  ring changed: never\n");
+		return;
+	}
+	ts.tv_sec = (time_t)unix_s;
+	ts.tv_nsec = (long)((unix_s - (double)ts.tv_sec) * 1e9);
+	at_format(&ts, moment, sizeof(moment));
+	printf("  ring changed: %s (@%.3f)\n", moment, unix_s);
+}
+
 static void print_text_sample(const struct sample *x, const struct sample *prev)
 {
 	bool rates = same_layout(x, prev);
@@ -262,6 +322,7 @@ static void print_text_sample(const struct sample *x, const struct sample *prev)
 		snprintf(line, sizeof(line), "vip %s", text);
 		print_text_line(line, &x->vip[v], rates ? &prev->vip[v] : NULL, dt);
 		print_admit_line("  admission", &x->admit[v]);
+		print_ring_changed_line(x, v);
 		for (size_t b = x->s.first[v]; b < x->s.first[v + 1]; b++) {
 			const struct siobpf_backend *be = &x->s.backends[b].b;
 

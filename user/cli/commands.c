@@ -150,6 +150,8 @@ const struct command commands[] = {
 	 "misses, and those the previous ring decided; probation entries evicted by newer "
 	 "clients. The sticky table's size and its held slots, protected and on probation "
 	 "(sticky_table in --json). "
+	 "When each VIP's ring last changed, as wall-clock time (ring_changed_unix in --json: "
+	 "Unix seconds with a fraction, null when never), to compare the nodes' swaps. "
 	 "With --watch, prints rates every SECONDS until interrupted.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"watch", "SECONDS", "repeat, with rates per second"},
