@@ -149,6 +149,8 @@ expect "'siobpf --pin-dir <TAB>' offers directories" "pins" "$(complete_line "$b
 expect "'siobpf --pin-dir=<TAB>' offers directories" "pins" "$(complete_line "$bin --pin-dir=")"
 expect "'apply -f conf.yaml --dry-run -<TAB>' offers what is left" "--file --pin-dir" \
 	"$(complete_line "$bin apply -f conf.yaml --dry-run -")"
+expect "'apply -f conf.yaml --at @1 -<TAB>' offers no --dry-run (apply refuses the two together)" "--file --pin-dir" \
+	"$(complete_line "$bin apply -f conf.yaml --at @1 -")"
 
 # VIPs and backends come from `status --json` of the binary on the line:
 # a stand-in that prints what cmd_status prints (json-c, plain, '/' as '\/').

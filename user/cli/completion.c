@@ -333,6 +333,8 @@ static const char reader[] =
 	"\t\t-?*)\n"
 	"\t\t\topt=${w%%=*}\n"
 	"\t\t\tused+=\"$opt \"\n"
+	/* apply refuses the two together: one given, the other is not offered. */
+	"\t\t\tcase $opt in --dry-run) used+=\"--at \" ;; --at) used+=\"--dry-run \" ;; esac\n"
 	"\t\t\t_siobpf_value \"$cmd\" \"$opt\"\n"
 	"\t\t\tif [[ $w == *=* ]]; then\n"
 	"\t\t\t\t[[ $opt == --pin-dir ]] && pin_dir=${w#*=}\n"
