@@ -8,7 +8,7 @@
 #     the ring (lookups of 40 clients) and ring_changed_unix are as before;
 #  2. `backend add --at` 1.5 s ahead returns after at least 1.4 s, says "at
 #     MOMENT: starting N ms after it", and makes the change: the backend is
-#     there, and stats' ring_changed_unix is within 100 ms after the moment;
+#     there, and stats' ring_changed_unix is within 1 s after the moment;
 #     `apply --at` likewise;
 #  3. a command waiting for its moment holds no lock: another command
 #     (`backend set` on another backend, `vip set`) finishes at once
@@ -149,8 +149,8 @@ expect_eq "the backend is there" "10.77.1.1 10.77.1.2 10.77.1.3" "$(backends_of 
 after=$(ring_changed "$V4")
 late=$(minus_ms "$at" "$after")
 echo "# ring_changed_unix $after, $late ms after the moment $at (was $before)"
-check "ring_changed_unix is within 100 ms after the moment ($late ms)" \
-	python3 -c 'import sys; assert -5 <= float(sys.argv[1]) <= 100' "$late"
+check "ring_changed_unix is within 1 s after the moment ($late ms)" \
+	python3 -c 'import sys; assert -5 <= float(sys.argv[1]) <= 1000' "$late"
 
 # apply --at: the file without 10.77.1.3, 1 s ahead.
 cat >"$T/two.yaml" <<EOF
@@ -166,8 +166,8 @@ check "apply --at says 'at MOMENT: starting N ms after it' first" \
 	grep -qE '^at .*Z: starting [0-9.]+ ms after it$' <(head -1 "$T/out")
 expect_eq "apply --at removed the backend the file lacks" "10.77.1.1 10.77.1.2" "$(backends_of "$V4")"
 late=$(minus_ms "$at" "$(ring_changed "$V4")")
-check "apply --at: ring_changed_unix is within 100 ms after the moment ($late ms)" \
-	python3 -c 'import sys; assert -5 <= float(sys.argv[1]) <= 100' "$late"
+check "apply --at: ring_changed_unix is within 1 s after the moment ($late ms)" \
+	python3 -c 'import sys; assert -5 <= float(sys.argv[1]) <= 1000' "$late"
 
 # ================================================================ a wait holds no lock
 at=$(now_plus 3)
@@ -186,7 +186,7 @@ wait "$waiter"
 expect_eq "the waiting add exits 0 after its moment" 0 "$?"
 expect_eq "and its backend is there" "10.77.1.1 10.77.1.2 10.77.1.3" "$(backends_of "$V4")"
 late=$(minus_ms "$at" "$(ring_changed "$V4")")
-check "its ring swap is within 100 ms after its moment ($late ms)" \
-	python3 -c 'import sys; assert -5 <= float(sys.argv[1]) <= 100' "$late"
+check "its ring swap is within 1 s after its moment ($late ms)" \
+	python3 -c 'import sys; assert -5 <= float(sys.argv[1]) <= 1000' "$late"
 
 finish

@@ -9,8 +9,11 @@
 #  1. a backend added to both nodes with one `backend add --at T` (T 3 s
 #     ahead), started on node 1 and a second later on node 2, fails no
 #     connection (no reset, refusal or timeout: every one is answered by a
-#     backend), and the two nodes' rings swap within 50 ms of each other
-#     (stats' ring_changed_unix; the measured skew is printed);
+#     backend), and the two nodes' rings swap within 500 ms of each other,
+#     half the second between the commands' starts: the moment, not the
+#     start, set them (stats' ring_changed_unix; the measured skew is
+#     printed: on a quiet node tens of ms, the command's own work after the
+#     moment, docs/scale-out.md);
 #  2. the control: the same change made a second apart without --at, under
 #     the same traffic. Its failures are counted and printed (see the comment
 #     there for why they are not asserted), and so are the new clients whose
@@ -153,8 +156,8 @@ c1=$(ring_changed n1) c2=$(ring_changed n2)
 skew=$(python3 -c 'import sys; a, b, t = (float(x.lstrip("@")) for x in sys.argv[1:]); print("%.1f %.1f %.1f" % (abs(a - b) * 1e3, (a - t) * 1e3, (b - t) * 1e3))' "$c1" "$c2" "$at")
 read -r skew_ms late1 late2 <<<"$skew"
 echo "# --at: the rings swapped ${late1} ms (node 1) and ${late2} ms (node 2) after the moment: skew ${skew_ms} ms"
-check "the two nodes' rings swapped within 50 ms of each other (skew $skew_ms ms)" \
-	python3 -c 'import sys; assert float(sys.argv[1]) <= 50' "$skew_ms"
+check "the two nodes' rings swapped within 500 ms of each other, not the second between the commands (skew $skew_ms ms)" \
+	python3 -c 'import sys; assert float(sys.argv[1]) <= 500' "$skew_ms"
 read -r n ok failed split kinds <<<"$(tally "$TOP/at.conns")"
 split_at=$split
 echo "# --at: $n connections, $ok answered, $failed failed ($kinds), $split clients met two backends"
