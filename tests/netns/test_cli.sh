@@ -23,8 +23,10 @@ V6="[$VIP6]:80/tcp"
 U4=$VIP4:5353/udp
 U6="[$VIP6]:5353/udp"
 # The pinned maps (sio_sticky: the one bucket table of layout 4, in which
-# sio_probation is gone; the per-CPU sio_scratch is the program's own, not pinned).
-MAPS="sio_admit_stats sio_backends sio_be_cfg sio_be_stats sio_ifaces sio_prev_rings sio_reasons sio_rings sio_sticky sio_vip_admit sio_vip_cfg sio_vip_index sio_vip_stats sio_vips"
+# sio_probation is gone; the per-CPU sio_scratch is the program's own, not pinned;
+# layout 5 adds the events ring sio_events, the settings sio_node and the
+# counters sio_ev_stats).
+MAPS="sio_admit_stats sio_backends sio_be_cfg sio_be_stats sio_ev_stats sio_events sio_ifaces sio_node sio_prev_rings sio_reasons sio_rings sio_sticky sio_vip_admit sio_vip_cfg sio_vip_index sio_vip_stats sio_vips"
 
 cleanup() {
 	local dir

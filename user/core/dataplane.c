@@ -85,6 +85,9 @@ static const struct {
 	{"sio_egress", offsetof(struct dataplane, egress_fd)},
 	{"sio_egress_err", offsetof(struct dataplane, egress_err_fd)},
 	{"sio_last", offsetof(struct dataplane, last_fd)},
+	{"sio_events", offsetof(struct dataplane, events_fd)},
+	{"sio_node", offsetof(struct dataplane, node_fd)},
+	{"sio_ev_stats", offsetof(struct dataplane, ev_stats_fd)},
 	{"sio_meta", offsetof(struct dataplane, meta_fd)}, /* last: written last by a migration */
 };
 #define MAP_COUNT (sizeof(map_fds) / sizeof(map_fds[0]))

@@ -35,6 +35,9 @@ struct dataplane {
 	int egress_fd;     /* sio_egress: the devmap of egress interfaces */
 	int egress_err_fd; /* sio_egress_err: redirect failures per interface */
 	int last_fd;       /* sio_last */
+	int events_fd;     /* sio_events: the new-entry events' ring buffer */
+	int node_fd;       /* sio_node: node-wide settings (the events switch) */
+	int ev_stats_fd;   /* sio_ev_stats: events written and lost, per CPU */
 	int ncpus;
 	struct sticky_table sticky; /* sio_sticky, mapped */
 };
