@@ -1064,6 +1064,11 @@ int dataplane_admit_stats(struct dataplane *dp, __u32 vip_id, struct siobpf_admi
 			  (__u64 *)(void *)sum);
 }
 
+int dataplane_event_stats(struct dataplane *dp, struct siobpf_event_stats *sum)
+{
+	return percpu_sum(dp->ev_stats_fd, 0, sizeof(*sum) / sizeof(__u64), dp->ncpus, (__u64 *)(void *)sum);
+}
+
 int dataplane_reasons(struct dataplane *dp, __u64 counts[SIOBPF_R_MAX])
 {
 	for (__u32 r = 0; r < SIOBPF_R_MAX; r++) {
