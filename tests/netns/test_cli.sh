@@ -747,6 +747,12 @@ print("; ".join(problems))
 PY
 )
 expect_eq "stats --json: new_sticky per VIP and backend grew by the clients each served; packets, bytes and counters.tx agree" "" "$msg"
+# No reader asked for new-entry events: the switch is off and the 200 new
+# clients wrote none.
+expect_eq "stats --json: the entry events are off, none written or lost after 200 new clients" \
+	"False 0 0" "$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["entry_events"]; print(e["on"], e["written"], e["lost"])' "$T/stats1")"
+check "stats says the entry events are off, none written or lost" \
+	grep -qx "entry events: off, 0 written, 0 lost" <(siobpf stats)
 
 lookups "$V6" "${CL6[@]}" >"$T/lk6"
 check_verdict "before any traffic lookup names a ring backend for each of 50 IPv6 clients of $V6" reason ring 50 "$T/lk6"
