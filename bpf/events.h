@@ -20,6 +20,11 @@ static __always_inline int events_on(void)
 	return node && node->events;
 }
 
+/* The reader is woken (an interrupt's work, then its epoll) only once the
+ * ring holds this much: a wakeup per event would cost more than the event
+ * itself. A reader polls with a timeout and takes the rest then. */
+#define EVENTS_WAKEUP_BYTES (SIOBPF_EVENTS_BYTES / 8)
+
 /* One event, written in place in the ring (reserve and submit: no copy,
  * no wait); a full ring counts it lost. */
 static __always_inline void entry_event(const struct siobpf_sticky_key *key, __u32 backend_id,
@@ -41,7 +46,9 @@ static __always_inline void entry_event(const struct siobpf_sticky_key *key, __u
 	ev->kind = kind;
 	ev->pad = 0;
 	ev->seen_ns = now;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, bpf_ringbuf_query(&sio_events, BPF_RB_AVAIL_DATA) >= EVENTS_WAKEUP_BYTES
+				       ? BPF_RB_FORCE_WAKEUP
+				       : BPF_RB_NO_WAKEUP);
 	if (stats)
 		stats->written += 1;
 }

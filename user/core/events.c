@@ -59,7 +59,7 @@ int events_open(struct events_reader *r, struct dataplane *dp, events_fn fn, voi
 
 int events_poll(struct events_reader *r, int timeout_ms)
 {
-	int n;
+	int n, m;
 
 	if (!r->rb)
 		return -EINVAL;
@@ -68,8 +68,15 @@ int events_poll(struct events_reader *r, int timeout_ms)
 	if (r->stopped)
 		return r->stopped;
 	if (n == -EINTR)
-		return 0;
-	return n;
+		n = 0;
+	if (n < 0)
+		return n;
+	/* The program wakes a reader only once the ring is an eighth full
+	 * (bpf/events.h): what came since without a wakeup is taken now. */
+	m = ring_buffer__consume(r->rb);
+	if (r->stopped)
+		return r->stopped;
+	return m < 0 ? m : n + m;
 }
 
 void events_close(struct events_reader *r)

@@ -29,9 +29,11 @@ struct events_reader {
 /* Reads dp's sio_events (dp loaded or opened from the pins). The switch is
  * left as it is. */
 int events_open(struct events_reader *r, struct dataplane *dp, events_fn fn, void *ctx);
-/* Hands fn every event written so far, waiting up to timeout_ms (0: not
- * at all; -1: until one comes) for the first. Returns how many were
- * handed, fn's nonzero return, or -errno. */
+/* Hands fn every event written so far, after waiting up to timeout_ms (0:
+ * not at all; -1: without end) for the program's wakeup, which comes only
+ * once the ring is an eighth full: a reader polls with a timeout (the
+ * events of a quiet moment reach it then). Returns how many were handed,
+ * fn's nonzero return, or -errno. */
 int events_poll(struct events_reader *r, int timeout_ms);
 void events_close(struct events_reader *r);
 
