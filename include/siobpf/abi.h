@@ -266,7 +266,9 @@ _Static_assert(sizeof(struct siobpf_admit_stats) == 72, "siobpf_admit_stats layo
  *
  * seen_ns is the data path's CLOCK_MONOTONIC_COARSE clock, which differs
  * from one machine to the next: a consumer turns it into wall-clock time
- * (or an age) and never publishes the raw value to other nodes. */
+ * (or an age) and never publishes the raw value to other nodes. Host byte
+ * order, but for the key's address and port (network order, as in the
+ * table's hash). */
 struct siobpf_entry_event {
 	struct siobpf_sticky_key key; /* the full key: the table keeps only a fingerprint */
 	__u32 backend_id;
@@ -281,7 +283,8 @@ _Static_assert(sizeof(struct siobpf_entry_event) == 48, "siobpf_entry_event layo
  * ring's 8-byte record header). */
 #define SIOBPF_EVENTS_BYTES (1u << 20)
 
-/* sio_node's one entry: node-wide settings, written by user space. */
+/* sio_node's one entry: node-wide settings, written by user space (host
+ * byte order; the program only reads it). */
 struct siobpf_node {
 	__u32 events; /* nonzero: write new-entry events (a consumer reads sio_events) */
 	__u32 pad[15]; /* room for more settings; zero */

@@ -6,7 +6,9 @@
  * with the full key, the backend, its generation bits and the packet's
  * time, and none for hits, renewals or packets that make no entry; a full
  * ring counts what it cannot take and forwards every packet as without
- * events; two CPUs inserting at once give one event per slot made. */
+ * events; two CPUs inserting at once give one event per slot made; a
+ * migration of the pinned maps (a resize) copies no event and starts with
+ * the switch off. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +32,7 @@
 #include "siobpf/table.h"
 #include "events.h"
 #include "harness.h"
+#include "migrate.h"
 
 #define VIP_ID 5
 #define SEC 1000000000ull
@@ -356,6 +359,88 @@ static void reader_stops_where_asked(void **state)
 	events_close(&r); /* twice: nothing to free */
 }
 
+/* No interface runs the program: nothing to swap. */
+static int swap_none(int ifindex, __u8 mode, int prog_fd, void *ctx)
+{
+	(void)ifindex;
+	(void)mode;
+	(void)prog_fd;
+	(void)ctx;
+	return 1;
+}
+
+/* A resize (load --clients over maps of this layout) migrates the pins:
+ * the new ring is empty though the old one held events nobody read, the
+ * switch is off, the counters are carried and the clients keep their
+ * backends. */
+static void resize_copies_no_event_and_turns_the_switch_off(void **state)
+{
+	static struct kept k;
+	char dir[] = "/sys/fs/bpf/siobpf-test-events-XXXXXX";
+	struct migrate_report rep;
+	struct events_reader r;
+	struct dataplane moved;
+	int backend[6];
+	bool on = true;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	assert_non_null(mkdtemp(dir));
+	dataplane_close(&test_dp);
+	assert_int_equal(dataplane_load(&test_dp, &(struct dataplane_opts){.clients = TEST_CLIENTS, .pin_dir = dir}),
+			 0);
+	vip_add(&(struct vip_spec){.addr = "10.0.0.50", .port = 80, .id = VIP_ID, .persist_sec = 600, .seed = 3},
+		&vip);
+	backends_add_numbered(&vip, 4);
+	switch_to(true);
+	for (__u32 c = 1; c <= 5; c++)
+		assert_true((backend[c] = send_client(c, SYN, NULL)) > 0);
+	assert_int_equal(counters().written, 5);
+
+	assert_int_equal(migrate_pins(&moved, dir, 2 * TEST_CLIENTS, swap_none, NULL, &rep), 0);
+	for (size_t i = 0; i < dataplane_map_count(); i++)
+		if (!strcmp(dataplane_map_name(i), "sio_events") || !strcmp(dataplane_map_name(i), "sio_node"))
+			assert_int_equal(rep.entries[i], 0);
+	assert_int_not_equal(moved.events_fd, -1);
+	assert_int_equal(events_switch_get(&moved, &on), 0);
+	assert_false(on);
+	assert_int_equal(events_open(&r, &moved, keep, &k), 0);
+	assert_int_equal(events_poll(&r, 0), 0);
+	assert_int_equal(k.n, 0);
+	{
+		struct siobpf_event_stats c;
+
+		assert_int_equal(events_counters(&moved, &c), 0);
+		assert_int_equal(c.written, 5); /* carried */
+		assert_int_equal(c.lost, 0);
+	}
+	for (__u32 c = 1; c <= 5; c++) {
+		struct run_result res;
+		struct pkt p;
+
+		build(&p, c, ACK);
+		assert_int_equal(run_prog(&moved, &p, &res), 0);
+		assert_int_equal(chosen_backend(&res), backend[c]);
+	}
+	/* the switch on again over the new ring: its events reach the reader */
+	assert_int_equal(events_switch_set(&moved, true), 0);
+	{
+		struct run_result res;
+		struct pkt p;
+
+		build(&p, 6, SYN);
+		assert_int_equal(run_prog(&moved, &p, &res), 0);
+		assert_true(chosen_backend(&res) > 0);
+	}
+	assert_int_equal(events_poll(&r, 0), 1);
+	assert_int_equal(k.n, 1);
+	events_close(&r);
+	assert_int_equal(dataplane_unpin(dir), 0);
+	assert_int_equal(rmdir(dir), 0);
+	dataplane_close(&moved);
+	assert_int_equal(harness_reset(state), 0);
+}
+
 /* ---- two CPUs ---- */
 
 #define RACE_CLIENTS 3000 /* per CPU: both together well inside the ring */
@@ -464,6 +549,7 @@ int main(void)
 		cmocka_unit_test(one_event_per_slot_made_and_promotion),
 		cmocka_unit_test(full_ring_counts_and_forwards),
 		cmocka_unit_test(reader_stops_where_asked),
+		cmocka_unit_test(resize_copies_no_event_and_turns_the_switch_off),
 		cmocka_unit_test(two_cpus_one_event_per_slot),
 	};
 
