@@ -202,8 +202,9 @@ static __always_inline struct siobpf_admit_stats *admit_stats(__u32 vip_id)
 }
 
 /* A hit by the client's own packet: a protected slot is renewed when due;
- * a probation slot old enough is promoted in place, else left. The
- * counters are looked up only when one moves: a protected hit moves none. */
+ * a probation slot old enough is promoted in place (an event for the
+ * reader, when it asked), else left. The counters are looked up only when
+ * one moves: a protected hit moves none, and reads no event setting. */
 static __always_inline void sticky_touch(const struct siobpf_vip *vip, const struct siobpf_sticky_key *key,
 					 struct sticky_found *f, const struct siobpf_vip_admit *admit,
 					 __u64 now, __u32 now_u)
@@ -233,11 +234,11 @@ static __always_inline void sticky_touch(const struct siobpf_vip *vip, const str
 		if (events_on())
 			entry_event(key, siobpf_slot_backend(f->seen.hit), siobpf_slot_gen(f->seen.hit),
 				    SIOBPF_SLOT_PROTECTED, now);
-	}
-	else if (promote < 0)
+	} else if (promote < 0) {
 		stats->raced += 1;
-	else
+	} else {
 		stats->deferred += 1;
+	}
 }
 
 /* A free slot's value, read again for the compare-and-exchange: the scan

@@ -150,6 +150,8 @@ const struct command commands[] = {
 	 "misses, and those the previous ring decided; probation entries evicted by newer "
 	 "clients. The sticky table's size and its held slots, protected and on probation "
 	 "(sticky_table in --json). "
+	 "The new-entry events: whether a reader turned them on, and the events written and "
+	 "lost (the ring full) (entry_events in --json). "
 	 "With --watch, prints rates every SECONDS until interrupted.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"watch", "SECONDS", "repeat, with rates per second"},
