@@ -606,6 +606,15 @@ def render_table(w, table):
     if ev is not None:
         w("In the reused run the bucket table displaced a newcomer's probation slot on %s of inserts "
           "(full: %s)." % (pct(ev), pct(table["cases"]["new_client_reused"]["new"].get("full_per_packet"))))
+    ee = table.get("entry_events")
+    if ee:
+        # No target: the figure is reported, as the added cost per new client.
+        w("")
+        w("New-entry events (%s): switch off %.1f ns, on with a reader draining %.1f ns per new "
+          "client: **%s the cost, %+.1f ns per new client** (written %s, lost %s, received %s per "
+          "packet)." % (ee["what"], ee["off"]["net_ns"], ee["on"]["net_ns"], x(ee["ratio_on_to_off"]),
+                        ee["added_ns"], f(ee["on"]["written_per_packet"], 4), f(ee["on"]["lost_per_packet"], 4),
+                        f(ee["on"]["received_per_packet"], 4)))
     w("")
     m, r = table["memory"], table["rated"]
     bt = m["new"].get("bpftool_map_show", {})

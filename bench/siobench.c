@@ -8,6 +8,7 @@
  *   siobench testrun  [--repeat N] [--rounds K]
  *   siobench scale    [--repeat N] [--rounds K]
  *   siobench table    [--repeat N] [--rounds K] [--entries N]
+ *                     (with the new-entry events' cost per new client)
  *   siobench live-lb  --peer-ns NS --peer-dev DEV [--dev DEV] [--repeat N] [--rounds K]
  *   siobench gen      --peer-ns NS --peer-dev DEV --sink-ns NS[,NS...] --src ADDR
  *                     --vip ADDR --dst-mac MAC [--dev DEV] [--seconds S]
@@ -19,6 +20,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -39,6 +41,7 @@
 
 #include "siobpf/hash.h"
 #include "dataplane.h"
+#include "events.h"
 #include "vip_table.h"
 #include "maglev.h"
 #include "bench.h"
@@ -1243,6 +1246,69 @@ static struct run_result new_clients(struct rig *r, int prog, __u32 base, __u32 
 	return res;
 }
 
+/* The new-entry events' reader for the events case: a thread that drains
+ * the ring while the measured run writes it, as a consumer would. */
+struct drainer {
+	struct events_reader rd;
+	volatile int stop;
+	__u64 got;
+};
+
+static int event_count(const struct siobpf_entry_event *ev, void *ctx)
+{
+	(void)ev;
+	*(__u64 *)ctx += 1;
+	return 0;
+}
+
+static void *drain_loop(void *arg)
+{
+	struct drainer *d = arg;
+
+	while (!d->stop)
+		events_poll(&d->rd, 10);
+	while (events_poll(&d->rd, 0) > 0)
+		;
+	return NULL;
+}
+
+/* What one events run saw, per new client. */
+struct events_run {
+	double ns;
+	double written, lost, received; /* per packet */
+};
+
+/* count never-seen clients from base into a freshly loaded table (as
+ * new_client_fresh), the events switch off, or on with a reader draining
+ * the ring on another thread. */
+static struct events_run new_clients_events(struct rig *r, __u32 base, __u32 count, bool on)
+{
+	struct siobpf_event_stats ev;
+	struct drainer d = {0};
+	struct events_run out;
+	struct run_result res;
+	pthread_t th;
+
+	sio_load(r);
+	vip_setup(r, VIP4, 80, IPPROTO_TCP, 0, SIOBPF_STICKY_IP, 600, 0, BACKENDS_PER_VIP);
+	if (on) {
+		check(events_open(&d.rd, &r->dp, event_count, &d.got), "opening the events ring");
+		check(-pthread_create(&th, NULL, drain_loop, &d), "starting the events reader");
+		check(events_switch_set(&r->dp, true), "events switch");
+	}
+	res = new_clients(r, r->dp.prog_fd, base, count);
+	if (on) {
+		d.stop = 1;
+		pthread_join(th, NULL);
+		events_close(&d.rd);
+	}
+	check(events_counters(&r->dp, &ev), "events counters");
+	out = (struct events_run){.ns = res.ns, .written = (double)ev.written / count,
+				  .lost = (double)ev.lost / count, .received = (double)d.got / count};
+	rig_close(r);
+	return out;
+}
+
 enum impl { I_NEW, I_PREV, I_COUNT };
 static const char *const impl_name[I_COUNT] = {"new", "prev"};
 
@@ -1390,6 +1456,7 @@ static int bucket_bound_setup(struct bound_bpf *b, struct rig *r, const struct t
 static int cmd_table(const struct opts *o)
 {
 	static double ns[TB_COUNT][I_COUNT][64], share[TB_COUNT][I_COUNT][4][64];
+	static struct events_run evr[2][64]; /* [0] switch off, [1] on and drained, by round */
 	double fl[64], dfl[64], cnt[64], cold[64], fenced[64], two[64], twocas[64], bucket_hit[64];
 	__u64 present[I_COUNT] = {0};
 	long long mem_new = -1, mem_prev = -1, mem_prob = -1;
@@ -1522,6 +1589,16 @@ static int cmd_table(const struct opts *o)
 	}
 	bound_bpf__destroy(b);
 
+	/* The events' cost: the same new clients into fresh tables, the
+	 * switch off and on (a reader draining), the order alternating by
+	 * round. */
+	for (int round = 0; round < o->rounds; round++)
+		for (int j = 0; j < 2; j++) {
+			int on = (j + round) % 2;
+
+			evr[on][round] = new_clients_events(&r, fresh_base, n1m, on);
+		}
+
 	/* The rated size, on a table of the default size of its own. */
 	{
 		struct siobpf_vip vip;
@@ -1602,6 +1679,37 @@ static int cmd_table(const struct opts *o)
 		json_open("reused_to_fresh");
 		for (int im = 0; im < I_COUNT; im++)
 			json_num(impl_name[im], net[TB_NEW_REUSED][im] / net[TB_NEW_FRESH][im]);
+		json_close();
+		json_open("entry_events");
+		json_str("what", "a never-seen client's first packet into a fresh table (as new_client_fresh), "
+				 "the new-entry events switch off, and on with a reader draining the ring on "
+				 "another thread; same frames, same rounds, the order alternating");
+		{
+			double off[64], on[64], off_net, on_net;
+
+			for (int k = 0; k < o->rounds; k++) {
+				off[k] = evr[0][k].ns;
+				on[k] = evr[1][k].ns;
+			}
+			off_net = minimum(off, o->rounds) - overhead;
+			on_net = minimum(on, o->rounds) - overhead;
+			json_open("off");
+			json_num("ns", minimum(off, o->rounds));
+			json_num("net_ns", off_net);
+			json_num("events_per_packet", evr[0][0].written);
+			json_rounds(off, o->rounds);
+			json_close();
+			json_open("on");
+			json_num("ns", minimum(on, o->rounds));
+			json_num("net_ns", on_net);
+			json_num("written_per_packet", evr[1][0].written);
+			json_num("lost_per_packet", evr[1][0].lost);
+			json_num("received_per_packet", evr[1][0].received);
+			json_rounds(on, o->rounds);
+			json_close();
+			json_num("added_ns", on_net - off_net);
+			json_num("ratio_on_to_off", on_net / off_net);
+		}
 		json_close();
 	}
 	json_open("memory");

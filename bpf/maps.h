@@ -195,6 +195,32 @@ struct {
 	__type(value, struct siobpf_last_redirect);
 } sio_last SEC(".maps");
 
+/* New-entry events (struct siobpf_entry_event) for a consumer in user
+ * space: 1 MiB, 18724 events. Never copied by a migration: events are
+ * news, and the new ring's consumer starts reading it afresh. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SIOBPF_EVENTS_BYTES);
+} sio_events SEC(".maps");
+
+/* Node-wide settings (struct siobpf_node), written by user space: with
+ * the events switch off, a new entry costs one load of this line and the
+ * ring is never touched. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct siobpf_node);
+} sio_node SEC(".maps");
+
+/* Events written and lost, per CPU (struct siobpf_event_stats). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct siobpf_event_stats);
+} sio_ev_stats SEC(".maps");
+
 /* The maps' layout (struct siobpf_meta, SIOBPF_LAYOUT), never read by the
  * program: a newer siobpf finds here what it must migrate. */
 struct {

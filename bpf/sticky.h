@@ -11,6 +11,7 @@
 #include "maps.h"
 #include "backend.h"
 #include "ring.h"
+#include "events.h"
 
 /* The table's bucket mask (buckets - 1), set by user space at load from
  * sio_sticky's size: a constant to the verifier, so a bucket index is
@@ -201,10 +202,12 @@ static __always_inline struct siobpf_admit_stats *admit_stats(__u32 vip_id)
 }
 
 /* A hit by the client's own packet: a protected slot is renewed when due;
- * a probation slot old enough is promoted in place, else left. The
- * counters are looked up only when one moves: a protected hit moves none. */
-static __always_inline void sticky_touch(const struct siobpf_vip *vip, struct sticky_found *f,
-					 const struct siobpf_vip_admit *admit, __u32 now_u)
+ * a probation slot old enough is promoted in place (an event for the
+ * reader, when it asked), else left. The counters are looked up only when
+ * one moves: a protected hit moves none, and reads no event setting. */
+static __always_inline void sticky_touch(const struct siobpf_vip *vip, const struct siobpf_sticky_key *key,
+					 struct sticky_found *f, const struct siobpf_vip_admit *admit,
+					 __u64 now, __u32 now_u)
 {
 	__u32 deadline = (now_u + siobpf_persist_units(vip->persist_sec)) & SIOBPF_TIME_MASK;
 	struct siobpf_admit_stats *stats;
@@ -226,12 +229,16 @@ static __always_inline void sticky_touch(const struct siobpf_vip *vip, struct st
 	stats = admit_stats(vip->id);
 	if (!stats)
 		return;
-	if (promote > 0)
+	if (promote > 0) {
 		stats->admitted += 1;
-	else if (promote < 0)
+		if (events_on())
+			entry_event(key, siobpf_slot_backend(f->seen.hit), siobpf_slot_gen(f->seen.hit),
+				    SIOBPF_SLOT_PROTECTED, now);
+	} else if (promote < 0) {
 		stats->raced += 1;
-	else
+	} else {
 		stats->deferred += 1;
+	}
 }
 
 /* A free slot's value, read again for the compare-and-exchange: the scan
@@ -353,7 +360,7 @@ __noinline __u32 sticky_admission(const struct siobpf_vip *vip, const struct sio
 		ring_slot_touch(vip, slot);
 	}
 	if (persist && sticky_find(vip, key, admit->table_epoch, now_u, early, f)) {
-		sticky_touch(vip, f, admit, now_u);
+		sticky_touch(vip, key, f, admit, now, now_u);
 		return siobpf_slot_backend(f->seen.hit);
 	}
 	stats = admit_stats(vip_id);
@@ -381,6 +388,8 @@ __noinline __u32 sticky_admission(const struct siobpf_vip *vip, const struct sio
 	if (sticky_insert(vip, f, backend, backend_id, stats, now_u)) {
 		stats->created += 1;
 		*created = 1;
+		if (events_on())
+			entry_event(key, backend_id, backend->generation, SIOBPF_SLOT_PROBATION, now);
 	}
 	return backend_id;
 }

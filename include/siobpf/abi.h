@@ -46,8 +46,12 @@
  *      a number of clients; sio_probation is gone (its entries are carried
  *      into the table as probation slots, sio_sticky's as protected ones);
  *      siobpf_vip_admit gains table_epoch, siobpf_admit_stats gains full,
- *      evicted and raced */
-#define SIOBPF_LAYOUT 4
+ *      evicted and raced
+ *   5  sio_events (the ring buffer of new-entry events), sio_node (the
+ *      node-wide settings: the events switch), sio_ev_stats (per-CPU:
+ *      events written and lost); a migration creates them, copies no
+ *      event and starts with the switch off */
+#define SIOBPF_LAYOUT 5
 #define SIOBPF_META_MAGIC 0x53494f42u /* "SIOB" */
 
 /* sio_meta's one entry, written by user space when it creates the maps. */
@@ -252,6 +256,47 @@ struct siobpf_admit_stats {
 	__u64 raced;    /* a slot write lost to another CPU's (the next packet tries again) */
 };
 _Static_assert(sizeof(struct siobpf_admit_stats) == 72, "siobpf_admit_stats layout");
+
+/* The new-entry events (sio_events, a BPF ring buffer): one for every slot
+ * the data path creates (kind SIOBPF_SLOT_PROBATION) and every promotion
+ * it makes (SIOBPF_SLOT_PROTECTED), so that user space learns of new
+ * entries without scanning the table. Written only while sio_node's events
+ * switch is on; an event the ring has no room for is counted as lost and
+ * the packet forwarded all the same.
+ *
+ * seen_ns is the data path's CLOCK_MONOTONIC_COARSE clock, which differs
+ * from one machine to the next: a consumer turns it into wall-clock time
+ * (or an age) and never publishes the raw value to other nodes. Host byte
+ * order, but for the key's address and port (network order, as in the
+ * table's hash). */
+struct siobpf_entry_event {
+	struct siobpf_sticky_key key; /* the full key: the table keeps only a fingerprint */
+	__u32 backend_id;
+	__u32 generation; /* the slot's bits of the backend's generation (SIOBPF_GEN_MASK) */
+	__u32 kind;       /* SIOBPF_SLOT_PROBATION or SIOBPF_SLOT_PROTECTED (siobpf/table.h) */
+	__u32 pad;
+	__u64 seen_ns;    /* CLOCK_MONOTONIC_COARSE ns of the packet that made it */
+};
+_Static_assert(sizeof(struct siobpf_entry_event) == 48, "siobpf_entry_event layout");
+
+/* sio_events' size: 1 MiB holds 18724 events (each 48 bytes behind the
+ * ring's 8-byte record header). */
+#define SIOBPF_EVENTS_BYTES (1u << 20)
+
+/* sio_node's one entry: node-wide settings, written by user space (host
+ * byte order; the program only reads it). */
+struct siobpf_node {
+	__u32 events; /* nonzero: write new-entry events (a consumer reads sio_events) */
+	__u32 pad[15]; /* room for more settings; zero */
+};
+_Static_assert(sizeof(struct siobpf_node) == 64, "siobpf_node layout");
+
+/* Per-CPU event counters (sio_ev_stats, one entry). */
+struct siobpf_event_stats {
+	__u64 written; /* events submitted to sio_events */
+	__u64 lost;    /* events the ring had no room for (its consumer is behind) */
+};
+_Static_assert(sizeof(struct siobpf_event_stats) == 16, "siobpf_event_stats layout");
 
 /* One slot of the VIP index; family 0 marks an empty slot. */
 struct siobpf_vip_slot {

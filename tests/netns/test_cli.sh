@@ -23,8 +23,10 @@ V6="[$VIP6]:80/tcp"
 U4=$VIP4:5353/udp
 U6="[$VIP6]:5353/udp"
 # The pinned maps (sio_sticky: the one bucket table of layout 4, in which
-# sio_probation is gone; the per-CPU sio_scratch is the program's own, not pinned).
-MAPS="sio_admit_stats sio_backends sio_be_cfg sio_be_stats sio_ifaces sio_prev_rings sio_reasons sio_rings sio_sticky sio_vip_admit sio_vip_cfg sio_vip_index sio_vip_stats sio_vips"
+# sio_probation is gone; the per-CPU sio_scratch is the program's own, not pinned;
+# layout 5 adds the events ring sio_events, the settings sio_node and the
+# counters sio_ev_stats).
+MAPS="sio_admit_stats sio_backends sio_be_cfg sio_be_stats sio_ev_stats sio_events sio_ifaces sio_node sio_prev_rings sio_reasons sio_rings sio_sticky sio_vip_admit sio_vip_cfg sio_vip_index sio_vip_stats sio_vips"
 
 cleanup() {
 	local dir
@@ -745,6 +747,12 @@ print("; ".join(problems))
 PY
 )
 expect_eq "stats --json: new_sticky per VIP and backend grew by the clients each served; packets, bytes and counters.tx agree" "" "$msg"
+# No reader asked for new-entry events: the switch is off and the 200 new
+# clients wrote none.
+expect_eq "stats --json: the entry events are off, none written or lost after 200 new clients" \
+	"False 0 0" "$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["entry_events"]; print(e["on"], e["written"], e["lost"])' "$T/stats1")"
+check "stats says the entry events are off, none written or lost" \
+	grep -qx "entry events: off, 0 written, 0 lost" <(siobpf stats)
 
 lookups "$V6" "${CL6[@]}" >"$T/lk6"
 check_verdict "before any traffic lookup names a ring backend for each of 50 IPv6 clients of $V6" reason ring 50 "$T/lk6"

@@ -298,6 +298,10 @@ def values(scrape_path, vip):
         problems.append("probe latency of the up backend not in (0, 1) s")
     if sum(pick("siobpf_packets_total", reason="tx")) <= 0:
         problems.append("no packet counted by reason tx")
+    # No reader asked for new-entry events: none written, none lost.
+    for name in ("siobpf_entry_events_total", "siobpf_entry_events_lost_total"):
+        if pick(name) != [0.0]:
+            problems.append("%s: %s, expected [0.0]" % (name, pick(name)))
     for p in problems:
         print("problem:", p)
     print("problems %d" % len(problems))

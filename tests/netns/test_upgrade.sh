@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# The upgrade from releases 0.1.0 and 0.2.0, and from the last build with
-# the LRU sticky tables, under traffic, each in a fresh topology. The old
-# build (from this repository's history: 0.1.0 is commit 5267a54, 0.2.0
-# commit 739b45f, the LRU tables' last layout commit 3bc9994) runs the
+# The upgrade from releases 0.1.0 and 0.2.0, from the last build with the
+# LRU sticky tables, and from the last build of layout 4 (the bucket table
+# without new-entry events), under traffic, each in a fresh topology. The
+# old build (from this repository's history: 0.1.0 is commit 5267a54, 0.2.0
+# commit 739b45f, the LRU tables' last layout commit 3bc9994, layout 4's
+# last commit df0b211) runs the
 # balancer, with clients, sticky entries, a backend's own probe settings and
 # counters; then this build's `siobpf reload` finds maps of the old layout
 # (0.1.0: layout 1, no sio_meta, a shorter siobpf_backend_config; 0.2.0:
 # layout 2, no fragment table, fewer reason counters, port-0 entries that
 # copy a VIP; layout 3: the two LRU hash tables, sio_sticky of protected
-# entries and sio_probation) and migrates them, into the bucket table of
-# this layout, while clients keep connecting. It proves, for each, that:
+# entries and sio_probation; layout 4: no sio_events, sio_node nor
+# sio_ev_stats) and migrates them, into the bucket table of this layout,
+# while clients keep connecting. It proves, for each, that:
 #
 #  1. the reload migrates to this layout and fails no request of the
 #     clients that connect throughout (a new connection each time);
@@ -26,7 +29,9 @@
 #     sio_probation a probation slot. Besides the 100 clients that connect
 #     throughout (protected: in layout 3 they connected twice, 1.2 s apart,
 #     before the upgrade), 20 quiet clients connect once before it and not
-#     after, so that their entries are looked up as the migration left them.
+#     after, so that their entries are looked up as the migration left them;
+#  5. the event maps are pinned, the events switch is off and no event was
+#     written (no reader asked for them).
 #
 # 0.1.0's BPF code includes glibc headers through linux/icmp.h, which with
 # -target bpf want gnu/stubs-32.h (a 32-bit libc package). Rather than
@@ -38,7 +43,7 @@ export LC_ALL=C # sort and join agree
 require git make clang python3 nsenter curl bpftool
 
 # COMMIT:NAME:LAYOUT of each old build upgraded from.
-RELEASES="5267a54:0.1.0:1 739b45f:0.2.0:2 3bc9994:lru-3bc9994:3"
+RELEASES="5267a54:0.1.0:1 739b45f:0.2.0:2 3bc9994:lru-3bc9994:3 df0b211:table-df0b211:4"
 LAYOUT=$(sed -n 's/^#define SIOBPF_LAYOUT \([0-9]*\)$/\1/p' "$ROOT/include/siobpf/abi.h")
 export CLIENTS4=120 CLIENTS6=1 BACKENDS=4
 TOP=$(mktemp -d /tmp/siobpf-upgrade.XXXXXX)
@@ -154,8 +159,20 @@ quiet=()
 for i in $(seq $((CLIENTS + 1)) $((CLIENTS + QUIET))); do quiet+=("$(client4 "$i")"); done
 names() { in_ns c python3 "$TOP/clients.py" names "${srcs[@]}"; }
 # old_entries: "CLIENT KIND" of every entry of the old build's tables
-# (LRU hashes, whose keys are the VIP id and the client's address).
+# (LRU hashes, whose keys are the VIP id and the client's address; from
+# layout 4 on, the bucket table keeps only fingerprints: the old build's
+# lookup of each client).
 old_entries() {
+	if [ "$OLD_LAYOUT" -ge 4 ]; then
+		local src
+		for src in "${srcs[@]}" "${quiet[@]}"; do old lookup --json "$VIP" "$src"; done | python3 -c '
+import json, sys
+for line in sys.stdin:
+    j = json.loads(line)
+    if "entry" in j:
+        print(j["client"], j["entry"])'
+		return
+	fi
 	python3 - "$SIOBPF_PIN_DIR" <<'PY'
 import json, os, socket, subprocess, sys
 pins = sys.argv[1]
@@ -284,6 +301,10 @@ print(" ".join(str(k if isinstance(k, int) else int.from_bytes(bytes(int(x, 16) 
 	check "$R: the backend table was replaced (a new map pinned)" \
 		[ "$(bpftool -j map show pinned "$SIOBPF_PIN_DIR/sio_backends" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" != "$ids_before" ]
 	check "$R: sio_probation is gone (one table now)" [ ! -e "$SIOBPF_PIN_DIR/sio_probation" ]
+	check "$R: the event maps are pinned (sio_events, sio_node, sio_ev_stats)" \
+		[ -e "$SIOBPF_PIN_DIR/sio_events" -a -e "$SIOBPF_PIN_DIR/sio_node" -a -e "$SIOBPF_PIN_DIR/sio_ev_stats" ]
+	expect_eq "$R: the events switch is off after the migration and no event was written or lost" \
+		"False 0 0" "$(stats_path new 'd["entry_events"]["on"], d["entry_events"]["written"], d["entry_events"]["lost"]' | tr -d '(),')"
 	held=$(stats_path new 'd["admission"]["protected_entries"] + d["admission"]["probation_entries"]')
 	check "$R: the table holds every entry carried over ($held slots; $sticky_before entries before)" \
 		[ "$held" -ge "$sticky_before" ]

@@ -17,6 +17,7 @@
 #include "output.h"
 #include "pins.h"
 #include "cmd_show.h"
+#include "events.h"
 
 #define EGRESS_LIST_MAX (SIOBPF_MAX_EGRESS * 4)
 
@@ -31,6 +32,8 @@ struct sample {
 	__u64 reasons[SIOBPF_R_MAX];
 	struct egress_errors egress[EGRESS_LIST_MAX]; /* every egress interface, by ifindex */
 	size_t negress;
+	struct siobpf_event_stats events; /* new-entry events written and lost */
+	bool events_on;                   /* the events switch (sio_node) */
 	double at;                      /* seconds, monotonic */
 };
 
@@ -140,6 +143,10 @@ static int sample_take(struct dataplane *dp, struct sample *x)
 		err = dataplane_reasons(dp, x->reasons);
 	if (!err)
 		err = egress_take(dp, x);
+	if (!err)
+		err = events_counters(dp, &x->events);
+	if (!err)
+		err = events_switch_get(dp, &x->events_on);
 	x->at = monotonic_seconds();
 	return err;
 }
@@ -257,6 +264,14 @@ static void print_json_sample(const struct sample *x, const struct sample *prev)
 	json_object_object_add(root, "counters", counters);
 	json_object_object_add(root, "egress", egress_json(x));
 	{
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "on", json_object_new_boolean(x->events_on));
+		json_object_object_add(e, "written", json_object_new_int64((long long)x->events.written));
+		json_object_object_add(e, "lost", json_object_new_int64((long long)x->events.lost));
+		json_object_object_add(root, "entry_events", e);
+	}
+	{
 		json_object *a = admit_json(&x->admit[x->s.nvips]);
 
 		/* Held slots by kind; probation_evicted: the evicted counter. */
@@ -344,6 +359,9 @@ static void print_text_sample(const struct sample *x, const struct sample *prev)
 			printf("(%.0f/s)", rate(x->reasons[r], &prev->reasons[r], dt));
 	}
 	printf("\n");
+	/* lost: events the ring had no room for (its reader behind). */
+	printf("entry events: %s, %llu written, %llu lost\n", x->events_on ? "on" : "off",
+	       (unsigned long long)x->events.written, (unsigned long long)x->events.lost);
 	/* Frames redirected that the kernel did not send, by egress interface. */
 	for (size_t i = 0; i < x->negress; i++) {
 		const struct egress_errors *e = &x->egress[i];

@@ -152,6 +152,8 @@ const struct command commands[] = {
 	 "(sticky_table in --json). "
 	 "When each VIP's ring last changed, as wall-clock time (ring_changed_unix in --json: "
 	 "Unix seconds with a fraction, null when never), to compare the nodes' swaps. "
+	 "The new-entry events: whether a reader turned them on, and the events written and "
+	 "lost (the ring full) (entry_events in --json). "
 	 "With --watch, prints rates every SECONDS until interrupted.",
 	 {{"json", NULL, "machine-readable output"},
 	  {"watch", "SECONDS", "repeat, with rates per second"},

@@ -85,6 +85,9 @@ static const struct {
 	{"sio_egress", offsetof(struct dataplane, egress_fd)},
 	{"sio_egress_err", offsetof(struct dataplane, egress_err_fd)},
 	{"sio_last", offsetof(struct dataplane, last_fd)},
+	{"sio_events", offsetof(struct dataplane, events_fd)},
+	{"sio_node", offsetof(struct dataplane, node_fd)},
+	{"sio_ev_stats", offsetof(struct dataplane, ev_stats_fd)},
 	{"sio_meta", offsetof(struct dataplane, meta_fd)}, /* last: written last by a migration */
 };
 #define MAP_COUNT (sizeof(map_fds) / sizeof(map_fds[0]))
@@ -1059,6 +1062,11 @@ int dataplane_admit_stats(struct dataplane *dp, __u32 vip_id, struct siobpf_admi
 {
 	return percpu_sum(dp->admit_stats_fd, vip_id, sizeof(*sum) / sizeof(__u64), dp->ncpus,
 			  (__u64 *)(void *)sum);
+}
+
+int dataplane_event_stats(struct dataplane *dp, struct siobpf_event_stats *sum)
+{
+	return percpu_sum(dp->ev_stats_fd, 0, sizeof(*sum) / sizeof(__u64), dp->ncpus, (__u64 *)(void *)sum);
 }
 
 int dataplane_reasons(struct dataplane *dp, __u64 counts[SIOBPF_R_MAX])

@@ -35,6 +35,9 @@ struct dataplane {
 	int egress_fd;     /* sio_egress: the devmap of egress interfaces */
 	int egress_err_fd; /* sio_egress_err: redirect failures per interface */
 	int last_fd;       /* sio_last */
+	int events_fd;     /* sio_events: the new-entry events' ring buffer */
+	int node_fd;       /* sio_node: node-wide settings (the events switch) */
+	int ev_stats_fd;   /* sio_ev_stats: events written and lost, per CPU */
 	int ncpus;
 	struct sticky_table sticky; /* sio_sticky, mapped */
 };
@@ -128,6 +131,8 @@ int dataplane_vip_admit_get(struct dataplane *dp, __u32 vip_id, struct siobpf_vi
 int dataplane_vip_admit_put(struct dataplane *dp, __u32 vip_id, const struct siobpf_vip_admit *admit);
 /* A VIP's admission counters summed over CPUs. */
 int dataplane_admit_stats(struct dataplane *dp, __u32 vip_id, struct siobpf_admit_stats *sum);
+/* The new-entry events' counters (sio_ev_stats) summed over CPUs. */
+int dataplane_event_stats(struct dataplane *dp, struct siobpf_event_stats *sum);
 /* Held slots of the sticky table, protected and on probation, at now. */
 int dataplane_sticky_sizes(struct dataplane *dp, __u64 now, __u64 *protected_n, __u64 *probation_n);
 

@@ -48,6 +48,14 @@ static bool of_maps(__u32 type)
 	return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
 }
 
+/* A ring buffer has no elements to walk, and its events are news that
+ * its reader either took already or never will: it is never copied (a
+ * new ring, of any size, starts empty). */
+static bool copyable(__u32 type)
+{
+	return type != BPF_MAP_TYPE_RINGBUF;
+}
+
 /* Bytes a lookup of one element fills: per-CPU values come one per
  * possible CPU, each rounded up to 8 bytes. */
 static size_t value_bytes(const struct map_shape *s, int ncpus)
@@ -126,6 +134,8 @@ static int copy_map(int from_fd, int to_fd, int ncpus, enum copy_mode mode, size
 		return err;
 	if (from.key_size != to.key_size || from.type != to.type)
 		return -EINVAL;
+	if (!copyable(from.type))
+		return 0;
 	key = calloc(1, from.key_size);
 	next = calloc(1, from.key_size);
 	in = calloc(1, value_bytes(&from, ncpus));
@@ -397,14 +407,18 @@ int migrate_pins(struct dataplane *dp, const char *dir, __u32 clients, migrate_s
 		struct map_shape s;
 
 		/* The index is published below, from the VIP table; sio_last is
-		 * each CPU's scratch; sio_egress follows the backend table. */
+		 * each CPU's scratch; sio_egress follows the backend table. The
+		 * events switch starts off: whoever turned it on reads the old
+		 * ring, and turns it on again over the new one. */
 		if (from < 0 || to == dp->meta_fd || to == dp->vip_index_fd || to == dp->last_fd ||
-		    to == dp->egress_fd || to == dp->sticky_fd)
+		    to == dp->egress_fd || to == dp->sticky_fd || to == dp->node_fd)
 			continue; /* sio_sticky: below, once the VIPs and backends are in */
 		if ((err = shape_of(from, &s)))
 			goto fail;
 		if (per_cpu(s.type))
 			continue; /* counters: once the old program is gone */
+		if (!copyable(s.type))
+			continue;
 		if (to == dp->backends_fd) {
 			err = backends_copy(from, dp, &report->entries[i]);
 		} else if (of_maps(s.type)) {
@@ -451,7 +465,7 @@ int migrate_pins(struct dataplane *dp, const char *dir, __u32 clients, migrate_s
 		struct map_shape s;
 
 		if (from >= 0 && *dataplane_map_fd(dp, i) != dp->last_fd && !shape_of(from, &s) &&
-		    per_cpu(s.type))
+		    per_cpu(s.type) && copyable(s.type))
 			err = copy_map(from, *dataplane_map_fd(dp, i), dp->ncpus, COPY_ADD,
 				       &report->entries[i]);
 	}

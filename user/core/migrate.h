@@ -29,7 +29,8 @@ struct migrate_report {
  * maps; copies every entry of the pinned maps into them (a value that grew
  * keeps the old bytes, the rest zero; the sticky table is carried into one
  * sized for clients, 0: as large as the old one; a ring is reused as it is, or rebuilt
- * from the backend table when its layout changed); swaps the program on
+ * from the backend table when its layout changed; a ring buffer is never
+ * copied, and sio_node starts zero: the events switch off); swaps the program on
  * every interface in sio_ifaces (swap); copies the sticky entries that the
  * old program made or refreshed meanwhile, and the old counters; then pins
  * the new maps in place of the old, sio_meta last. On success dp holds the

@@ -370,6 +370,19 @@ static void render_server(FILE *f, struct metrics_server *ms)
 }
 
 /* Redirect failures by egress interface (only interfaces that had one). */
+/* The new-entry events (sio_ev_stats): lost ones are those the ring had
+ * no room for, its reader behind. */
+static void render_events(FILE *f, const struct siobpf_event_stats *e)
+{
+	help_type(f, "siobpf_entry_events_total", "counter",
+		  "New-entry events the data path wrote to its ring (only while a reader asked for them).");
+	fprintf(f, "siobpf_entry_events_total %llu\n", (unsigned long long)e->written);
+	help_type(f, "siobpf_entry_events_lost_total", "counter",
+		  "New-entry events the data path could not write: the ring was full (its reader behind); "
+		  "the packets were forwarded all the same.");
+	fprintf(f, "siobpf_entry_events_lost_total %llu\n", (unsigned long long)e->lost);
+}
+
 static void render_egress(FILE *f, const struct egress_errors *e, size_t n)
 {
 	static const char *const names[2] = {"siobpf_egress_redirect_errors_total",
@@ -404,7 +417,8 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 	__u64 reasons[SIOBPF_R_MAX] = {0};
 	static struct egress_errors egress[SIOBPF_MAX_EGRESS * 4];
 	size_t negress = 0;
-	bool have_reasons = false;
+	struct siobpf_event_stats events = {0};
+	bool have_reasons = false, have_events = false;
 	char *buf = NULL;
 	FILE *f;
 
@@ -439,6 +453,7 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 		have_reasons = dataplane_reasons(&d->dp, reasons) == 0;
 		if (dataplane_egress_errors(&d->dp, egress, sizeof(egress) / sizeof(egress[0]), &negress))
 			negress = 0;
+		have_events = dataplane_event_stats(&d->dp, &events) == 0;
 	}
 	fprintf(f, "# siobpf %s\n", SIOBPF_VERSION);
 	render_daemon(f, d);
@@ -460,6 +475,8 @@ char *metrics_render(struct daemon *d, struct metrics_server *ms, size_t *len)
 		fprintf(f, "siobpf_packets_total{reason=\"%s\"} %llu\n", siobpf_reason_name(r),
 			(unsigned long long)reasons[r]);
 	render_egress(f, egress, negress);
+	if (have_events)
+		render_events(f, &events);
 	pthread_mutex_unlock(&d->lock);
 	free(by_id);
 	if (fclose(f)) {
