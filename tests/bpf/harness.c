@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Test harness for the XDP program under BPF_PROG_TEST_RUN; see harness.h. */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -521,4 +524,17 @@ void client_entry_age(const struct siobpf_sticky_key *key, __u64 ns)
 	want = siobpf_slot_renew(e.slot, e.kind, (e.deadline - harness_units_ceil(ns)) & SIOBPF_TIME_MASK);
 	assert_true(__atomic_compare_exchange_n(where, &e.slot, want, false, __ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE));
+}
+
+int race_start(int cpu, pthread_barrier_t *start)
+{
+	cpu_set_t set;
+	int err = 0;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		err = errno;
+	pthread_barrier_wait(start);
+	return err;
 }

@@ -4,6 +4,7 @@
 #ifndef SIOBPF_TEST_HARNESS_H
 #define SIOBPF_TEST_HARNESS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,6 +126,11 @@ struct siobpf_traffic backend_traffic(__u32 backend_id);
  * TEST_CLIENTS; a test that wants collisions loads a tiny one. */
 #define TEST_CLIENTS 65536
 int harness_load_clients(__u32 clients);
+
+/* A racing thread's start: pins the calling thread to cpu, then waits at
+ * start with the others (also when pinning failed, so that none of them
+ * waits forever). 0, or the pinning's errno. */
+int race_start(int cpu, pthread_barrier_t *start);
 
 /* Held slots of the sticky table (siobpf/table.h): all, protected, on
  * probation. */

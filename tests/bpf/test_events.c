@@ -455,16 +455,10 @@ struct racer {
 static void *race(void *arg)
 {
 	struct racer *r = arg;
-	cpu_set_t set;
 
-	CPU_ZERO(&set);
-	CPU_SET(r->cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		r->err = errno;
-		pthread_barrier_wait(r->start);
+	r->err = race_start(r->cpu, r->start);
+	if (r->err)
 		return NULL;
-	}
-	pthread_barrier_wait(r->start);
 	for (__u32 i = 0; i < RACE_CLIENTS; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
 		__u8 out[PKT_MAX];

@@ -402,16 +402,10 @@ struct racer {
 static void *race(void *arg)
 {
 	struct racer *r = arg;
-	cpu_set_t set;
 
-	CPU_ZERO(&set);
-	CPU_SET(r->cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		r->err = errno;
-		pthread_barrier_wait(r->start);
+	r->err = race_start(r->cpu, r->start);
+	if (r->err)
 		return NULL;
-	}
-	pthread_barrier_wait(r->start);
 	for (int i = 0; i < RACE_CLIENTS; i++) {
 		char src[32];
 		struct pkt_spec spec = {.dst = "10.0.0.100", .sport = 1000, .dport = 80};
