@@ -82,9 +82,11 @@ snapshot() {
 		echo "== sio_sticky"
 		sticky_slots
 		# Per VIP and backend; not the global reasons, which ARP and ND
-		# between the namespaces move at any time.
+		# between the namespaces move at any time, nor ring_changed_unix,
+		# converted from the clock afresh at each read (its raw value is
+		# sio_vip_admit's above).
 		echo "== stats"
-		siobpf stats --json | py 'd["vips"]'
+		siobpf stats --json | py '[{k: v for k, v in x.items() if k != "ring_changed_unix"} for x in d["vips"]]'
 		echo "== status"
 		siobpf status --json
 	} >"$1"
